@@ -1,0 +1,127 @@
+/*
+ * noise.h - the Noise Protocol Framework (revision 34) over libsodium.
+ *
+ * DH: 25519 only (crypto_scalarmult).  Ciphers: ChaChaPoly
+ * (crypto_aead_chacha20poly1305_ietf) and AESGCM (crypto_aead_aes256gcm, only
+ * where the CPU has AES-NI).  Hashes: SHA256, SHA512, BLAKE2b, with HMAC and
+ * HKDF built on them as the specification says.
+ *
+ * The handshake is table driven: every pattern of the specification's
+ * sections 7.4, 7.5 (deferred) and 9 (psk modifiers) is a list of tokens, and
+ * noise_write_message()/noise_read_message() interpret one token at a time,
+ * so the same code runs the published test vectors for every pattern and the
+ * tunnel's Noise_IK.
+ *
+ * Conventions (libsodium's): outputs before inputs, 0 on success and -1 on
+ * failure, outputs defined (zeroed) on failure, every temporary wiped.
+ */
+#ifndef VMGW_NOISE_H
+#define VMGW_NOISE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NOISE_DHLEN        32
+#define NOISE_HASHLEN_MAX  64
+#define NOISE_KEYLEN       32
+#define NOISE_TAGLEN       16
+#define NOISE_PSKLEN       32
+#define NOISE_MAX_MSG      65535          /* spec: messages are <= 65535 bytes */
+#define NOISE_MAX_PSKS     4
+#define NOISE_NAME_MAX     64
+
+#define NOISE_WUR __attribute__((warn_unused_result))
+
+enum noise_cipher { NOISE_CIPHER_CHACHAPOLY = 1, NOISE_CIPHER_AESGCM = 2 };
+enum noise_hash   { NOISE_HASH_SHA256 = 1, NOISE_HASH_SHA512 = 2,
+		    NOISE_HASH_BLAKE2B = 3 };
+
+/* CipherState (spec section 5.1) */
+struct noise_cipherstate {
+	uint8_t			k[NOISE_KEYLEN];
+	uint64_t		n;
+	int			has_key;
+	enum noise_cipher	cipher;
+};
+
+/* Opaque HandshakeState (spec section 5.3); allocate with noise_handshake_new. */
+struct noise_handshake;
+
+/* Parameters of one handshake. Keys are copied; the caller wipes its own. */
+struct noise_params {
+	const char	*protocol_name;	/* "Noise_IK_25519_ChaChaPoly_BLAKE2b" */
+	int		 initiator;	/* 1 initiator, 0 responder */
+	const uint8_t	*prologue;
+	size_t		 prologue_len;
+	const uint8_t	*s;		/* local static private key or NULL */
+	const uint8_t	*e;		/* fixed ephemeral private key (tests) or NULL */
+	const uint8_t	*rs;		/* remote static public key or NULL */
+	const uint8_t	*re;		/* remote ephemeral public key or NULL (pre-message) */
+	const uint8_t	(*psks)[NOISE_PSKLEN];	/* psks in the order they are used */
+	size_t		 npsks;
+};
+
+/* Does this build and CPU support the named protocol? Returns 1 or 0. */
+int	noise_protocol_supported(const char *protocol_name);
+int	noise_cipher_available(enum noise_cipher);
+
+/* Create a handshake; NULL (and errno EINVAL/ENOTSUP/ENOMEM) on failure. */
+struct noise_handshake *noise_handshake_new(const struct noise_params *);
+/* Wipe and free; accepts NULL. */
+void	noise_handshake_free(struct noise_handshake *);
+
+/*
+ * Write the next handshake message: the tokens of the current message pattern
+ * followed by the (encrypted when a key is set) payload.  out must hold
+ * outcap bytes; on success *outlen is the message length.
+ */
+int	noise_write_message(struct noise_handshake *, uint8_t *out,
+	    size_t outcap, size_t *outlen, const uint8_t *payload,
+	    size_t payload_len) NOISE_WUR;
+/*
+ * Read the next handshake message; on success the decrypted payload is in
+ * payload[0..*payload_len).  Any failure poisons the handshake: every later
+ * call fails.
+ */
+int	noise_read_message(struct noise_handshake *, uint8_t *payload,
+	    size_t payload_cap, size_t *payload_len, const uint8_t *msg,
+	    size_t msg_len) NOISE_WUR;
+/* 1 when every message pattern has been processed. */
+int	noise_handshake_done(const struct noise_handshake *);
+/* Whose turn: 1 when the next call must be write_message. */
+int	noise_handshake_my_turn(const struct noise_handshake *);
+/*
+ * Split (spec 5.2): c1 encrypts initiator->responder, c2 the other way.
+ * Only after noise_handshake_done().
+ */
+int	noise_split(struct noise_handshake *, struct noise_cipherstate *c1,
+	    struct noise_cipherstate *c2) NOISE_WUR;
+/* Handshake hash h; valid after noise_split. Returns its length. */
+size_t	noise_handshake_hash(const struct noise_handshake *, uint8_t *out,
+	    size_t outcap);
+/* Remote static public key, once known (after the token that carries it). */
+int	noise_remote_static(const struct noise_handshake *,
+	    uint8_t out[NOISE_DHLEN]) NOISE_WUR;
+/* Local ephemeral public key (tests). */
+int	noise_local_ephemeral(const struct noise_handshake *,
+	    uint8_t out[NOISE_DHLEN]) NOISE_WUR;
+
+/* CipherState operations (spec 5.1) with an explicit nonce counter. */
+void	noise_cipher_init(struct noise_cipherstate *, enum noise_cipher,
+	    const uint8_t k[NOISE_KEYLEN]);
+/* c must hold plen + NOISE_TAGLEN; c == p (in place) is allowed. */
+int	noise_encrypt(struct noise_cipherstate *, uint8_t *c, const uint8_t *ad,
+	    size_t adlen, const uint8_t *p, size_t plen) NOISE_WUR;
+/* p must hold clen - NOISE_TAGLEN; p == c (in place) is allowed. */
+int	noise_decrypt(struct noise_cipherstate *, uint8_t *p, const uint8_t *ad,
+	    size_t adlen, const uint8_t *c, size_t clen) NOISE_WUR;
+/* Rekey (spec 4.2): k = ENCRYPT(k, maxnonce, zerolen, zeros)[0..32). */
+int	noise_rekey(struct noise_cipherstate *) NOISE_WUR;
+void	noise_cipher_wipe(struct noise_cipherstate *);
+
+/* X25519 helpers. */
+int	noise_dh_keypair(uint8_t pub[NOISE_DHLEN], uint8_t priv[NOISE_DHLEN]);
+int	noise_dh_public(uint8_t pub[NOISE_DHLEN],
+	    const uint8_t priv[NOISE_DHLEN]) NOISE_WUR;
+
+#endif /* VMGW_NOISE_H */
