@@ -65,7 +65,14 @@ struct noise_params {
 int	noise_protocol_supported(const char *protocol_name);
 int	noise_cipher_available(enum noise_cipher);
 
-/* Create a handshake; NULL (and errno EINVAL/ENOTSUP/ENOMEM) on failure. */
+/*
+ * Create a handshake; NULL (and errno EINVAL/ENOTSUP/ENOMEM) on failure.
+ * The keys must be exactly those the pattern takes from outside: s when this
+ * side sends or pre-shares it, rs/re when the peer pre-shares them, npsks
+ * equal to the psk modifiers; a key the pattern never uses is refused too
+ * (an IK responder gets no rs: it reads the initiator's from message 1 and
+ * checks it with noise_remote_static()).  e is optional unless pre-shared.
+ */
 struct noise_handshake *noise_handshake_new(const struct noise_params *);
 /* Wipe and free; accepts NULL. */
 void	noise_handshake_free(struct noise_handshake *);
@@ -73,7 +80,9 @@ void	noise_handshake_free(struct noise_handshake *);
 /*
  * Write the next handshake message: the tokens of the current message pattern
  * followed by the (encrypted when a key is set) payload.  out must hold
- * outcap bytes; on success *outlen is the message length.
+ * outcap bytes; on success *outlen is the message length.  payload must not
+ * overlap out.  Any failure (also: not our turn, out too small) poisons the
+ * handshake, as for noise_read_message().
  */
 int	noise_write_message(struct noise_handshake *, uint8_t *out,
 	    size_t outcap, size_t *outlen, const uint8_t *payload,
@@ -92,11 +101,15 @@ int	noise_handshake_done(const struct noise_handshake *);
 int	noise_handshake_my_turn(const struct noise_handshake *);
 /*
  * Split (spec 5.2): c1 encrypts initiator->responder, c2 the other way.
- * Only after noise_handshake_done().
+ * Only after noise_handshake_done(), and only once: it wipes ck and the
+ * local keys.  One-way patterns (N, K, X) must not use c2.
  */
 int	noise_split(struct noise_handshake *, struct noise_cipherstate *c1,
 	    struct noise_cipherstate *c2) NOISE_WUR;
-/* Handshake hash h; valid after noise_split. Returns its length. */
+/*
+ * Handshake hash h, once noise_handshake_done() (also after noise_split).
+ * Returns its length (32 or 64), or 0 when not available or outcap is short.
+ */
 size_t	noise_handshake_hash(const struct noise_handshake *, uint8_t *out,
 	    size_t outcap);
 /* Remote static public key, once known (after the token that carries it). */
@@ -109,10 +122,17 @@ int	noise_local_ephemeral(const struct noise_handshake *,
 /* CipherState operations (spec 5.1) with an explicit nonce counter. */
 void	noise_cipher_init(struct noise_cipherstate *, enum noise_cipher,
 	    const uint8_t k[NOISE_KEYLEN]);
-/* c must hold plen + NOISE_TAGLEN; c == p (in place) is allowed. */
+/*
+ * c must hold plen + NOISE_TAGLEN; c == p (in place) is allowed.  Unlike
+ * the spec's EncryptWithAd, a CipherState without a key is an error (never
+ * clear text); n == 2^64-1 is refused (EOVERFLOW); n advances on success only.
+ */
 int	noise_encrypt(struct noise_cipherstate *, uint8_t *c, const uint8_t *ad,
 	    size_t adlen, const uint8_t *p, size_t plen) NOISE_WUR;
-/* p must hold clen - NOISE_TAGLEN; p == c (in place) is allowed. */
+/*
+ * p must hold clen - NOISE_TAGLEN; p == c (in place) is allowed.  On failure
+ * (EBADMSG) p[0..clen - NOISE_TAGLEN) is zeroed and n is unchanged.
+ */
 int	noise_decrypt(struct noise_cipherstate *, uint8_t *p, const uint8_t *ad,
 	    size_t adlen, const uint8_t *c, size_t clen) NOISE_WUR;
 /* Rekey (spec 4.2): k = ENCRYPT(k, maxnonce, zerolen, zeros)[0..32). */

@@ -1,0 +1,75 @@
+/*
+ * noise_int.h - what the noise*.c files share and nobody else uses: the
+ * hash functions with HMAC and HKDF (noise_hash.c), the pattern table and the
+ * protocol name parser (noise_pattern.c), and the raw DH (noise_cipher.c).
+ * The unit tests include it to check HMAC and the parser in isolation.
+ */
+#ifndef VMGW_NOISE_INT_H
+#define VMGW_NOISE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "noise.h"
+
+/* Tokens of pre-message and message patterns (spec 7.1, 9.2). */
+enum noise_token {
+	NOISE_TOK_END = 0,	/* ends a token list */
+	NOISE_TOK_E,
+	NOISE_TOK_S,
+	NOISE_TOK_EE,
+	NOISE_TOK_ES,
+	NOISE_TOK_SE,
+	NOISE_TOK_SS,
+	NOISE_TOK_PSK
+};
+
+#define NOISE_MAX_MSGS		4	/* deferred patterns have four */
+#define NOISE_MAX_PRE		2	/* "e, s" at most */
+/* five tokens in "<- e, ee, se, s, es" plus psk0 and pskN: seven + END */
+#define NOISE_MAX_TOKENS	8
+
+/* A parsed protocol name: the pattern with its psk tokens in place. */
+struct noise_protocol {
+	char		pattern[8];	/* "IK", "X1K1" (without modifiers) */
+	uint8_t		pre_i[NOISE_MAX_PRE + 1];	/* initiator pre-message */
+	uint8_t		pre_r[NOISE_MAX_PRE + 1];	/* responder pre-message */
+	uint8_t		msgs[NOISE_MAX_MSGS][NOISE_MAX_TOKENS];
+	size_t		nmsgs;		/* message 0 is the initiator's */
+	size_t		npsks;		/* psk tokens in msgs */
+	int		one_way;	/* N, K, X: only the initiator sends */
+	enum noise_cipher cipher;
+	enum noise_hash	hash;
+};
+
+/*
+ * Parse "Noise_<pattern>[psk modifiers]_25519_<cipher>_<hash>".  -1 with errno
+ * EINVAL for a malformed name or ENOTSUP for a well-formed one naming
+ * something this code does not implement.  Says nothing about the CPU.
+ */
+int	noise_protocol_parse(struct noise_protocol *, const char *name);
+
+/* Hash functions (spec 4.3). */
+size_t	noise_hash_len(enum noise_hash);
+/* out = HASH(a || b); b may be NULL when blen is 0. */
+void	noise_hash2(enum noise_hash, uint8_t out[NOISE_HASHLEN_MAX],
+	    const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+/* out = HMAC-HASH(key, a || b) as RFC 2104 says, for any key length. */
+void	noise_hmac(enum noise_hash, uint8_t out[NOISE_HASHLEN_MAX],
+	    const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen,
+	    const uint8_t *b, size_t blen);
+/*
+ * HKDF(chaining_key, input_key_material, 2 or 3) of spec 4.3: out3 NULL asks
+ * for two outputs.  Every output is noise_hash_len() bytes; out1 may alias
+ * ck.
+ */
+void	noise_hkdf(enum noise_hash, uint8_t out1[NOISE_HASHLEN_MAX],
+	    uint8_t out2[NOISE_HASHLEN_MAX], uint8_t *out3,
+	    const uint8_t ck[NOISE_HASHLEN_MAX], const uint8_t *ikm,
+	    size_t ikmlen);
+
+/* DH(priv, pub) of spec 4.1; -1 when the result is all zeros. */
+int	noise_dh(uint8_t out[NOISE_DHLEN], const uint8_t priv[NOISE_DHLEN],
+	    const uint8_t pub[NOISE_DHLEN]) NOISE_WUR;
+
+#endif /* VMGW_NOISE_INT_H */
