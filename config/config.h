@@ -169,6 +169,12 @@ const struct vmgw_guest *config_guest(const struct vmgw_config *,
 /* The peer's plan with the guest's overrides applied (guest may be NULL). */
 void	config_effective_plan(struct vmgw_plan *out,
 	    const struct vmgw_peer *peer, const struct vmgw_guest *guest);
+/*
+ * Read one top-level scalar (e.g. "control") without validating the file or
+ * reading the key; out is "" when the key is absent.  0 or -1 with err.
+ */
+int	config_peek(const char *path, const char *key, char *out,
+	    size_t outlen, char *err, size_t errlen);
 /* Target of a mapping, or NULL when from is not mapped. */
 const char *config_map_lookup(const struct vmgw_map *, size_t n,
 	    const char *from);

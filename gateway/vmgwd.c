@@ -1,1 +1,237 @@
-int main(void) { return 0; }
+/*
+ * vmgwd.c - the gateway daemon: load the config, listen for peers and for
+ * the CLI, keep the peers' tunnels up, run until SIGTERM/SIGINT.
+ *
+ *   vmgwd [-dnv] [-c FILE]
+ *     -c FILE  configuration (default /etc/vmgw/vmgw.yaml)
+ *     -d       stay in the foreground and log to stderr (else: syslog)
+ *     -n       check the configuration and exit (0 good, 2 bad)
+ *     -v       verbose (debug) logging
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+
+#include <event2/thread.h>
+
+#include "vmgwd.h"
+#include "keys.h"
+
+struct gw *vmgw_gw;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: vmgwd [-dnv] [-c FILE]\n");
+	exit(2);
+}
+
+static void
+gw_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct gw	*gw = arg;
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("signal %d: shutting down", (int)sig);
+		gw->shutting_down = 1;
+		event_base_loopexit(gw->base, NULL);
+		break;
+	case SIGHUP:
+		log_info("SIGHUP: configuration reload is not supported; "
+		    "restart vmgwd to apply %s", gw->conf->path);
+		break;
+	}
+}
+
+static void
+gw_peer_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int socklen, void *arg)
+{
+	tunnel_accept(arg, fd, sa, socklen);
+}
+
+static int
+gw_listen(struct gw *gw)
+{
+	const struct vmgw_addr	*a = &gw->conf->listen;
+	struct evutil_addrinfo	 hints, *ai = NULL;
+	char			 port[8];
+	int			 r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_PASSIVE;
+	snprintf(port, sizeof(port), "%u", a->port);
+	if ((r = evutil_getaddrinfo(a->host, port, &hints, &ai)) != 0) {
+		log_warnx("%s: listen %s: %s", gw->conf->path, a->text,
+		    evutil_gai_strerror(r));
+		return -1;
+	}
+	gw->listener = evconnlistener_new_bind(gw->base, gw_peer_accept, gw,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+	    64, ai->ai_addr, (int)ai->ai_addrlen);
+	evutil_freeaddrinfo(ai);
+	if (gw->listener == NULL) {
+		log_warn("%s: listen %s", gw->conf->path, a->text);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+gw_signals(struct gw *gw)
+{
+	if ((gw->sig_term = evsignal_new(gw->base, SIGTERM, gw_signal, gw)) ==
+	    NULL || (gw->sig_int = evsignal_new(gw->base, SIGINT, gw_signal,
+	    gw)) == NULL || (gw->sig_hup = evsignal_new(gw->base, SIGHUP,
+	    gw_signal, gw)) == NULL)
+		return -1;
+	evsignal_add(gw->sig_term, NULL);
+	evsignal_add(gw->sig_int, NULL);
+	evsignal_add(gw->sig_hup, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void
+gw_free(struct gw *gw)
+{
+	struct peer	*p;
+	struct tunnel	*t;
+
+	gw->shutting_down = 1;
+	jobs_free(gw);
+	control_free(gw);
+	TAILQ_FOREACH(p, &gw->peers, entry) {
+		if (p->tunnel != NULL)
+			tunnel_close(p->tunnel, "gateway shutting down");
+		if (p->dialing != NULL)
+			tunnel_close(p->dialing, "gateway shutting down");
+	}
+	while ((t = TAILQ_FIRST(&gw->pending)) != NULL)
+		tunnel_close(t, "gateway shutting down");
+	/* run the deferred closes once */
+	event_base_loop(gw->base, EVLOOP_NONBLOCK);
+	event_base_loop(gw->base, EVLOOP_NONBLOCK);
+	peers_free(gw);
+	pmsg_free(gw);
+	if (gw->listener != NULL)
+		evconnlistener_free(gw->listener);
+	if (gw->sig_term != NULL)
+		event_free(gw->sig_term);
+	if (gw->sig_int != NULL)
+		event_free(gw->sig_int);
+	if (gw->sig_hup != NULL)
+		event_free(gw->sig_hup);
+	if (gw->dns != NULL)
+		evdns_base_free(gw->dns, 0);
+	event_base_free(gw->base);
+	config_free(gw->conf);
+	free(gw);
+}
+
+static int
+gw_start(struct gw *gw)
+{
+	char	 fpr[KEY_FPR_LEN + 4];
+
+	if (mkdir_p(gw->conf->state_dir, 0700) == -1) {
+		log_warn("state_dir %s", gw->conf->state_dir);
+		return -1;
+	}
+	if ((gw->base = event_base_new()) == NULL ||
+	    (gw->dns = evdns_base_new(gw->base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL) {
+		/* no resolv.conf: numeric addresses still work */
+		if (gw->base == NULL ||
+		    (gw->dns = evdns_base_new(gw->base, 0)) == NULL)
+			return -1;
+	}
+	if (gw_signals(gw) == -1 || pmsg_init(gw) == -1 ||
+	    jobs_init(gw) == -1 || gw_listen(gw) == -1 ||
+	    control_init(gw) == -1 || peers_init(gw) == -1)
+		return -1;
+	key_fingerprint(fpr, gw->conf->key.pub);
+	log_info("vmgwd %s: site %s (key %s) listening on %s, control %s",
+	    VMGW_VERSION, gw->conf->site, fpr, gw->conf->listen.text,
+	    gw->conf->control);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*path = CONFIG_DEFAULT_PATH;
+	struct gw	*gw;
+	char		 err[CONFIG_ERR_MAX];
+	int		 ch, debug = 0, check = 0, verbose = 0, ret = 1;
+	struct rlimit	 rl = { 0, 0 };
+
+	while ((ch = getopt(argc, argv, "c:dnvV")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("vmgwd %s\n", VMGW_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (sodium_init() < 0) {
+		fprintf(stderr, "vmgwd: libsodium initialisation failed\n");
+		return 1;
+	}
+	setrlimit(RLIMIT_CORE, &rl);	/* no core files with keys in them */
+	if ((gw = calloc(1, sizeof(*gw))) == NULL)
+		return 1;
+	if (config_load(path, &gw->conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		free(gw);
+		return 2;
+	}
+	if (check) {
+		printf("%s: configuration OK (site %s, %zu peer%s)\n", path,
+		    gw->conf->site, gw->conf->n_peers,
+		    gw->conf->n_peers == 1 ? "" : "s");
+		config_free(gw->conf);
+		free(gw);
+		return 0;
+	}
+	log_init(debug, verbose, "vmgwd");
+	evthread_use_pthreads();
+	if (!debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	TAILQ_INIT(&gw->peers);
+	TAILQ_INIT(&gw->pending);
+	TAILQ_INIT(&gw->ctls);
+	gw->started_wall = time(NULL);
+	vmgw_gw = gw;
+	if (gw_start(gw) == 0) {
+		event_base_dispatch(gw->base);
+		ret = 0;
+	}
+	log_info("vmgwd stopped");
+	gw_free(gw);
+	return ret;
+}

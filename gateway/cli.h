@@ -1,0 +1,46 @@
+/*
+ * cli.h - the `vmgw` command line: a table of commands, one file each
+ * (cmd-*.c).  The CLI packs arguments into a request and prints what the
+ * daemon answers; the daemon validates.
+ */
+#ifndef VMGW_CLI_H
+#define VMGW_CLI_H
+
+#include <jansson.h>
+
+#include "client.h"
+#include "ctlproto.h"
+
+struct cli {
+	const char	*config;	/* -c */
+	const char	*socket;	/* -s, overrides the config's control */
+	int		 json;		/* -j: print results as JSON */
+};
+
+struct cli_cmd {
+	const char	*name;
+	const char	*args;		/* usage after the name */
+	const char	*summary;
+	int		(*exec)(struct cli *, int argc, char **argv);
+};
+
+extern const struct cli_cmd cmd_keygen, cmd_pubkey, cmd_check, cmd_status,
+    cmd_forward, cmd_bench;
+
+/* vmgw.c */
+int	cli_usage(const struct cli_cmd *);
+int	cli_connect(struct cli *, struct vmgw_client *);
+/*
+ * Send req (stolen) and wait for the result, calling on_event for events.
+ * Prints the error and returns its exit code on failure; on success returns
+ * 0 and *result (caller frees) unless result is NULL.
+ */
+int	cli_call(struct cli *, json_t *req, json_t **result,
+	    void (*on_event)(struct cli *, json_t *, void *), void *arg);
+void	cli_print_json(json_t *);
+const char *cli_str(json_t *, const char *key);
+long long cli_int(json_t *, const char *key);
+void	cli_fmt_bytes(char *out, size_t outlen, unsigned long long bytes);
+void	cli_fmt_time(char *out, size_t outlen, long long wall);
+
+#endif /* VMGW_CLI_H */
