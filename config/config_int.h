@@ -1,0 +1,91 @@
+/*
+ * config_int.h - internals of config/: the walker over a libyaml document
+ * that keeps the dotted key path and reports "FILE:LINE:COL: path: what".
+ * Not for use outside config/.
+ */
+#ifndef VMGW_CONFIG_INT_H
+#define VMGW_CONFIG_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yaml.h>
+
+#include "config.h"
+
+#define CFG_FMT(a, b)	__attribute__((format(printf, a, b)))
+#define CFG_QUOTE_MAX	72	/* room for a quoted value in a message */
+
+struct cfg_ctx {
+	const char	*file;		/* name in messages */
+	char		*dir;		/* for relative paths; NULL: the cwd */
+	yaml_document_t	*doc;
+	char		*err;
+	size_t		 errlen;
+	char		 path[512];	/* dotted key path of the current node */
+	size_t		 pathlen;
+};
+
+/* One key of a fixed mapping: its parser gets the value and the object. */
+struct cfg_key {
+	const char	*name;
+	int		(*parse)(struct cfg_ctx *, yaml_node_t *, void *);
+	int		 required;
+};
+
+typedef int	(*cfg_pair_fn)(struct cfg_ctx *, yaml_node_t *key,
+		    yaml_node_t *value, void *);
+typedef int	(*cfg_item_fn)(struct cfg_ctx *, yaml_node_t *, size_t,
+		    void *);
+
+/* yamlwalk.c: errors and the key path */
+int	 cfg_error(struct cfg_ctx *, const yaml_node_t *, const char *, ...)
+	    CFG_FMT(3, 4);		/* always returns -1 */
+int	 cfg_error_at(struct cfg_ctx *, const yaml_mark_t *, const char *,
+	    ...) CFG_FMT(3, 4);	/* always returns -1 */
+int	 cfg_oom(struct cfg_ctx *, const yaml_node_t *);
+size_t	 cfg_push(struct cfg_ctx *, const char *);
+size_t	 cfg_push_index(struct cfg_ctx *, size_t);
+void	 cfg_pop(struct cfg_ctx *, size_t);
+const char *cfg_quote(char [CFG_QUOTE_MAX], const char *);
+
+/* yamlwalk.c: structure */
+yaml_node_t *cfg_node(struct cfg_ctx *, int);
+yaml_node_t *cfg_get(struct cfg_ctx *, yaml_node_t *, const char *);
+yaml_node_t *cfg_get_key(struct cfg_ctx *, yaml_node_t *, const char *);
+int	 cfg_struct(struct cfg_ctx *, yaml_node_t *, const struct cfg_key *,
+	    size_t, void *);
+int	 cfg_pairs(struct cfg_ctx *, yaml_node_t *, cfg_pair_fn, void *);
+int	 cfg_items(struct cfg_ctx *, yaml_node_t *, cfg_item_fn, void *);
+size_t	 cfg_count(const yaml_node_t *);
+int	 cfg_null(const yaml_node_t *);
+
+/* yamlwalk.c: scalars; each reports its own error at the node */
+int	 cfg_scalar(struct cfg_ctx *, yaml_node_t *, const char *,
+	    const char **);
+int	 cfg_string(struct cfg_ctx *, yaml_node_t *, char **);
+int	 cfg_check_name(struct cfg_ctx *, yaml_node_t *, const char *);
+int	 cfg_name(struct cfg_ctx *, yaml_node_t *, char **);
+int	 cfg_check_label(struct cfg_ctx *, yaml_node_t *, const char *);
+int	 cfg_uint(struct cfg_ctx *, yaml_node_t *, uint64_t, uint64_t,
+	    uint64_t *);
+int	 cfg_size(struct cfg_ctx *, yaml_node_t *, uint64_t, uint64_t,
+	    uint64_t *);
+int	 cfg_bool(struct cfg_ctx *, yaml_node_t *, int *);
+int	 cfg_choice(struct cfg_ctx *, yaml_node_t *, const char *const *,
+	    size_t, int *);
+int	 cfg_abspath(struct cfg_ctx *, yaml_node_t *, size_t, char **);
+int	 cfg_relpath(struct cfg_ctx *, yaml_node_t *, char **);
+int	 cfg_addr(struct cfg_ctx *, yaml_node_t *, struct vmgw_addr *);
+
+/* sections.c: peers, plans, guests, tunnel */
+void	 cfg_plan_defaults(struct vmgw_plan *);
+void	 cfg_tunnel_defaults(struct vmgw_tunnel_conf *);
+void	 cfg_plan_free(struct vmgw_plan *);
+void	 cfg_peer_free(struct vmgw_peer *);
+void	 cfg_guest_free(struct vmgw_guest *);
+int	 cfg_peers(struct cfg_ctx *, yaml_node_t *, void *);
+int	 cfg_guests(struct cfg_ctx *, yaml_node_t *, void *);
+int	 cfg_tunnel(struct cfg_ctx *, yaml_node_t *, void *);
+
+#endif /* VMGW_CONFIG_INT_H */
