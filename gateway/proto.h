@@ -90,8 +90,8 @@ enum rec_type {
 
 /* limits */
 enum vmgw_limits {
-	TUNNEL_OUT_HIGH		= 2 * 1024 * 1024, /* stop reading channels above */
-	TUNNEL_OUT_LOW		= 512 * 1024,	   /* resume below */
+	TUNNEL_OUT_HIGH		= 8 * 1024 * 1024, /* stop reading channels above */
+	TUNNEL_OUT_LOW		= 4 * 1024 * 1024,	   /* resume below */
 	TUNNEL_PENDING_MAX	= 64,		/* unauthenticated connections */
 	TUNNEL_CHANNELS_MAX	= 4096,		/* per tunnel */
 	CHAN_OPEN_JSON_MAX	= 4096,

@@ -24,7 +24,9 @@
 struct relay {
 	struct gw		*gw;
 	struct channel		*ch;
-	struct bufferevent	*bev;
+	struct bufferevent	*bev;		/* writes */
+	struct event		*rev;		/* reads (sock_read) */
+	struct evbuffer		*in;		/* what rev read */
 	int			 connecting;	/* accepting side, connect in progress */
 	int			 local_eof;	/* the socket's read side ended */
 	int			 peer_eof;	/* the peer's direction ended */
@@ -37,7 +39,7 @@ struct relay {
 	char			 what[320];
 };
 
-static void	relay_readcb(struct bufferevent *, void *);
+static void	relay_read_ev(evutil_socket_t, short, void *);
 static void	relay_writecb(struct bufferevent *, void *);
 static void	relay_eventcb(struct bufferevent *, short, void *);
 static void	relay_outcb(struct evbuffer *, const struct evbuffer_cb_info *,
@@ -59,15 +61,36 @@ relay_alloc(struct gw *gw, struct bufferevent *bev, struct channel *ch)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	if ((r->in = evbuffer_new()) == NULL) {
+		free(r);
+		return NULL;
+	}
 	r->gw = gw;
 	r->bev = bev;
 	r->ch = ch;
 	snprintf(r->what, sizeof(r->what), "%s", ch != NULL ? ch->what : "");
-	bufferevent_setcb(bev, relay_readcb, relay_writecb, relay_eventcb, r);
+	bufferevent_setcb(bev, NULL, relay_writecb, relay_eventcb, r);
 	bufferevent_set_max_single_read(bev, RELAY_IO_MAX);
 	bufferevent_set_max_single_write(bev, RELAY_IO_MAX);
 	evbuffer_add_cb(bufferevent_get_output(bev), relay_outcb, r);
 	return r;
+}
+
+/* Reading on or off (created once the socket is connected). */
+static void
+relay_reading(struct relay *r, int on)
+{
+	evutil_socket_t	 fd;
+
+	if (r->bev == NULL || (fd = bufferevent_getfd(r->bev)) < 0)
+		return;
+	if (r->rev == NULL && (r->rev = event_new(r->gw->base, fd,
+	    EV_READ | EV_PERSIST, relay_read_ev, r)) == NULL)
+		return;
+	if (on)
+		event_add(r->rev, NULL);
+	else
+		event_del(r->rev);
 }
 
 /* Free the relay; abort: close with RST.  Tells the owner once. */
@@ -83,6 +106,9 @@ relay_finish(struct relay *r, int abort, const char *reason)
 			chan_close_quiet(r->ch, NULL);
 		r->ch = NULL;
 	}
+	if (r->rev != NULL)
+		event_free(r->rev);
+	r->rev = NULL;
 	if (r->bev != NULL) {
 		if (abort)
 			relay_abort_socket(bufferevent_getfd(r->bev));
@@ -94,6 +120,7 @@ relay_finish(struct relay *r, int abort, const char *reason)
 	r->done = NULL;
 	if (done != NULL)
 		done(r, abort ? reason : NULL, r->done_arg);
+	evbuffer_free(r->in);
 	free(r);
 }
 
@@ -158,10 +185,10 @@ relay_pump(struct relay *r)
 
 	if (r->ch == NULL || r->bev == NULL || r->ch->state != CHAN_OPEN)
 		return;
-	in = bufferevent_get_input(r->bev);
+	in = r->in;
 	while ((avail = evbuffer_get_length(in)) > 0) {
 		if ((room = chan_send_room(r->ch)) == 0) {
-			bufferevent_disable(r->bev, EV_READ);
+			relay_reading(r, 0);
 			chan_wait_writable(r->ch);
 			return;
 		}
@@ -176,13 +203,30 @@ relay_pump(struct relay *r)
 	if (r->local_eof && !r->ch->tx_eof)
 		chan_send_eof(r->ch);
 	else if (!r->local_eof)
-		bufferevent_enable(r->bev, EV_READ);
+		relay_reading(r, 1);
 }
 
 static void
-relay_readcb(struct bufferevent *bev, void *arg)
+relay_read_ev(evutil_socket_t fd, short ev, void *arg)
 {
-	relay_pump(arg);
+	struct relay	*r = arg;
+	char		 why[640];
+	ssize_t		 n;
+
+	n = sock_read(fd, r->in, RELAY_IO_MAX);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n == -1) {
+		snprintf(why, sizeof(why), "%s: local connection error: %s",
+		    r->what, strerror(errno));
+		relay_finish(r, 1, why);
+		return;
+	}
+	if (n == 0) {
+		r->local_eof = 1;
+		relay_reading(r, 0);
+	}
+	relay_pump(r);
 }
 
 static void
@@ -226,9 +270,10 @@ relay_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		r->connecting = 0;
-		bufferevent_enable(bev, EV_READ | EV_WRITE);
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_enable(bev, EV_WRITE);
 		if (r->ch != NULL)
-			chan_accept_ok(r->ch);
+			chan_accept_ok(r->ch);	/* relay_opened starts reading */
 		return;
 	}
 	if (r->connecting) {
@@ -262,7 +307,8 @@ relay_opened(struct channel *ch)
 {
 	struct relay	*r = ch->arg;
 
-	bufferevent_enable(r->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(r->bev, EV_WRITE);
+	relay_reading(r, 1);
 	relay_pump(r);
 }
 
@@ -293,7 +339,7 @@ relay_writable(struct channel *ch)
 	struct relay	*r = ch->arg;
 
 	if (!r->local_eof)
-		bufferevent_enable(r->bev, EV_READ);
+		relay_reading(r, 1);
 	relay_pump(r);
 }
 
@@ -377,8 +423,8 @@ relay_connect(struct gw *gw, struct channel *ch, const struct vmgw_addr *addr,
 	snprintf(r->what, sizeof(r->what), "%s", addr->text);
 	chan_set_endpoint(ch, &relay_ops, r);
 	if (addr->kind == ADDR_UNIX) {
-		bufferevent_enable(bev, EV_READ | EV_WRITE);
-		chan_accept_ok(ch);
+		bufferevent_enable(bev, EV_WRITE);
+		chan_accept_ok(ch);	/* relay_opened starts reading */
 		return 0;
 	}
 	r->connecting = 1;

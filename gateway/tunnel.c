@@ -25,7 +25,7 @@
 
 #define TUNNEL_IO_MAX	(256 * 1024)	/* largest single read/write */
 
-static void	tunnel_readcb(struct bufferevent *, void *);
+static void	tunnel_read_ev(evutil_socket_t, short, void *);
 static void	tunnel_writecb(struct bufferevent *, void *);
 static void	tunnel_eventcb(struct bufferevent *, short, void *);
 static void	tunnel_tick(evutil_socket_t, short, void *);
@@ -62,12 +62,26 @@ tunnel_new(struct gw *gw, struct bufferevent *bev, int initiator)
 		free(t);
 		return NULL;
 	}
-	bufferevent_setcb(bev, tunnel_readcb, tunnel_writecb, tunnel_eventcb,
-	    t);
+	bufferevent_setcb(bev, NULL, tunnel_writecb, tunnel_eventcb, t);
 	bufferevent_set_max_single_read(bev, TUNNEL_IO_MAX);
 	bufferevent_set_max_single_write(bev, TUNNEL_IO_MAX);
 	bufferevent_setwatermark(bev, EV_WRITE, TUNNEL_OUT_LOW, 0);
 	return t;
+}
+
+/* Reads go through sock_read() on an event of our own (see util.c). */
+static int
+tunnel_start_io(struct tunnel *t)
+{
+	evutil_socket_t	 fd = bufferevent_getfd(t->bev);
+
+	bufferevent_disable(t->bev, EV_READ);
+	bufferevent_enable(t->bev, EV_WRITE);
+	if ((t->in = evbuffer_new()) == NULL ||
+	    (t->rev = event_new(t->gw->base, fd, EV_READ | EV_PERSIST,
+	    tunnel_read_ev, t)) == NULL || event_add(t->rev, NULL) == -1)
+		return -1;
+	return 0;
 }
 
 static void
@@ -118,6 +132,12 @@ tunnel_close(struct tunnel *t, const char *fmt, ...)
 		else if (t->peer->dialing == t)
 			peer_dial_failed(t->peer, reason);
 	}
+	if (t->rev != NULL)
+		event_free(t->rev);
+	t->rev = NULL;
+	if (t->in != NULL)
+		evbuffer_free(t->in);
+	t->in = NULL;
 	if (t->bev != NULL)
 		bufferevent_free(t->bev);
 	t->bev = NULL;
@@ -214,7 +234,10 @@ tunnel_accept(struct gw *gw, int fd, const struct sockaddr *sa, int socklen)
 	t->pending = 1;
 	TAILQ_INSERT_TAIL(&gw->pending, t, entry);
 	gw->npending++;
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	if (tunnel_start_io(t) == -1) {
+		tunnel_close(t, "out of memory");
+		return;
+	}
 	log_debug("%s: connection accepted", t->addr);
 }
 
@@ -232,7 +255,7 @@ tunnel_reject(struct tunnel *t, enum hs_suite suite, const char *why)
 	bufferevent_write(t->bev, hdr, sizeof(hdr));
 	bufferevent_write(t->bev, why, n);
 	t->close_after_flush = 1;
-	bufferevent_disable(t->bev, EV_READ);
+	event_del(t->rev);
 	snprintf(t->close_reason, sizeof(t->close_reason), "refused: %s", why);
 }
 
@@ -642,17 +665,43 @@ tunnel_dispatch(struct tunnel *t, uint8_t type, uint32_t chan,
 	}
 }
 
+/*
+ * Wake up once a record is complete, not for every TCP segment: the socket
+ * becomes readable only when the rest of the current record has arrived
+ * (1 byte when no record is partial, so small records are never delayed).
+ * On this kind of host a read costs more than the bytes it moves.
+ */
+static void
+tunnel_rcvlowat(struct tunnel *t, size_t need)
+{
+	int	 v;
+
+	if (need > TUNNEL_IO_MAX / 2)
+		need = TUNNEL_IO_MAX / 2;
+	if (need < 1)
+		need = 1;
+	if ((int)need == t->rcvlowat)
+		return;
+	v = (int)need;
+	if (setsockopt(bufferevent_getfd(t->bev), SOL_SOCKET, SO_RCVLOWAT, &v,
+	    sizeof(v)) == 0)
+		t->rcvlowat = v;
+}
+
 static void
 tunnel_read_records(struct tunnel *t, struct evbuffer *in)
 {
 	uint8_t		 hdr[REC_LEN_SIZE], tag[REC_TAG], type, *wire, *p;
 	uint32_t	 chan;
-	size_t		 wl, len;
+	size_t		 wl, len, avail;
 
 	while (t->state == TUN_ESTABLISHED) {
-		if (evbuffer_copyout(in, hdr, sizeof(hdr)) <
-		    (ssize_t)sizeof(hdr))
+		avail = evbuffer_get_length(in);
+		if (avail < sizeof(hdr)) {
+			tunnel_rcvlowat(t, sizeof(hdr) - avail);
 			return;
+		}
+		evbuffer_copyout(in, hdr, sizeof(hdr));
 		switch (rec_peek(hdr, sizeof(hdr), &wl)) {
 		case REC_PEEK_OK:
 			break;
@@ -666,8 +715,10 @@ tunnel_read_records(struct tunnel *t, struct evbuffer *in)
 			    (unsigned)hdr[2] << 8 | hdr[3]);
 			return;
 		}
-		if (evbuffer_get_length(in) < wl)
+		if (avail < wl) {
+			tunnel_rcvlowat(t, wl - avail);
 			return;
+		}
 		wire = evbuffer_pullup(in, wl);
 		if (rec_open(&t->rx, wire, wl, &type, &chan, &p, &len, tag) ==
 		    -1) {
@@ -690,11 +741,34 @@ tunnel_read_records(struct tunnel *t, struct evbuffer *in)
 /* ------------------------------------------------------------ events */
 
 static void
-tunnel_readcb(struct bufferevent *bev, void *arg)
+tunnel_on_eof(struct tunnel *t)
+{
+	if (t->state == TUN_HANDSHAKE && t->initiator)
+		tunnel_close(t, "%s closed the connection during the "
+		    "handshake: it does not know this gateway's key (its "
+		    "peers.<us>.public_key), or our peers.%s.public_key is not "
+		    "its key", tunnel_name(t), tunnel_name(t));
+	else
+		tunnel_close(t, "closed by the peer%s", t->state ==
+		    TUN_HANDSHAKE ? " during the handshake" : "");
+}
+
+static void
+tunnel_read_ev(evutil_socket_t fd, short ev, void *arg)
 {
 	struct tunnel	*t = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct evbuffer	*in = t->in;
+	ssize_t		 r;
 
+	if ((r = sock_read(fd, in, TUNNEL_IO_MAX)) == 0) {
+		tunnel_on_eof(t);
+		return;
+	}
+	if (r == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			tunnel_close(t, "read: %s", strerror(errno));
+		return;
+	}
 	if (t->state == TUN_HANDSHAKE) {
 		tunnel_read_handshake(t, in);
 		if (t->state != TUN_ESTABLISHED)
@@ -726,22 +800,16 @@ tunnel_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		tunnel_socket_opts(bufferevent_getfd(bev));
-		bufferevent_enable(bev, EV_READ | EV_WRITE);
+		if (tunnel_start_io(t) == -1) {
+			tunnel_close(t, "out of memory");
+			return;
+		}
 		log_debug("%s: connected to %s", tunnel_name(t), t->addr);
 		tunnel_send_init(t);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
-		if (t->state == TUN_HANDSHAKE && t->initiator)
-			tunnel_close(t, "%s closed the connection during the "
-			    "handshake: it does not know this gateway's key "
-			    "(its peers.<us>.public_key), or our "
-			    "peers.%s.public_key is not its key",
-			    tunnel_name(t), tunnel_name(t));
-		else
-			tunnel_close(t, "closed by the peer%s",
-			    t->state == TUN_HANDSHAKE ? " during the handshake"
-			    : "");
+		tunnel_on_eof(t);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {

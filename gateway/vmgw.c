@@ -225,7 +225,7 @@ main(int argc, char *argv[])
 	}
 	for (i = 0; i < NCMDS; i++) {
 		if (strcmp(cli_cmds[i]->name, argv[0]) == 0) {
-			optind = 1;	/* each command parses its own options */
+			optind = 0;	/* reinitialise getopt for the command */
 			return cli_cmds[i]->exec(&cli, argc, argv);
 		}
 	}

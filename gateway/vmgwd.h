@@ -133,7 +133,9 @@ struct tunnel {
 	int			 pending;	/* on gw->pending */
 	enum tunnel_state	 state;
 	enum hs_suite		 suite;
-	struct bufferevent	*bev;
+	struct bufferevent	*bev;		/* writes (and their rate limit) */
+	struct event		*rev;		/* reads: sock_read(), not libevent's 4 KiB reads */
+	struct evbuffer		*in;		/* what rev read */
 	char			 addr[300];	/* remote "ip:port" or endpoint */
 	struct noise_handshake	*hs;
 	struct rec_dir		 tx;
@@ -153,6 +155,7 @@ struct tunnel {
 	struct chan_list	 chans[TUNNEL_CHAN_BUCKETS];
 	struct chan_list	 blocked;	/* channels waiting for room */
 	int			 close_after_flush;
+	int			 rcvlowat;	/* current SO_RCVLOWAT */
 	char			 close_reason[256];
 	/* probe (check) callbacks */
 	void			(*on_up)(struct tunnel *, const char *err, void *);
@@ -334,5 +337,6 @@ void	 fmt_time(char *out, size_t outlen, time_t wall);
 int	 set_nonblock_cloexec(int fd);
 int	 mkdir_p(const char *path, mode_t mode);
 int	 write_file_atomic(const char *path, const void *, size_t, mode_t);
+ssize_t	 sock_read(evutil_socket_t, struct evbuffer *, size_t max);
 
 #endif /* VMGW_VMGWD_H */
