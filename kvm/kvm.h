@@ -1,0 +1,251 @@
+/*
+ * kvm.h - everything vmgw does to guests, through libvirt and nothing else.
+ *
+ * Every function here may block (libvirt RPC): the daemon calls them from
+ * worker threads, never from the event loop.  A struct kvm is one libvirt
+ * connection; it may be used by one thread at a time (libvirt connections are
+ * thread safe, but the error buffer here is not).
+ *
+ * Errors: 0 / -1; on -1 err holds one line that names the domain (or volume,
+ * pool, network) and the step, with libvirt's own message from
+ * virGetLastErrorMessage(), e.g.
+ *   "web1: migrate: operation failed: job 'migration out' failed ..."
+ *   "site-b: pool images-b: 2.1 GiB free, 8.0 GiB needed"
+ */
+#ifndef VMGW_KVM_H
+#define VMGW_KVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define KVM_WUR __attribute__((warn_unused_result))
+#define KVM_UUID_LEN 36
+
+struct kvm;
+
+struct kvm_disk {
+	char		*target;	/* "vda" */
+	char		*path;		/* source file (type='file') or volume path */
+	char		*format;	/* driver type: "qcow2", "raw" */
+	char		*device;	/* "disk", "cdrom", "floppy", "lun" */
+	uint64_t	 capacity;	/* virtual size, bytes */
+	uint64_t	 allocation;	/* bytes used on the host */
+	int		 readonly;	/* <readonly/> or device cdrom: not copied */
+	int		 shareable;	/* <shareable/>: refused for migration */
+	int		 is_file;	/* type='file' (or a volume of a dir pool) */
+};
+
+struct kvm_nic {
+	char		*mac;		/* "52:54:00:..." */
+	char		*type;		/* "network", "bridge", ... */
+	char		*source;	/* network name or bridge name */
+	char		*model;		/* "virtio" */
+};
+
+struct kvm_domain_info {
+	char		*name;
+	char		 uuid[KVM_UUID_LEN + 1];
+	int		 state;		/* virDomainState */
+	int		 reason;
+	const char	*state_str;	/* "running", "shut off", ... (static) */
+	int		 persistent;
+	char		*virt_type;	/* domain type: "kvm" or "qemu" */
+	char		*cpu_model;	/* <cpu><model> or the cpu mode, may be NULL */
+	uint64_t	 memory_kib;
+	unsigned	 vcpus;
+	struct kvm_disk	*disks;
+	size_t		 n_disks;
+	struct kvm_nic	*nics;
+	size_t		 n_nics;
+	char		*xml;		/* virDomainGetXMLDesc(VIR_DOMAIN_XML_SECURE|MIGRATABLE) */
+};
+
+struct kvm_job_stats {
+	int		 type;		/* virDomainJobType; VIR_DOMAIN_JOB_NONE when done */
+	int		 operation;
+	uint64_t	 time_elapsed_ms;
+	uint64_t	 data_total, data_processed, data_remaining;
+	uint64_t	 mem_total, mem_processed, mem_remaining;
+	uint64_t	 mem_bps;	/* throughput, bytes/s */
+	uint64_t	 mem_dirty_rate;	/* pages/s */
+	uint64_t	 mem_page_size;
+	uint64_t	 mem_iteration;
+	uint64_t	 disk_total, disk_processed, disk_remaining;
+	uint64_t	 disk_bps;
+	uint64_t	 downtime_ms;	/* expected while running, actual when completed */
+	int		 postcopy;	/* 1 once in post-copy (from the job's state) */
+	int		 has_downtime;
+	/* added for kvm/: */
+	uint64_t	 time_remaining_ms;	/* libvirt's estimate, 0 unknown */
+	uint64_t	 setup_time_ms;
+	uint64_t	 mem_postcopy_reqs;	/* page requests served in post-copy */
+	int		 success;	/* completed: 1 ok, 0 failed, -1 not said */
+	char		 errmsg[256];	/* completed and failed: libvirt's reason */
+};
+
+/* A plan for one migration, computed at the source from the domain and the peer's mappings. */
+struct kvm_migrate_opts {
+	const char	*dest_uri;	/* "qemu+unix:///system?socket=/run/vmgw/jobs/ID/libvirt.sock" */
+	const char	*migrate_uri;	/* "unix:///run/vmgw/jobs/ID/mig.sock" */
+	const char	*disks_uri;	/* "unix:///run/vmgw/jobs/ID/nbd.sock" or NULL */
+	const char	*dest_xml;	/* rewritten domain XML for the destination */
+	const char	*dest_persist_xml; /* persistent definition, may equal dest_xml */
+	const char	*const *copy_disks; /* NULL-terminated targets to copy ("vda"), or NULL */
+	int		 live;		/* 1 unless offline */
+	int		 postcopy;	/* VIR_MIGRATE_POSTCOPY (the switch is kvm_postcopy_start) */
+	int		 parallel;	/* >1: VIR_MIGRATE_PARALLEL with that many connections */
+	unsigned	 max_downtime_ms; /* 0: libvirt's default */
+	int		 keep_source;	/* 0: VIR_MIGRATE_UNDEFINE_SOURCE */
+	uint64_t	 bandwidth;	/* bytes/s for QEMU, 0 = unlimited */
+};
+
+/* Connection */
+int	kvm_open(struct kvm **out, const char *uri, char *err,
+	    size_t errlen) KVM_WUR;
+void	kvm_close(struct kvm *);	/* accepts NULL */
+/* 1 while the connection is up (close callback not fired, libvirt says alive) */
+int	kvm_alive(struct kvm *);
+
+/* Inspection */
+int	kvm_domain_inspect(struct kvm *, const char *name,
+	    struct kvm_domain_info **out, char *err, size_t errlen) KVM_WUR;
+void	kvm_domain_info_free(struct kvm_domain_info *);
+/* 1 exists (name and/or uuid may be NULL), 0 does not, -1 error */
+int	kvm_domain_exists(struct kvm *, const char *name, const char *uuid,
+	    char *found_name, size_t found_len, char *err, size_t errlen);
+/* current state (virDomainState) and reason; -1 when the domain is absent */
+int	kvm_domain_state(struct kvm *, const char *name, int *state,
+	    int *reason, char *err, size_t errlen) KVM_WUR;
+
+/*
+ * XML rewrite for the target site (libxml2; pure, no libvirt call):
+ * <interface type='network'><source network=N> -> peer->networks[N]
+ * (an unmapped network is an error naming it), bridge interfaces are kept,
+ * <disk type='file'><source file=DIR/F> -> storage[DIR]/F for every copied
+ * disk (longest DIR prefix wins; an unmapped directory is an error naming
+ * the disk and the directory).
+ */
+int	kvm_xml_rewrite(const char *xml, const struct vmgw_map *networks,
+	    size_t n_networks, const struct vmgw_map *storage, size_t n_storage,
+	    char **out_xml, char *err, size_t errlen) KVM_WUR;
+/* Map one path through storage mappings; NULL when unmapped (malloc'd). */
+char	*kvm_map_path(const char *path, const struct vmgw_map *storage,
+	    size_t n_storage);
+
+/* Destination-side checks and storage */
+int	kvm_network_exists(struct kvm *, const char *name, char *err,
+	    size_t errlen) KVM_WUR;	/* 0 exists and active, -1 otherwise */
+/* Pool whose target path is dirname(path): name and free bytes. */
+int	kvm_pool_for_path(struct kvm *, const char *path, char *pool,
+	    size_t poollen, uint64_t *available, char *err, size_t errlen) KVM_WUR;
+/* Create a volume at path (format, capacity); fails if it exists. */
+int	kvm_volume_create(struct kvm *, const char *path, const char *format,
+	    uint64_t capacity, char *err, size_t errlen) KVM_WUR;
+/* Delete the volume at path (refresh its pool first); 0 if absent too. */
+int	kvm_volume_delete(struct kvm *, const char *path, char *err,
+	    size_t errlen) KVM_WUR;
+/* Capacity / allocation / format of the volume at path. */
+int	kvm_volume_info(struct kvm *, const char *path, uint64_t *capacity,
+	    uint64_t *allocation, char *format, size_t formatlen, char *err,
+	    size_t errlen) KVM_WUR;
+
+/*
+ * Offline disk copy: the volume's bytes as a framed sparse stream on an fd
+ * (the gateway relays the fd's other end through a tunnel channel).
+ * Frame: 1 byte kind ('D' data, 'H' hole, 'E' end) + 8 bytes BE length,
+ * then length bytes for 'D'.  'E' carries the total virtual length.
+ * Both block until the stream ends; both close nothing.  Limits and checks:
+ * kvm_frame.h.  *bytes: the stream's length (data + holes).
+ * Upload makes the file at path an exact copy of the stream: a missing
+ * volume is created, a non-empty file volume is replaced by an empty one
+ * first (holes are skipped, so old bytes under them would survive);
+ * libvirt re-reads its format afterwards.  The pool must cover dirname(path).
+ */
+int	kvm_volume_download_fd(struct kvm *, const char *path, int fd,
+	    uint64_t *bytes, char *err, size_t errlen) KVM_WUR;
+int	kvm_volume_upload_fd(struct kvm *, const char *path, int fd,
+	    uint64_t *bytes, char *err, size_t errlen) KVM_WUR;
+
+/* Define a persistent domain from XML (offline move); undefine one. */
+int	kvm_domain_define(struct kvm *, const char *xml, char *err,
+	    size_t errlen) KVM_WUR;
+int	kvm_domain_undefine(struct kvm *, const char *name, char *err,
+	    size_t errlen) KVM_WUR;
+/* Destroy (if active) and undefine; used to clean a half-made destination. */
+int	kvm_domain_remove(struct kvm *, const char *name, char *err,
+	    size_t errlen) KVM_WUR;
+
+/*
+ * Migration (source side).  kvm_migrate blocks until libvirt returns; it
+ * refuses live=0 (offline moves copy volumes and define).  max_downtime_ms
+ * is set on the domain just before the job (libvirt 9 has no typed
+ * parameter for it).  bandwidth caps the NBD disk mirror as well.
+ */
+int	kvm_migrate(struct kvm *, const char *name,
+	    const struct kvm_migrate_opts *, char *err, size_t errlen) KVM_WUR;
+/* The virDomainMigrateFlags kvm_migrate uses for opts (for plans, tests). */
+unsigned int kvm_migrate_flags(const struct kvm_migrate_opts *);
+/*
+ * Job statistics of the running job, or of the completed one (completed=1).
+ * Completed statistics live on the domain: at a source migrated without
+ * keep_source the domain is gone (-1); the destination keeps the incoming
+ * job's (VIR_DOMAIN_JOB_COMPLETED, operation MIGRATION_IN, with downtime).
+ */
+int	kvm_job_stats(struct kvm *, const char *name, int completed,
+	    struct kvm_job_stats *out, char *err, size_t errlen) KVM_WUR;
+int	kvm_job_abort(struct kvm *, const char *name, char *err,
+	    size_t errlen) KVM_WUR;
+/* Post-copy can start only in the memory phase (stats mem_total > 0): QEMU
+ * refuses it while the disks are still being mirrored. */
+int	kvm_postcopy_start(struct kvm *, const char *name, char *err,
+	    size_t errlen) KVM_WUR;
+int	kvm_set_max_downtime(struct kvm *, const char *name, unsigned ms,
+	    char *err, size_t errlen) KVM_WUR;
+
+/* Network: DHCP host reservations and guest addresses (reachability). */
+struct kvm_dhcp_host {
+	char	mac[18];
+	char	ip[46];
+	char	name[64];
+};
+/* Reservation for mac in network's first IPv4 <dhcp>; 1 found, 0 none, -1 error. */
+int	kvm_dhcp_host_get(struct kvm *, const char *network, const char *mac,
+	    struct kvm_dhcp_host *out, char *err, size_t errlen);
+/* Add is a no-op when the same reservation exists and an error when mac has
+ * another; del is a no-op when there is none (ip "" matches any). */
+int	kvm_dhcp_host_add(struct kvm *, const char *network,
+	    const struct kvm_dhcp_host *, char *err, size_t errlen) KVM_WUR;
+int	kvm_dhcp_host_del(struct kvm *, const char *network,
+	    const struct kvm_dhcp_host *, char *err, size_t errlen) KVM_WUR;
+/*
+ * Guest IP addresses for a MAC (NULL: any but loopback): from the network's
+ * DHCP leases, then the guest agent, then libvirt's ARP source; the first
+ * source that answers wins.  Fills up to max strings (caller frees each);
+ * returns how many (0: nobody knows), -1 on error.
+ */
+int	kvm_guest_addresses(struct kvm *, const char *name, const char *mac,
+	    char **out, int max, char *err, size_t errlen);
+/* No announce-self call: libvirt 9 has no API for it (only the QMP
+ * pass-through of libvirt-qemu, which taints the domain), and QEMU announces
+ * the guest by itself (RARP/GARP rounds) when an incoming migration ends. */
+
+/*
+ * Lifecycle events: a thread running libvirt's default event loop delivers
+ * every domain lifecycle event of this connection to cb (in that thread).
+ */
+typedef void (*kvm_event_cb)(void *arg, const char *domain, const char *uuid,
+    int event, int detail);
+/* event when the events connection closed (domain and uuid NULL, detail the
+ * virConnectCloseReason): no more events come; stop and start again. */
+#define KVM_EVENT_CLOSED	(-1)
+struct kvm_events;
+int	kvm_events_start(struct kvm_events **out, const char *uri,
+	    kvm_event_cb cb, void *arg, char *err, size_t errlen) KVM_WUR;
+/* When it returns cb is not running and never runs again; not from cb. */
+void	kvm_events_stop(struct kvm_events *);	/* accepts NULL */
+
+const char *kvm_state_name(int state);
+
+#endif /* VMGW_KVM_H */
