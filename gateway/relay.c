@@ -32,6 +32,9 @@ struct relay {
 	int			 peer_eof;	/* the peer's direction ended */
 	int			 shut_wr;
 	int			 flush_then_free;
+	struct event		*retry_ev;	/* unix connect: listener busy */
+	unsigned		 retries;
+	struct vmgw_addr	 target;
 	uint64_t		 bytes_up;	/* socket -> channel */
 	uint64_t		 bytes_down;	/* channel -> socket */
 	relay_done_cb		 done;
@@ -109,6 +112,9 @@ relay_finish(struct relay *r, int abort, const char *reason)
 	if (r->rev != NULL)
 		event_free(r->rev);
 	r->rev = NULL;
+	if (r->retry_ev != NULL)
+		event_free(r->retry_ev);
+	r->retry_ev = NULL;
 	if (r->bev != NULL) {
 		if (abort)
 			relay_abort_socket(bufferevent_getfd(r->bev));
@@ -368,32 +374,62 @@ const struct chan_ops relay_ops = {
 };
 
 /*
- * A UNIX socket connect completes (or fails) at once, so it is done here
- * synchronously; libevent's connect would run the error callback inside
- * the call and also return -1.
+ * A UNIX socket connect completes or fails at once, so it is done here,
+ * synchronously (libevent's connect would run the error callback inside the
+ * call and also return -1).  Only a full listen backlog (EAGAIN) is worth
+ * waiting for, as a blocking connect would: retried with backoff for ~3 s.
  */
-static evutil_socket_t
-relay_connect_unix(const struct vmgw_addr *addr, char *err, size_t errlen)
+#define RELAY_UNIX_RETRIES	12
+
+static int
+relay_unix_try(struct relay *r, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
-	evutil_socket_t		 fd;
+	evutil_socket_t		 fd = bufferevent_getfd(r->bev);
 
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", addr->path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		snprintf(err, errlen, "connect %s: %s", addr->text,
-		    errno == EAGAIN ? "listener busy (backlog full)" :
-		    strerror(errno));
-		close(fd);
-		return -1;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", r->target.path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return 0;
+	if (errno == EAGAIN && r->retries < RELAY_UNIX_RETRIES)
+		return 1;
+	snprintf(err, errlen, "connect %s: %s", r->target.text,
+	    errno == EAGAIN ? "listener busy (backlog full)" : strerror(errno));
+	return -1;
+}
+
+static void
+relay_unix_connected(struct relay *r)
+{
+	r->connecting = 0;
+	bufferevent_enable(r->bev, EV_WRITE);
+	chan_accept_ok(r->ch);	/* relay_opened starts reading */
+}
+
+static void
+relay_unix_retry(evutil_socket_t fd, short ev, void *arg)
+{
+	struct relay	*r = arg;
+	struct timeval	 tv;
+	char		 err[400];
+	int		 rc;
+
+	r->retries++;
+	if ((rc = relay_unix_try(r, err, sizeof(err))) == 0) {
+		relay_unix_connected(r);
+		return;
 	}
-	return fd;
+	if (rc == -1) {
+		if (r->ch != NULL)
+			chan_accept_fail(r->ch, err);
+		r->ch = NULL;
+		relay_finish(r, 1, err);
+		return;
+	}
+	tv.tv_sec = 0;
+	tv.tv_usec = 5000 << (r->retries < 6 ? r->retries : 6);
+	evtimer_add(r->retry_ev, &tv);
 }
 
 /* Accepting side: connect to addr, then OPEN_OK (or OPEN_FAIL). */
@@ -403,11 +439,15 @@ relay_connect(struct gw *gw, struct channel *ch, const struct vmgw_addr *addr,
 {
 	struct bufferevent	*bev;
 	struct relay		*r;
+	struct timeval		 tv = { 0, 5000 };
 	evutil_socket_t		 fd = -1;
+	int			 rc;
 
-	if (addr->kind == ADDR_UNIX &&
-	    (fd = relay_connect_unix(addr, err, errlen)) == -1)
+	if (addr->kind == ADDR_UNIX && (fd = socket(AF_UNIX, SOCK_STREAM |
+	    SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
+	}
 	if ((bev = bufferevent_socket_new(gw->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		if (fd != -1)
@@ -421,22 +461,32 @@ relay_connect(struct gw *gw, struct channel *ch, const struct vmgw_addr *addr,
 		return -1;
 	}
 	snprintf(r->what, sizeof(r->what), "%s", addr->text);
+	r->target = *addr;
+	r->connecting = 1;
 	chan_set_endpoint(ch, &relay_ops, r);
 	if (addr->kind == ADDR_UNIX) {
-		bufferevent_enable(bev, EV_WRITE);
-		chan_accept_ok(ch);	/* relay_opened starts reading */
-		return 0;
+		if ((rc = relay_unix_try(r, err, errlen)) == 0) {
+			relay_unix_connected(r);
+			return 0;
+		}
+		if (rc == 1 && (r->retry_ev = evtimer_new(gw->base,
+		    relay_unix_retry, r)) != NULL) {
+			evtimer_add(r->retry_ev, &tv);
+			return 0;
+		}
+		goto fail;
 	}
-	r->connecting = 1;
 	/* -1 here means the callback did not run (no resolver request) */
 	if (bufferevent_socket_connect_hostname(bev, gw->dns, AF_UNSPEC,
 	    addr->host, addr->port) == -1) {
 		snprintf(err, errlen, "connect %s: cannot start resolving",
 		    addr->text);
-		chan_set_endpoint(ch, NULL, NULL);
-		r->ch = NULL;
-		relay_finish(r, 1, err);
-		return -1;
+		goto fail;
 	}
 	return 0;
+ fail:
+	chan_set_endpoint(ch, NULL, NULL);
+	r->ch = NULL;
+	relay_finish(r, 1, err);
+	return -1;
 }
