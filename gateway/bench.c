@@ -54,12 +54,18 @@ static const struct chan_ops sink_ops = {
 	.closed = sink_closed,
 };
 
-void
+static void
 bench_accept(struct channel *ch, json_t *req)
 {
 	snprintf(ch->what, sizeof(ch->what), "bench sink");
 	chan_set_endpoint(ch, &sink_ops, NULL);
 	chan_accept_ok(ch);
+}
+
+void
+bench_init(void)
+{
+	accept_register("bench", bench_accept);
 }
 
 /* ---- source (this side) */

@@ -77,7 +77,7 @@ client_take_line(struct vmgw_client *c, json_t **out, char *err,
 	size_t		 linelen;
 	json_error_t	 jerr;
 
-	if ((nl = memchr(c->buf, '\n', c->len)) == NULL)
+	if (c->len == 0 || (nl = memchr(c->buf, '\n', c->len)) == NULL)
 		return 0;
 	linelen = (size_t)(nl - c->buf);
 	*out = json_loadb(c->buf, linelen, 0, &jerr);

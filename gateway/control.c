@@ -17,6 +17,7 @@
 
 #include "vmgwd.h"
 #include "ctlproto.h"
+#include "job.h"
 
 struct ctl_cmd {
 	const char	*name;
@@ -28,6 +29,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "status",		ctl_status },
 	{ "forward",		ctl_forward },
 	{ "bench",		ctl_bench },
+	{ "migrate",		ctl_migrate },
+	{ "jobs",		ctl_jobs },
+	{ "cancel",		ctl_cancel },
+	{ "set-bandwidth",	ctl_set_bandwidth },
 };
 
 static void	ctl_readcb(struct bufferevent *, void *);

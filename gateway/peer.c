@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmgwd.h"
+#include "job.h"
 
 static void	peer_retry_cb(evutil_socket_t, short, void *);
 static void	peer_notify_waiters(struct peer *, struct tunnel *,
@@ -203,6 +203,8 @@ peer_tunnel_down(struct peer *p, struct tunnel *t, const char *why)
 	p->bytes_out += t->bytes_out;
 	p->since_wall = time(NULL);
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+	if (!p->gw->shutting_down)
+		jobdst_tunnel_gone(p->gw, p);
 	if (p->want && p->dialing == NULL) {
 		p->backoff = 0;
 		peer_schedule(p);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "vmgwd.h"
+#include "job.h"
 
 struct pmsg_pending {
 	TAILQ_ENTRY(pmsg_pending) entry;
@@ -37,6 +38,10 @@ static void	pm_forward_check(struct peer *, json_int_t, json_t *);
 
 static const struct pmsg_op pmsg_ops[] = {
 	{ "forward-check",	pm_forward_check },
+	{ "job-prepare",	job_pm_prepare },
+	{ "job-finish",		job_pm_finish },
+	{ "job-abort",		job_pm_abort },
+	{ "job-bandwidth",	job_pm_bandwidth },
 };
 
 int
@@ -82,7 +87,8 @@ pmsg_timeout(evutil_socket_t fd, short ev, void *arg)
 	snprintf(err, sizeof(err), "%s did not answer in time",
 	    pp->t->peer->conf->name);
 	pmsg_pending_free(gw, pp);
-	cb(NULL, err, cbarg);
+	if (cb != NULL)
+		cb(NULL, err, cbarg);
 }
 
 /* Send a request; cb gets the reply, or an error.  -1: not sent, cb not called. */
@@ -162,7 +168,8 @@ pmsg_on_reply(struct tunnel *t, json_t *m, json_int_t id)
 	arg = pp->arg;
 	pmsg_pending_free(gw, pp);
 	err = json_string_value(json_object_get(m, "error"));
-	cb(err != NULL ? NULL : m, err, arg);
+	if (cb != NULL)
+		cb(err != NULL ? NULL : m, err, arg);
 }
 
 void
@@ -220,7 +227,8 @@ pmsg_tunnel_gone(struct tunnel *t)
 		cb = pp->cb;
 		arg = pp->arg;
 		pmsg_pending_free(gw, pp);
-		cb(NULL, err, arg);
+		if (cb != NULL)
+			cb(NULL, err, arg);
 		next = TAILQ_FIRST(&gw->pmsg->pending);	/* cb may change the list */
 	}
 }

@@ -241,6 +241,43 @@ tunnel_accept(struct gw *gw, int fd, const struct sockaddr *sa, int socklen)
 	log_debug("%s: connection accepted", t->addr);
 }
 
+/*
+ * A tunnel over a socket that is already connected (unit tests run two
+ * gateways in one process over a socketpair).  dial: the peer we initiate
+ * to, or NULL to be the responder.
+ */
+struct tunnel *
+tunnel_attach(struct gw *gw, evutil_socket_t fd, struct peer *dial)
+{
+	struct bufferevent	*bev;
+	struct tunnel		*t;
+
+	if (evutil_make_socket_nonblocking(fd) == -1 ||
+	    (bev = bufferevent_socket_new(gw->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		return NULL;
+	if ((t = tunnel_new(gw, bev, dial != NULL)) == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	snprintf(t->addr, sizeof(t->addr), "fd %d", (int)fd);
+	if (tunnel_start_io(t) == -1) {
+		tunnel_close(t, "out of memory");
+		return NULL;
+	}
+	if (dial != NULL) {
+		t->peer = dial;
+		dial->dialing = t;
+		tunnel_send_init(t);
+	} else {
+		t->state = TUN_HANDSHAKE;
+		t->pending = 1;
+		TAILQ_INSERT_TAIL(&gw->pending, t, entry);
+		gw->npending++;
+	}
+	return t;
+}
+
 /* ------------------------------------------------------------ handshake */
 
 static void

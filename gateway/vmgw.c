@@ -17,6 +17,7 @@
 #include "config.h"
 
 static const struct cli_cmd *const cli_cmds[] = {
+	&cmd_migrate, &cmd_jobs, &cmd_cancel, &cmd_set_bandwidth,
 	&cmd_check, &cmd_status, &cmd_forward, &cmd_bench,
 	&cmd_keygen, &cmd_pubkey,
 };

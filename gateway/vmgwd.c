@@ -156,6 +156,7 @@ gw_start(struct gw *gw)
 		    (gw->dns = evdns_base_new(gw->base, 0)) == NULL)
 			return -1;
 	}
+	bench_init();
 	if (gw_signals(gw) == -1 || pmsg_init(gw) == -1 ||
 	    jobs_init(gw) == -1 || gw_listen(gw) == -1 ||
 	    control_init(gw) == -1 || peers_init(gw) == -1)

@@ -175,6 +175,7 @@ int	 tunnel_has_room(const struct tunnel *);
 void	 tunnel_close(struct tunnel *, const char *fmt, ...) LOG_FMT(2, 3);
 const char *tunnel_suite_name(enum hs_suite);
 void	 tunnel_ping(struct tunnel *);
+struct tunnel *tunnel_attach(struct gw *, evutil_socket_t fd, struct peer *dial);
 struct tunnel *tunnel_probe(struct gw *, struct peer *,
 	    void (*cb)(struct tunnel *, const char *, void *), void *arg);
 
@@ -282,10 +283,12 @@ int	 relay_connect(struct gw *, struct channel *, const struct vmgw_addr *,
 void	 relay_abort_socket(evutil_socket_t fd);
 
 /* accept.c: what a peer may open at this gateway */
+typedef void (*accept_fn)(struct channel *, json_t *req);
+int	 accept_register(const char *kind, accept_fn);
 void	 accept_open(struct channel *, json_t *req);
 
 /* bench.c */
-void	 bench_accept(struct channel *, json_t *req);
+void	 bench_init(void);
 
 /* peermsg.c: REC_MSG requests and replies between gateways */
 typedef void (*pmsg_reply_cb)(json_t *reply, const char *err, void *arg);
