@@ -16,28 +16,14 @@ VMGWD=$VMGW_BUILD_DIR/gateway/vmgwd
 VMGW=$VMGW_BUILD_DIR/gateway/vmgw
 TOOLS=$VMGW_SOURCE_DIR/tests/tools
 
-GT_PASS=0
-GT_FAIL=0
 GT_SITES=()
-
-gt_log() { printf '%s [%s] %s\n' "$(date +%T.%3N)" "${GT_NAME:-test}" "$*" >&2; }
-
-ok() { GT_PASS=$((GT_PASS + 1)); printf 'ok %d - %s\n' $((GT_PASS + GT_FAIL)) "$*"; }
-not_ok() {
-	GT_FAIL=$((GT_FAIL + 1))
-	printf 'not ok %d - %s\n' $((GT_PASS + GT_FAIL)) "$*"
-}
-# check DESCRIPTION CMD...: ok when CMD succeeds
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-# check_grep DESCRIPTION PATTERN FILE
-check_grep() {
-	if grep -qE -- "$2" "$3"; then ok "$1"; else
-		not_ok "$1 (no /$2/ in $3)"; sed 's/^/    | /' "$3" | tail -15 >&2
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$VMGW_SOURCE_DIR/tests/tap.sh"
+gt_log() { tap_log "$@"; }
 
 gt_init() {
 	GT_NAME=$1
+	tap_name "$1"
 	[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 	[ -x "$VMGWD" ] || { echo "vmgwd not built at $VMGWD" >&2; exit 1; }
 	GT_P=vg$(printf '%04x' $((RANDOM % 65536)))
@@ -52,14 +38,15 @@ gt_init() {
 }
 
 gt_cleanup() {
-	local s pid
+	local s pid i rc=$?
 	for s in "${GT_SITES[@]}"; do
 		pid=$(cat "$GT_DIR/$s.pid" 2>/dev/null) || continue
 		kill "$pid" 2>/dev/null
 	done
-	sleep 0.2
+	# a clean exit lets LeakSanitizer (ASan builds) check the daemon
 	for s in "${GT_SITES[@]}"; do
 		pid=$(cat "$GT_DIR/$s.pid" 2>/dev/null) || continue
+		for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$pid" 2>/dev/null
 	done
 	jobs -p | xargs -r kill 2>/dev/null
@@ -69,11 +56,21 @@ gt_cleanup() {
 	done
 	for s in "${GT_SITES[@]}"; do ip netns del "$GT_P-$s" 2>/dev/null; done
 	ip netns del "$GT_P-w" 2>/dev/null
-	if [ "$GT_FAIL" -gt 0 ] || [ -n "${GT_KEEP:-}" ]; then
+	# a sanitizer report in a daemon's log fails the test
+	for s in "${GT_SITES[@]}"; do
+		if grep -qE 'Sanitizer|runtime error:' "$GT_DIR/$s.log" 2>/dev/null; then
+			echo "not ok - sanitizer report in $s's log:"
+			grep -E -A12 'Sanitizer|runtime error:' "$GT_DIR/$s.log" | head -40 | sed 's/^/#   /'
+			TAP_FAIL=$((TAP_FAIL + 1))
+			rc=1
+		fi
+	done
+	if [ "$TAP_FAIL" -gt 0 ] || [ -n "${GT_KEEP:-}" ]; then
 		echo "# logs kept in $GT_DIR" >&2
 	else
 		rm -rf "$GT_DIR"
 	fi
+	exit $rc
 }
 
 # gt_site NAME N: namespace NAME on the WAN at 10.77.0.N, key, no config yet
@@ -156,11 +153,7 @@ gt_wait_connected() {
 	return 1
 }
 
-gt_done() {
-	echo "1..$((GT_PASS + GT_FAIL))"
-	echo "# $GT_NAME: $GT_PASS passed, $GT_FAIL failed"
-	[ "$GT_FAIL" = 0 ]
-}
+gt_done() { tap_done; }
 
 # gt_wait_listen SITE PORT: wait until something listens on TCP PORT in SITE
 gt_wait_listen() {

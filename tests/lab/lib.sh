@@ -706,6 +706,9 @@ peers:
     networks: $nets
     storage: $stor
 forward_targets: []
+tunnel:                  # the lab notices a dead tunnel in seconds
+  keepalive: 2
+  timeout: 8
 EOF
   mv "$d/vmgw.yaml.tmp" "$d/vmgw.yaml"
 }

@@ -1,0 +1,76 @@
+#!/bin/bash
+# End to end, through vmgw migrate only: web1 moves site-a -> site-b ->
+# site-a with its local disk; it runs at exactly one site afterwards, data
+# written before a move reads back identical inside the guest after it, and
+# the destination's domain has the mapped network and disk path.  Also
+# --dry-run, --offline, --postcopy, --parallel, --keep-source and --json.
+. "$(dirname "$0")/tlib.sh"
+lt_init migrate
+lt_guest_at a || exit 1
+data=$(lt_write a)
+check "wrote data to web1's disk at site-a ($data)" [ -n "$data" ]
+
+lt_migrate a b --dry-run
+check "--dry-run exits 0" [ $? = 0 ]
+check_grep "--dry-run says nothing moved" '^dry run: nothing moved' "$LT_DIR/last.out"
+check_grep "--dry-run shows the disk mapping" 'disk +/var/lib/libvirt/images/web1.qcow2 -> /var/lib/libvirt/images-b/web1.qcow2' "$LT_DIR/last.out"
+check_grep "--dry-run shows the network mapping" 'network prod -> dr-prod' "$LT_DIR/last.out"
+check_grep "--dry-run shows site-b's checks" 'site-b +pool +images-b: .* free, .* needed' "$LT_DIR/last.out"
+check_eq "--dry-run moved nothing" a "$(lab_guest_where)"
+check "--dry-run made nothing at site-b" lt_is_clean b
+
+lt_migrate a b
+check "migrate a -> b exits 0" [ $? = 0 ]
+check_grep "the summary says where it runs" '^web1 moved to site-b in [0-9.]+ s' "$LT_DIR/last.out"
+check_grep "the summary gives the downtime" 'downtime +[0-9]+ ms' "$LT_DIR/last.out"
+check_grep "the summary gives the bytes" 'tunnel +[0-9.]+ MiB' "$LT_DIR/last.out"
+check_eq "web1 runs at site-b only" b "$(lab_guest_where)"
+check_eq "data written at site-a reads back at site-b" "$data" "$(lt_read b)"
+lab_virsh b dumpxml web1 >"$LT_DIR/b.xml"
+check_grep "site-b's domain uses the mapped network" "<source network=.dr-prod." "$LT_DIR/b.xml"
+check_grep "site-b's domain uses the mapped disk path" "<source file=./var/lib/libvirt/images-b/web1.qcow2." "$LT_DIR/b.xml"
+check "site-b's definition is persistent" eval "lab_virsh b dominfo web1 | grep -q 'Persistent: *yes'"
+check "site-a is clean: no definition, no old volume" lt_is_clean a
+check_grep "vmgw jobs lists the job as done" 'source +web1 +site-b +done' <(lab_vmgw a jobs)
+
+lt_migrate b a
+check "migrate b -> a exits 0" [ $? = 0 ]
+check_eq "web1 runs at site-a only" a "$(lab_guest_where)"
+check_eq "the data is still there" "$data" "$(lt_read a)"
+check_grep "site-a's domain uses network prod again" "<source network=.prod." <(lab_virsh a dumpxml web1)
+check "site-b is clean" lt_is_clean b
+
+# --offline: a shut-off guest, its disk through the tunnel
+lab_virsh a shutdown web1 >/dev/null 2>&1
+for i in $(seq 1 30); do lab_virsh a domstate web1 | grep -q 'shut off' && break; sleep 1; done
+lab_virsh a destroy web1 >/dev/null 2>&1
+lt_migrate a b --offline
+check "--offline a -> b exits 0" [ $? = 0 ]
+check "web1 is defined (shut off) at site-b" eval "lab_virsh b domstate web1 | grep -q 'shut off'"
+check "... and gone from site-a" lt_is_clean a
+lab_virsh b start web1 >/dev/null && lab_guest_wait_up b >/dev/null 2>&1
+check_eq "after an offline move the data is there" "$data" "$(lt_read b)"
+
+# --postcopy under a dirtying load, and a bandwidth cap
+lab_guest_http b "/cgi-bin/dirty?mib=24" >/dev/null
+lt_migrate b a --postcopy --bandwidth 20M
+check "--postcopy b -> a exits 0" [ $? = 0 ]
+check_grep "post-copy engaged" "job $(lt_job_id): switched to post-copy" "$LAB/site-b/vmgwd.log"
+check_eq "web1 runs at site-a" a "$(lab_guest_where)"
+lab_guest_http a "/cgi-bin/dirty?mib=0" >/dev/null
+check_eq "the data is there after post-copy" "$data" "$(lt_read a)"
+
+# --parallel: multifd connections, relayed in the order opened
+lt_migrate a b --parallel 4
+check "--parallel 4 a -> b exits 0" [ $? = 0 ]
+check_eq "web1 runs at site-b" b "$(lab_guest_where)"
+
+# --keep-source and --json
+lt_migrate b a --keep-source --json
+check "--keep-source --json b -> a exits 0" [ $? = 0 ]
+check "--json ends with a JSON result" eval "tail -1 '$LT_DIR/last.out' | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"ok\"] and d[\"where\"]==\"site-a\" else 1)'"
+check "--keep-source left site-b's definition" eval "lab_virsh b dominfo web1 >/dev/null 2>&1"
+check "--keep-source left site-b's volume" eval "lab_virsh b vol-list images-b | grep -q web1"
+check_eq "... while web1 runs at site-a only" a "$(lab_guest_where)"
+lab_site_clean b >/dev/null 2>&1
+lt_done
