@@ -120,15 +120,22 @@ print_summary(json_t *res)
 	    "disk_bytes"));
 	cli_fmt_bytes(tun, sizeof(tun), (unsigned long long)cli_int(res,
 	    "tunnel_bytes"));
-	printf("%s moved to %s in %.1f s\n", cli_str(res, "domain"),
+	printf("%s %s to %s in %.1f s\n", cli_str(res, "domain"),
+	    json_is_true(json_object_get(res, "offline")) ? "copied" : "moved",
 	    cli_str(res, "where"), json_number_value(json_object_get(res,
 	    "seconds")));
 	printf("  result     %s (job %s)\n", cli_str(res, "state"),
 	    cli_str(res, "job"));
-	if (!json_is_true(json_object_get(res, "offline")))
-		printf("  downtime   %lld ms\n", cli_int(res, "downtime_ms"));
-	printf("  memory     %s\n  disk       %s\n  tunnel     %s\n"
-	    "  runs at    %s\n", mem, disk, tun, cli_str(res, "where"));
+	if (!json_is_true(json_object_get(res, "offline")) &&
+	    cli_int(res, "downtime_ms") == 0)
+		printf("  downtime   n/a (post-copy: not reported)\n"
+		    "  memory     %s\n", mem);
+	else if (!json_is_true(json_object_get(res, "offline")))
+		printf("  downtime   %lld ms\n  memory     %s\n",
+		    cli_int(res, "downtime_ms"), mem);
+	printf("  disk       %s\n  tunnel     %s\n  %-10s %s\n", disk, tun,
+	    json_is_true(json_object_get(res, "offline")) ? "now at" :
+	    "runs at", cli_str(res, "where"));
 }
 
 static void
@@ -203,7 +210,8 @@ migrate_wait(struct cli *cli, struct vmgw_client *c, struct mig_view *v)
 					    cli_str(m, "domain")[0] ?
 					    cli_str(m, "domain") : "the guest",
 					    cli_str(m, "where"));
-				if (json_is_object(json_object_get(m, "plan")))
+				if (strcmp(cli_str(m, "state"), "refused") == 0 &&
+				    json_is_object(json_object_get(m, "plan")))
 					print_plan(m);
 			}
 		}

@@ -444,6 +444,21 @@ mig_migrate_work(void *arg)
 	kvm_close(k);
 }
 
+/* "tunnel to site-b lost: why" -> "tunnel to site-b lost during PHASE: why" */
+static void
+mig_fail_conn(struct job *j)
+{
+	const char	*lost = strstr(j->conn_err, " lost: ");
+
+	if (strncmp(j->conn_err, "tunnel to ", 10) == 0 && lost != NULL)
+		job_fail(j, JOB_FAILED, "%.*s during %s: %s",
+		    (int)(lost + 5 - j->conn_err), j->conn_err,
+		    j->conn_err_phase, lost + 7);
+	else
+		job_fail(j, JOB_FAILED, "%s (during %s)", j->conn_err,
+		    j->conn_err_phase);
+}
+
 static void
 mig_migrate_done(void *arg)
 {
@@ -459,8 +474,7 @@ mig_migrate_done(void *arg)
 	if (j->cancel)
 		job_fail(j, JOB_CANCELLED, "cancelled during %s", j->phase);
 	else if (j->conn_err[0] != '\0')
-		job_fail(j, JOB_FAILED, "%s during %s", j->conn_err,
-		    j->conn_err_phase);
+		mig_fail_conn(j);
 	else
 		job_fail(j, JOB_FAILED, "%s", j->mig_err);
 	mig_failed(j, j->cancel ? VMGW_EXIT_CANCELLED : VMGW_EXIT_FAIL);
@@ -498,8 +512,8 @@ mig_stats_done(void *arg)
 		j->kstats = NULL;
 		return;
 	}
-	if (j->stats_rc != 0)
-		return;
+	if (j->stats_rc != 0 || j->cancel)
+		return;		/* after a cancel the phase stays the one cancelled */
 	j->stats = j->stats_tmp;
 	j->has_stats = 1;
 	if (s->mem_total > 0)
@@ -628,6 +642,7 @@ mig_download_done(void *arg)
 
 	if (md->rc == -1 && j->mig_err[0] == '\0')
 		snprintf(j->mig_err, sizeof(j->mig_err), "%s", md->err);
+	j->stats.disk_processed += md->bytes;
 	log_info("job %s: disk %s: %llu bytes read", j->id, md->target,
 	    (unsigned long long)md->bytes);
 	free(md);
@@ -821,7 +836,8 @@ mig_finish_reply(json_t *reply, const char *err, void *arg)
 	if (j->final.mem_processed < j->stats.mem_processed)
 		j->final.mem_processed = j->stats.mem_processed;
 	j->has_final = 1;
-	snprintf(j->where, sizeof(j->where), "%s", j->peer_name);
+	snprintf(j->where, sizeof(j->where), "%s%s", j->peer_name,
+	    j->offline ? " (defined, shut off)" : "");
 	if (!j->keep_source && worker_run(j->gw, mig_source_cleanup_work,
 	    mig_source_cleanup_done, j) == 0) {
 		j->busy = 1;
