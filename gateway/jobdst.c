@@ -815,6 +815,8 @@ jobdst_tunnel_gone(struct gw *gw, struct peer *p)
 	struct job	*j;
 	struct timeval	 tv = { JOB_ORPHAN_GRACE, 0 };
 
+	if (gw->jobs == NULL)
+		return;
 	TAILQ_FOREACH(j, gw->jobs, entry) {
 		if (j->role != JOB_DEST || j->peer != p || job_terminal(j))
 			continue;

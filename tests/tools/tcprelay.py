@@ -9,7 +9,9 @@
               [--log FILE]
 
 Every connection is relayed byte for byte; the optional fault applies once,
-to the first connection only, so the gateways' reconnect goes through clean.
+to the first connection that reaches the offset (a connection that ends
+before, such as a dial made before the far gateway listened, does not use
+it up), so the gateways' reconnect goes through clean.
 """
 import argparse
 import socket
@@ -18,8 +20,10 @@ import threading
 import time
 
 args = None
-first_lock = threading.Lock()
-first_taken = False
+fault_lock = threading.Lock()
+fault_done = False
+record_lock = threading.Lock()
+record_done = False
 log_lock = threading.Lock()
 
 
@@ -38,6 +42,16 @@ def hostport(s):
     return h, int(p)
 
 
+def take_fault():
+    """True exactly once: the caller applies the fault."""
+    global fault_done
+    with fault_lock:
+        if fault_done:
+            return False
+        fault_done = True
+        return True
+
+
 def pump(src, dst, name, fault, record):
     off = 0
     try:
@@ -53,7 +67,7 @@ def pump(src, dst, name, fault, record):
                     with open(args.record, "wb") as f:
                         f.write(record["buf"])
                     log("recorded %d bytes to %s" % (len(record["buf"]), args.record))
-            if fault is not None and off <= fault < off + len(data):
+            if fault is not None and off <= fault < off + len(data) and take_fault():
                 b = bytearray(data)
                 b[fault - off] ^= 0x01
                 data = bytes(b)
@@ -72,10 +86,7 @@ def pump(src, dst, name, fault, record):
 
 
 def handle(client):
-    global first_taken
-    with first_lock:
-        first = not first_taken
-        first_taken = True
+    global record_done
     try:
         server = socket.create_connection(hostport(args.connect), timeout=5)
         server.settimeout(None)
@@ -84,14 +95,16 @@ def handle(client):
         client.close()
         return
     c2s = s2c = rec = None
-    if first and args.flip_offset is not None:
+    if args.flip_offset is not None and not fault_done:
         if args.flip_dir == "c2s":
             c2s = args.flip_offset
         else:
             s2c = args.flip_offset
-    if first and args.record:
-        rec = {"left": args.record_bytes, "buf": b""}
-    log("connection (first=%s)" % first)
+    with record_lock:
+        if args.record and not record_done:
+            record_done = True
+            rec = {"left": args.record_bytes, "buf": b""}
+    log("connection")
     t1 = threading.Thread(target=pump, args=(client, server, "c2s", c2s, rec), daemon=True)
     t2 = threading.Thread(target=pump, args=(server, client, "s2c", s2c, None), daemon=True)
     t1.start()
