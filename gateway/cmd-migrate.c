@@ -93,21 +93,32 @@ print_event(struct mig_view *v, json_t *m)
 static void
 print_plan(json_t *res)
 {
-	json_t	*c;
+	json_t	*plan = json_object_get(res, "plan"), *c;
 	size_t	 i;
 
-	json_array_foreach(json_object_get(json_object_get(res, "plan"),
-	    "checks"), i, c)
+	json_array_foreach(json_object_get(plan, "checks"), i, c)
 		printf("  %s %-8s %-8s %s\n", json_is_true(json_object_get(c,
 		    "ok")) ? "ok  " : "FAIL", *cli_str(c, "site") ? cli_str(c,
 		    "site") : "here", cli_str(c, "check"), cli_str(c,
 		    "detail"));
+	if (json_array_size(json_object_get(plan, "addresses")) > 0) {
+		printf("  addresses (from %s):", cli_str(plan,
+		    "addresses_from"));
+		json_array_foreach(json_object_get(plan, "addresses"), i, c)
+			printf(" %s", json_string_value(c));
+		printf("\n");
+	}
+	if (json_array_size(json_object_get(plan, "steps")) > 0)
+		printf("network plan %s:\n", cli_str(plan, "plan_mode"));
+	json_array_foreach(json_object_get(plan, "steps"), i, c)
+		printf("  %-8s %s\n", cli_str(c, "site"), cli_str(c, "step"));
 }
 
 static void
 print_summary(json_t *res)
 {
 	char	 mem[32], disk[32], tun[32];
+	json_t	*reach;
 
 	if (strcmp(cli_str(res, "state"), "planned") == 0) {
 		printf("dry run: nothing moved; every check passed:\n");
@@ -136,6 +147,16 @@ print_summary(json_t *res)
 	printf("  disk       %s\n  tunnel     %s\n  %-10s %s\n", disk, tun,
 	    json_is_true(json_object_get(res, "offline")) ? "now at" :
 	    "runs at", cli_str(res, "where"));
+	reach = json_object_get(res, "reach");
+	if (json_is_true(json_object_get(reach, "ok")) &&
+	    json_object_get(reach, "ms") != NULL)
+		printf("  reachable  from %s after %lld ms (plan %s)\n",
+		    cli_str(res, "where"), cli_int(reach, "ms"),
+		    cli_str(res, "plan_mode"));
+	else if (reach != NULL && *cli_str(reach, "detail"))
+		printf("  reachable  %s\n", cli_str(reach, "detail"));
+	if (*cli_str(res, "warning"))
+		printf("  warning    %s\n", cli_str(res, "warning"));
 }
 
 static void

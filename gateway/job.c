@@ -95,6 +95,12 @@ job_free(struct job *j)
 	free(j->dest_xml);
 	json_decref(j->plan);
 	json_decref(j->volumes);
+	json_decref(j->addrs);
+	json_decref(j->macs);
+	json_decref(j->dhcp);
+	json_decref(j->reach);
+	if (j->announce != NULL)
+		event_free(j->announce);
 	free(j);
 }
 
@@ -233,6 +239,13 @@ job_json(const struct job *j)
 	    "postcopy", j->postcopy, "keep_source", j->keep_source,
 	    "parallel", j->parallel, "max_downtime_ms",
 	    (int)j->max_downtime_ms, "bandwidth", (json_int_t)j->bandwidth));
+	json_object_set_new(o, "switched", json_boolean(j->switched));
+	if (j->addrs != NULL)
+		json_object_set(o, "addresses", j->addrs);
+	if (j->dhcp != NULL)
+		json_object_set(o, "dhcp", j->dhcp);
+	if (j->reach != NULL)
+		json_object_set(o, "reach", j->reach);
 	if (j->has_final)
 		json_object_set_new(o, "result", json_pack("{s:I, s:I, s:I, "
 		    "s:I}", "downtime_ms", (json_int_t)j->final.downtime_ms,
@@ -296,6 +309,11 @@ job_from_record(struct gw *gw, json_t *o, const char *file)
 	    "finished"));
 	j->offline = json_is_true(json_object_get(opt, "offline"));
 	j->dry_run = json_is_true(json_object_get(opt, "dry_run"));
+	j->switched = json_is_true(json_object_get(o, "switched"));
+	if (json_is_array(json_object_get(o, "addresses")))
+		j->addrs = json_incref(json_object_get(o, "addresses"));
+	if (json_is_array(json_object_get(o, "dhcp")))
+		j->dhcp = json_incref(json_object_get(o, "dhcp"));
 	if (json_is_array(json_object_get(o, "volumes"))) {
 		json_decref(j->volumes);
 		j->volumes = json_incref(json_object_get(o, "volumes"));

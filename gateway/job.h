@@ -99,6 +99,19 @@ struct job {
 	int			 uploads_left;	/* destination: offline copy */
 	char			 upload_err[512];
 	json_int_t		 finish_req;	/* destination: pending job-finish */
+
+	/* network plan (netplan.c) */
+	struct vmgw_plan	 np;		/* this site's effective plan */
+	json_t			*addrs;		/* the guest's addresses */
+	json_t			*macs;
+	json_t			*dhcp;		/* reservations that move */
+	json_t			*reach;		/* verification result */
+	int			 switched;	/* the guest resumed at the destination */
+	uint64_t		 switch_ns;
+	struct event		*announce;
+	int			 announced;
+	int			 pre_hooks_ran;
+	char			 hook_err[512];
 };
 
 TAILQ_HEAD(job_list, job);
@@ -141,6 +154,30 @@ void	 job_pm_bandwidth(struct peer *, json_int_t id, json_t *req);
 void	 jobdst_accept(struct channel *, json_t *req);
 void	 jobdst_tunnel_gone(struct gw *, struct peer *);
 void	 jobdst_recover(struct job *);
+
+/* netplan.c */
+const char *netplan_mode_name(enum plan_mode);
+void	 netplan_job_plan(struct job *);
+int	 netplan_source_check(struct job *, struct kvm *, char *err,
+	    size_t errlen);
+json_t	*netplan_request(const struct job *);
+char	**netplan_hook_env(const struct job *, const char *phase);
+void	 netplan_env_free(char **);
+int	 netplan_run_hooks(struct job *, const char *phase, char *err,
+	    size_t errlen);
+void	 netplan_source_switched(struct job *);
+void	 netplan_source_restore(struct job *);
+void	 netplan_source_done(struct job *, struct kvm *);
+int	 netplan_dest_prepare(struct job *, json_t *req, char *err,
+	    size_t errlen);
+int	 netplan_dest_check(struct job *, struct kvm *, json_t *checks,
+	    char *err, size_t errlen);
+void	 netplan_dest_undo(struct job *, struct kvm *);
+void	 netplan_dest_switched(struct job *);
+void	 netplan_dest_verify(struct job *);
+void	 netplan_events_ensure(struct gw *);
+void	 netplan_events_free(struct gw *);
+void	 job_pm_switched(struct peer *, json_int_t id, json_t *req);
 
 /* worker.c */
 int	 worker_run(struct gw *, void (*work)(void *), void (*done)(void *),

@@ -23,6 +23,7 @@
 #include <libvirt/libvirt.h>
 
 #include "job.h"
+#include "netplan.h"
 
 #define DST_SPACE_MARGIN	(16ull * 1024 * 1024)
 #define DST_INCOMING_WAIT_MS	10000
@@ -238,11 +239,17 @@ dst_prepare_work(void *arg)
 		snprintf(op->err, sizeof(op->err), "no domain XML to define");
 		goto out;
 	}
+	if (netplan_dest_check(j, k, checks, op->err, sizeof(op->err)) ==
+	    -1) {
+		netplan_dest_undo(j, k);
+		goto out;
+	}
 	if (j->dry_run)
 		goto out;
 	if (dst_make_volumes(k, j, json_object_get(op->req, "disks"),
 	    op->err, sizeof(op->err)) == -1) {
 		dst_delete_volumes(k, j, note, sizeof(note));
+		netplan_dest_undo(j, k);
 		goto out;
 	}
 	dst_check(checks, "volumes", "%zu created",
@@ -271,6 +278,8 @@ dst_prepare_done(void *arg)
 	} else {
 		job_set_state(j, j->dry_run ? JOB_PLANNED : JOB_PREPARED,
 		    j->dry_run ? "dry run" : "prepared");
+		if (!j->dry_run && !j->offline)
+			netplan_events_ensure(j->gw);	/* to see the switchover */
 		pmsg_reply(op->peer, op->id, json_incref(op->reply));
 	}
 	dst_op_free(op);
@@ -345,6 +354,12 @@ job_pm_prepare(struct peer *p, json_int_t id, json_t *req)
 	    "bandwidth"));
 	j->plan = json_incref(req);	/* disks and XML for offline */
 	dst_ratelimit(j);
+	if (netplan_dest_prepare(j, req, op->err, sizeof(op->err)) == -1) {
+		job_fail(j, JOB_FAILED, "refused: %s", op->err);
+		pmsg_reply_error(p, id, "%s", op->err);
+		dst_op_free(op);
+		return;
+	}
 	job_set_state(j, JOB_CHECKING, "prepare");
 	if (worker_run(p->gw, dst_prepare_work, dst_prepare_done, op) == -1) {
 		job_fail(j, JOB_FAILED, "cannot start a thread");
@@ -556,11 +571,20 @@ dst_finish_work(void *arg)
 	memset(&s, 0, sizeof(s));
 	if (kvm_job_stats(k, j->domain, 1, &s, op->err, sizeof(op->err)) == -1)
 		op->err[0] = '\0';	/* no statistics: not an error */
-	op->reply = json_pack("{s:s, s:I, s:I, s:I, s:I}", "state", "running",
-	    "downtime_ms", (json_int_t)s.downtime_ms, "memory_bytes",
-	    (json_int_t)s.mem_processed, "disk_bytes",
+	netplan_dest_verify(j);
+	if (json_is_true(json_object_get(j->reach, "ok"))) {
+		if (netplan_run_hooks(j, "post-move", j->hook_err,
+		    sizeof(j->hook_err)) == -1)
+			log_warnx("job %s: %s", j->id, j->hook_err);
+	} else if (netplan_run_hooks(j, "rollback", j->hook_err,
+	    sizeof(j->hook_err)) == -1)
+		log_warnx("job %s: %s", j->id, j->hook_err);
+	op->reply = json_pack("{s:s, s:I, s:I, s:I, s:I, s:O, s:s}", "state",
+	    "running", "downtime_ms", (json_int_t)s.downtime_ms,
+	    "memory_bytes", (json_int_t)s.mem_processed, "disk_bytes",
 	    (json_int_t)s.disk_processed, "elapsed_ms",
-	    (json_int_t)s.time_elapsed_ms);
+	    (json_int_t)s.time_elapsed_ms, "reach", j->reach, "hooks",
+	    j->hook_err);
  out:
 	kvm_close(k);
 }
@@ -578,7 +602,11 @@ dst_finish_done(void *arg)
 	} else {
 		snprintf(j->where, sizeof(j->where), "%s", j->gw->conf->site);
 		json_array_clear(j->volumes);	/* they are the guest's now */
-		job_set_state(j, JOB_DONE, "done");
+		if (json_is_true(json_object_get(j->reach, "ok")))
+			job_set_state(j, JOB_DONE, "done");
+		else
+			job_fail(j, JOB_FAILED, "%s", json_string_value(
+			    json_object_get(j->reach, "detail")));
 		pmsg_reply(op->peer, op->id, json_incref(op->reply));
 	}
 	job_rmdir(j);
@@ -661,6 +689,9 @@ job_pm_finish(struct peer *p, json_int_t id, json_t *req)
 			dst_define(j);
 		return;		/* dst_upload_done defines when the last ends */
 	}
+	/* the switchover's event was missed (no events): act now */
+	if (!j->switched)
+		netplan_dest_switched(j);
 	if ((op = dst_op_new(j, p, id, req)) == NULL ||
 	    worker_run(p->gw, dst_finish_work, dst_finish_done, op) == -1) {
 		pmsg_reply_error(p, id, "out of resources");
@@ -715,6 +746,7 @@ dst_cleanup_work(void *arg)
 			log_info("job %s: removed the half-made %s (%s)",
 			    j->id, j->domain, kvm_state_name(st));
 		dst_delete_volumes(k, j, note, sizeof(note));
+		netplan_dest_undo(j, k);
 	}
 	op->reply = json_pack("{s:s}", "note", note);
 	op->err[0] = '\0';
@@ -836,5 +868,6 @@ jobdst_recover(struct job *j)
 	}
 	snprintf(j->error, sizeof(j->error), "interrupted: vmgwd restarted "
 	    "during %s", j->phase[0] ? j->phase : job_state_name(j->state));
+	netplan_job_plan(j);
 	dst_cleanup(j, j->peer, 0, NULL, 1);
 }

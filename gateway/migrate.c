@@ -28,6 +28,7 @@
 
 #include "job.h"
 #include "ctlproto.h"
+#include "netplan.h"
 
 #define MIG_TICK_MS	500
 
@@ -46,6 +47,9 @@ struct mig_disk {			/* offline copy of one volume */
 static void	mig_prepare(struct job *);
 static void	mig_finished(struct job *);
 static void	mig_failed(struct job *, int exitcode);
+static void	mig_prepare(struct job *);
+static void	mig_premove_work(void *);
+static void	mig_premove_done(void *);
 
 /* ------------------------------------------------------------ helpers */
 
@@ -226,10 +230,37 @@ mig_check_work(void *arg)
 	    j->peer->conf->n_networks, j->peer->conf->storage,
 	    j->peer->conf->n_storage, &j->dest_xml, err, sizeof(err)) == -1)
 		goto out;
+	if (netplan_source_check(j, k, err, sizeof(err)) == -1)
+		goto out;
  out:
 	if (err[0] != '\0')
 		snprintf(j->error, sizeof(j->error), "%s", err);
 	kvm_close(k);
+}
+
+/* pre-move hooks: any failure refuses the move before anything moved */
+static void
+mig_premove_work(void *arg)
+{
+	struct job	*j = arg;
+
+	j->pre_hooks_ran = 1;
+	netplan_run_hooks(j, "pre-move", j->hook_err, sizeof(j->hook_err));
+}
+
+static void
+mig_premove_done(void *arg)
+{
+	struct job	*j = arg;
+
+	j->busy = 0;
+	if (j->hook_err[0] != '\0') {
+		j->pre_hooks_ran = 0;	/* nothing to roll back */
+		job_fail(j, JOB_FAILED, "%s", j->hook_err);
+		mig_failed(j, VMGW_EXIT_REFUSED);
+		return;
+	}
+	mig_prepare(j);
 }
 
 static void
@@ -248,6 +279,14 @@ mig_check_done(void *arg)
 		log_warnx("job %s: refused: %s", j->id, j->error);
 		mig_failed(j, VMGW_EXIT_REFUSED);
 		return;
+	}
+	if (!j->dry_run && j->np.hooks != NULL) {
+		job_set_state(j, JOB_CHECKING, "pre-move hooks");
+		if (worker_run(j->gw, mig_premove_work, mig_premove_done,
+		    j) == 0) {
+			j->busy = 1;
+			return;
+		}
 	}
 	mig_prepare(j);
 }
@@ -313,6 +352,7 @@ mig_peer_ready(struct peer *p, struct tunnel *t, const char *err, void *arg)
 	    "disks", json_object_get(j->plan, "disks"),
 	    "networks", json_object_get(j->plan, "networks"),
 	    "xml", j->dest_xml);
+	json_object_set_new(m, "plan", netplan_request(j));
 	if (pmsg_request(p, m, JOB_PREPARE_TIMEOUT, mig_prepared, j) == -1) {
 		job_fail(j, JOB_FAILED, "tunnel to %s lost", p->conf->name);
 		mig_failed(j, VMGW_EXIT_PEER);
@@ -468,6 +508,7 @@ mig_migrate_done(void *arg)
 	if (j->tick != NULL)
 		evtimer_del(j->tick);
 	if (j->mig_rc == 0) {
+		netplan_source_switched(j);	/* if job-switched did not come */
 		mig_finished(j);
 		return;
 	}
@@ -715,10 +756,11 @@ mig_start_offline(struct job *j)
 }
 
 /*
- * After a confirmed move (and without --keep-source): the guest's old
+ * After a confirmed move: the DHCP reservations here go (they moved), the
+ * post-move hooks run, and (without --keep-source) the guest's old
  * definition (offline; libvirt undefines it itself after a live move) and
- * the copied volumes here are stale copies; they go, so that nothing here
- * can be started by mistake and the guest can come back later.
+ * the copied volumes here, stale copies, go too: nothing here can be
+ * started by mistake and the guest can come back later.
  */
 static void
 mig_source_cleanup_work(void *arg)
@@ -731,6 +773,13 @@ mig_source_cleanup_work(void *arg)
 
 	if (kvm_open(&k, j->gw->conf->libvirt, err, sizeof(err)) == -1) {
 		snprintf(j->mig_err, sizeof(j->mig_err), "%s", err);
+		return;
+	}
+	netplan_source_done(j, k);
+	if (netplan_run_hooks(j, "post-move", err, sizeof(err)) == -1)
+		snprintf(j->hook_err, sizeof(j->hook_err), "%s", err);
+	if (j->keep_source) {
+		kvm_close(k);
 		return;
 	}
 	if (j->offline && kvm_domain_undefine(k, j->domain, err,
@@ -799,14 +848,16 @@ mig_summary(struct job *j)
 	if (j->ctl == NULL)
 		return;
 	ctl_ok(j->ctl, json_pack("{s:s, s:s, s:s, s:f, s:I, s:I, s:I, s:I, "
-	    "s:s, s:b}", "job", j->id, "state", job_state_name(j->state),
-	    "where", j->where, "seconds", secs, "downtime_ms",
-	    (json_int_t)(j->has_final ? j->final.downtime_ms : 0),
-	    "memory_bytes", (json_int_t)(j->has_final ?
+	    "s:s, s:b, s:O, s:s, s:s}", "job", j->id, "state",
+	    job_state_name(j->state), "where", j->where, "seconds", secs,
+	    "downtime_ms", (json_int_t)(j->has_final ? j->final.downtime_ms :
+	    0), "memory_bytes", (json_int_t)(j->has_final ?
 	    j->final.mem_processed : j->stats.mem_processed),
 	    "disk_bytes", (json_int_t)(j->has_final ? j->final.disk_processed :
 	    j->stats.disk_processed), "tunnel_bytes", (json_int_t)job_bytes(j),
-	    "domain", j->domain, "offline", j->offline));
+	    "domain", j->domain, "offline", j->offline, "reach", j->reach ?
+	    j->reach : json_null(), "plan_mode", netplan_mode_name(j->np.mode),
+	    "warning", j->hook_err));
 	mig_detach_ctl(j);
 }
 
@@ -838,7 +889,17 @@ mig_finish_reply(json_t *reply, const char *err, void *arg)
 	j->has_final = 1;
 	snprintf(j->where, sizeof(j->where), "%s%s", j->peer_name,
 	    j->offline ? " (defined, shut off)" : "");
-	if (!j->keep_source && worker_run(j->gw, mig_source_cleanup_work,
+	json_decref(j->reach);
+	j->reach = json_incref(json_object_get(reply, "reach"));
+	if (j->reach != NULL && !json_is_true(json_object_get(j->reach,
+	    "ok"))) {
+		/* it runs there but does not answer: say so, roll back hooks */
+		job_fail(j, JOB_FAILED, "%s", json_string_value(
+		    json_object_get(j->reach, "detail")));
+		mig_failed(j, VMGW_EXIT_FAIL);
+		return;
+	}
+	if (worker_run(j->gw, mig_source_cleanup_work,
 	    mig_source_cleanup_done, j) == 0) {
 		j->busy = 1;
 		return;
@@ -889,10 +950,15 @@ mig_state_work(void *arg)
 	else if (st == 5 && j->offline)	/* shut off: where it was */
 		snprintf(j->where, sizeof(j->where), "%s (shut off)",
 		    j->gw->conf->site);
+	else if (j->has_final || j->switched)
+		snprintf(j->where, sizeof(j->where), "%s", j->peer_name);
 	else
 		snprintf(j->where, sizeof(j->where), "unknown (%s is %s here)",
 		    j->domain, st < 0 ? "gone" : kvm_state_name(st));
 	kvm_close(k);
+	if (j->pre_hooks_ran && netplan_run_hooks(j, "rollback", err,
+	    sizeof(err)) == -1)
+		snprintf(j->hook_err, sizeof(j->hook_err), "%s", err);
 }
 
 static void
@@ -936,6 +1002,12 @@ mig_state_done(void *arg)
 	j->busy = 0;
 	job_save(j);
 	log_info("job %s: %s runs at %s", j->id, j->domain, j->where);
+	if (strcmp(j->where, j->gw->conf->site) == 0)
+		netplan_source_restore(j);	/* routed here, as before */
+	if (j->has_final) {		/* it moved: nothing to undo there */
+		mig_report_failure(j);
+		return;
+	}
 	m = json_pack("{s:s, s:s, s:s, s:b}", "op", "job-abort", "job", j->id,
 	    "reason", j->error, "source_running",
 	    strcmp(j->where, j->gw->conf->site) == 0);
@@ -968,6 +1040,19 @@ mig_failed(struct job *j, int exitcode)
 		j->busy = 1;
 	else
 		mig_report_failure(j);
+}
+
+/* The destination saw the guest resume: let go of it here now. */
+void
+job_pm_switched(struct peer *p, json_int_t id, json_t *req)
+{
+	const char	*jid = json_string_value(json_object_get(req, "job"));
+	struct job	*j = jid != NULL ? job_find(p->gw, jid) : NULL;
+
+	if (j != NULL && j->role == JOB_SOURCE && j->peer == p &&
+	    !job_terminal(j))
+		netplan_source_switched(j);
+	pmsg_reply(p, id, json_object());
 }
 
 /* ------------------------------------------------------------ cancel */

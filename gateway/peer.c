@@ -190,6 +190,7 @@ peer_tunnel_up(struct peer *p, struct tunnel *t)
 	log_info("%s: tunnel up (%s %s, %s)", p->conf->name,
 	    t->initiator ? "dialled" : "accepted from", t->addr,
 	    tunnel_suite_name(t->suite));
+	l2_tunnel_up(p, t);
 	peer_notify_waiters(p, t, NULL);
 }
 
@@ -336,5 +337,7 @@ peer_status_json(struct peer *p)
 		json_object_set_new(o, "last_error",
 		    json_string(p->last_error));
 	json_object_set_new(o, "handshakes", json_integer(p->handshakes));
+	if (p->l2 != NULL)
+		json_object_set_new(o, "l2", l2_status_json(p));
 	return o;
 }

@@ -42,6 +42,7 @@ static const struct pmsg_op pmsg_ops[] = {
 	{ "job-finish",		job_pm_finish },
 	{ "job-abort",		job_pm_abort },
 	{ "job-bandwidth",	job_pm_bandwidth },
+	{ "job-switched",	job_pm_switched },
 };
 
 int

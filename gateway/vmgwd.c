@@ -22,6 +22,7 @@
 
 #include "vmgwd.h"
 #include "keys.h"
+#include "job.h"
 
 struct gw *vmgw_gw;
 
@@ -122,6 +123,8 @@ gw_free(struct gw *gw)
 	/* run the deferred closes once */
 	event_base_loop(gw->base, EVLOOP_NONBLOCK);
 	event_base_loop(gw->base, EVLOOP_NONBLOCK);
+	l2_free(gw);
+	netplan_events_free(gw);
 	peers_free(gw);
 	pmsg_free(gw);
 	if (gw->listener != NULL)
@@ -159,7 +162,8 @@ gw_start(struct gw *gw)
 	bench_init();
 	if (gw_signals(gw) == -1 || pmsg_init(gw) == -1 ||
 	    jobs_init(gw) == -1 || gw_listen(gw) == -1 ||
-	    control_init(gw) == -1 || peers_init(gw) == -1)
+	    control_init(gw) == -1 || peers_init(gw) == -1 ||
+	    l2_init(gw) == -1)
 		return -1;
 	key_fingerprint(fpr, gw->conf->key.pub);
 	log_info("vmgwd %s: site %s (key %s) listening on %s, control %s",

@@ -210,6 +210,7 @@ struct peer {
 	uint8_t			 last_ts[HS_TAI64N_LEN];	/* replay guard */
 	char			 last_error[256];
 	struct ev_token_bucket_cfg *rate;	/* bandwidth cap */
+	struct l2		*l2;		/* the l2 plan's stretch */
 	TAILQ_HEAD(, peer_waiter) waiters;
 };
 
@@ -287,6 +288,13 @@ typedef void (*accept_fn)(struct channel *, json_t *req);
 int	 accept_register(const char *kind, accept_fn);
 void	 accept_open(struct channel *, json_t *req);
 
+/* l2.c: the l2 plan's stretch of a bridge through the tunnel */
+struct l2;
+int	 l2_init(struct gw *);
+void	 l2_free(struct gw *);
+void	 l2_tunnel_up(struct peer *, struct tunnel *);
+json_t	*l2_status_json(const struct peer *);
+
 /* bench.c */
 void	 bench_init(void);
 
@@ -323,6 +331,7 @@ struct gw {
 	int			 shutting_down;
 	struct pmsg_state	*pmsg;
 	struct job_list		*jobs;
+	struct netplan_events	*npev;		/* libvirt lifecycle events */
 };
 
 /* vmgwd.c */

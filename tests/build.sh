@@ -9,7 +9,7 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 
 PKGS="build-essential cmake pkg-config libsodium-dev libevent-dev libyaml-dev
-  libcmocka-dev libvirt-dev libjansson-dev libxml2-dev socat python3 iproute2
+  libcmocka-dev libvirt-dev libjansson-dev libxml2-dev libmnl-dev socat python3 iproute2
   iptables procps openssl"
 need=()
 for p in $PKGS; do
