@@ -132,7 +132,8 @@ jobs_trim(struct gw *gw)
 		n++;
 	for (j = TAILQ_FIRST(gw->jobs); j != NULL && n > JOB_KEEP; j = next) {
 		next = TAILQ_NEXT(j, entry);
-		if (job_terminal(j) && !j->busy && TAILQ_EMPTY(&j->conns)) {
+		if (job_terminal(j) && !j->busy && TAILQ_EMPTY(&j->conns) &&
+		    j->verify_state != 1) {
 			TAILQ_REMOVE(gw->jobs, j, entry);
 			job_free(j);
 			n--;

@@ -111,6 +111,7 @@ struct job {
 	struct event		*announce;
 	int			 announced;
 	int			 pre_hooks_ran;
+	int			 verify_state;	/* 0 not started, 1 probing, 2 done */
 	char			 hook_err[512];
 };
 
@@ -175,6 +176,7 @@ int	 netplan_dest_check(struct job *, struct kvm *, json_t *checks,
 void	 netplan_dest_undo(struct job *, struct kvm *);
 void	 netplan_dest_switched(struct job *);
 void	 netplan_dest_verify(struct job *);
+void	 netplan_dest_verified(struct job *);
 void	 netplan_events_ensure(struct gw *);
 void	 netplan_events_free(struct gw *);
 void	 job_pm_switched(struct peer *, json_int_t id, json_t *req);

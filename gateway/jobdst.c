@@ -571,7 +571,7 @@ dst_finish_work(void *arg)
 	memset(&s, 0, sizeof(s));
 	if (kvm_job_stats(k, j->domain, 1, &s, op->err, sizeof(op->err)) == -1)
 		op->err[0] = '\0';	/* no statistics: not an error */
-	netplan_dest_verify(j);
+	netplan_dest_verified(j);
 	if (json_is_true(json_object_get(j->reach, "ok"))) {
 		if (netplan_run_hooks(j, "post-move", j->hook_err,
 		    sizeof(j->hook_err)) == -1)

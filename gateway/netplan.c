@@ -474,6 +474,41 @@ np_announce_tick(evutil_socket_t fd, short ev, void *arg)
 		evtimer_add(j->announce, &tv);
 }
 
+static void
+np_verify_work(void *arg)
+{
+	struct job	*j = arg;
+
+	netplan_dest_verify(j);
+	__atomic_store_n(&j->verify_state, 2, __ATOMIC_RELEASE);
+}
+
+static void
+np_verify_done(void *arg)
+{
+	struct job	*j = arg;
+
+	if (j->reach != NULL)
+		log_info("job %s: %s", j->id, json_is_true(json_object_get(
+		    j->reach, "ok")) ? "the guest answers here" :
+		    json_string_value(json_object_get(j->reach, "detail")));
+}
+
+/*
+ * Wait for the probes started at the switchover (from a worker: job-finish),
+ * or probe now if none were started.
+ */
+void
+netplan_dest_verified(struct job *j)
+{
+	if (__atomic_load_n(&j->verify_state, __ATOMIC_ACQUIRE) == 0) {
+		netplan_dest_verify(j);
+		return;
+	}
+	while (__atomic_load_n(&j->verify_state, __ATOMIC_ACQUIRE) != 2)
+		usleep(20000);
+}
+
 /* libvirt says the guest resumed here after its migration. */
 void
 netplan_dest_switched(struct job *j)
@@ -504,6 +539,9 @@ netplan_dest_switched(struct job *j)
 	}
 	log_info("job %s: %s resumed here: switchover%s", j->id, j->domain,
 	    j->np.mode != PLAN_NONE ? ", routes installed" : "");
+	/* probe from now on: "reachable after N ms" counts from here */
+	if (worker_run(j->gw, np_verify_work, np_verify_done, j) == 0)
+		j->verify_state = 1;
 	m = json_pack("{s:s, s:s}", "op", "job-switched", "job", j->id);
 	if (j->peer != NULL && j->peer->tunnel != NULL)
 		pmsg_request(j->peer, m, 5, NULL, NULL);
