@@ -13,10 +13,16 @@
 #   clean SITE           destroy + undefine web1 at SITE and delete its volume
 #   where                where web1 runs: a, b, a+b or none
 #   shell SITE [CMD...]  shell (or CMD) in a site's net+mount+UTS namespaces (a|b),
-#                        or in the router's / client's network namespace (r|c)
+#                        or in the router's / client's / neighbour's network namespace (r|c|n)
 #   http SITE PATH       GET http://10.99.1.10PATH from SITE's namespace
-#   client-http PATH     GET http://10.99.1.10PATH from the client namespace (needs a route in r)
-#   route-guest SITE|none  TEMPORARY: route 10.99.1.10/32 in r via SITE (until a routing daemon does)
+#   client-http PATH     GET http://10.99.1.10PATH from the client namespace (through r)
+#   route SITE|none      web1's /32 into SITE's table 100 (out of the other's); BIRD tells r
+#   router-path          where r routes web1 now: a, b or none
+#   bird a|b|r CMD...    birdc against that namespace's BIRD (e.g. bird r show route)
+#   neighbour-ping [N]   ping web1 from the L2 neighbour on site a's vmbr0
+#   fwd-count SITE [routed|bridged]  packets to web1 forwarded by SITE;  fwd-zero  reset
+#   probes start DIR [--neighbour] | stop DIR | analyze DIR   client ping + TCP probes
+#   route-guest SITE|none  MANUAL override: static route in r, above BIRD's (none: removes it)
 #   guest-exec SITE CMD...  run shell commands inside web1 (at SITE) and print their output
 #   virsh SITE ARGS...   virsh against SITE's libvirtd
 #   vmgw SITE ARGS...    the vmgw CLI with SITE's config
@@ -62,6 +68,19 @@ case $cmd in
   http)        lab_guest_http "${1:?usage: lab.sh http SITE PATH}" "${2:-/}" ;;
   client-http) lab_client_http "${1:-/}" ;;
   route-guest) lab_client_route_guest "${1:?usage: lab.sh route-guest SITE|none}" ;;
+  route)       lab_guest_route "${1:?usage: lab.sh route SITE|none}" ;;
+  router-path) lab_router_path ;;
+  bird)        x=${1:?usage: lab.sh bird a|b|r CMD...}; shift; lab_bird "$x" "$@" ;;
+  neighbour-ping) lab_neighbour_ping "${1:-3}" ;;
+  fwd-count)   lab_fwd_count "${1:?usage: lab.sh fwd-count SITE [routed|bridged]}" "${2:-routed}" ;;
+  fwd-zero)    lab_fwd_zero ;;
+  probes)
+    case ${1:-} in
+      start) lab_probes_start "${2:?usage: lab.sh probes start DIR}" ${3:+"$3"} ;;
+      stop) lab_probes_stop "${2:?usage: lab.sh probes stop DIR}" ;;
+      analyze) lab_probes_analyze "${2:?usage: lab.sh probes analyze DIR}" ;;
+      *) lab__err "usage: lab.sh probes start DIR [--neighbour]|stop DIR|analyze DIR"; exit 2 ;;
+    esac ;;
   guest-exec)  s=${1:?usage: lab.sh guest-exec SITE CMD...}; shift; lab_guest_exec "$s" "$@" ;;
   virsh)       s=${1:?usage: lab.sh virsh SITE ARGS...}; shift; lab_virsh "$s" "$@" ;;
   vmgw)        s=${1:?usage: lab.sh vmgw SITE ARGS...}; shift; lab_vmgw "$s" "$@" ;;

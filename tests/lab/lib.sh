@@ -35,6 +35,7 @@ NS_A=$LAB_PREFIX-a                        # site a
 NS_B=$LAB_PREFIX-b                        # site b
 NS_R=$LAB_PREFIX-r                        # router between the sites and the client
 NS_C=$LAB_PREFIX-c                        # client
+NS_N=$LAB_PREFIX-n                        # L2 neighbour of the guest, on site a's vmbr0
 
 # WAN: veth between the sites; the gateways listen here
 WAN_IF_A=vl-wan-a WAN_IF_B=vl-wan-b
@@ -53,6 +54,24 @@ RB_IF_B=vl-br-b RB_IF_R=vl-br-r RB_IP_B=10.99.4.1 RB_IP_R=10.99.4.2
 RC_IF_R=vl-rc-r RC_IF_C=vl-rc-c
 CLIENT_NET=10.99.9.0/24 CLIENT_GW=10.99.9.1 CLIENT_IP=10.99.9.100
 
+# the L2 neighbour: a host on site a's guest segment (veth port vl-nb-a on a's vmbr0)
+NB_IF_A=vl-nb-a NB_IF_N=vl-nb-n NB_IP=10.99.1.50 NB_MAC=02:00:0a:63:01:32
+
+# routing: each site's BIRD learns the guests' /32s from kernel table
+# LAB_RT_TABLE (where vmgwd's route plan puts them) and announces them by
+# eBGP to r's BIRD, which installs them in r's main table.  LAB_RT_PROTO is
+# vmgwd's route protocol (RTPROT_VMGW in gateway/netplan.h): vmgwd deletes
+# only routes of that protocol, so the lab places them with it too.
+LAB_RT_TABLE=100
+LAB_RT_PROTO=$(sed -n 's/^#define[[:space:]]*RTPROT_VMGW[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
+  "$VMGW_SOURCE_DIR/gateway/netplan.h" 2>/dev/null || true)
+LAB_RT_PROTO=${LAB_RT_PROTO:-171}
+LAB_BIRD_DIR=$LAB/bird                    # configs, control sockets, logs
+LAB_BGP_TIMEOUT=${LAB_BGP_TIMEOUT:-20}    # seconds for the BGP sessions to come up
+LAB_ROUTE_TIMEOUT=${LAB_ROUTE_TIMEOUT:-5} # seconds for r to follow a /32 (lab_guest_route)
+declare -gA LAB_AS=([a]=65001 [b]=65002 [r]=65000)
+declare -gA LAB_ROUTER_ID=([a]=$RA_IP_A [b]=$RB_IP_B [r]=$CLIENT_GW)
+
 # the guest
 GUEST=web1
 GUEST_IP=10.99.1.10 GUEST_MAC=52:54:00:99:01:0a
@@ -65,7 +84,7 @@ GUEST_KERNEL=/var/lib/libvirt/boot/$GUEST-vmlinuz         # path inside a site
 GUEST_INITRD=/var/lib/libvirt/boot/$GUEST-initrd.img      # path inside a site
 
 # per-site names (index: a, b)
-declare -gA LAB_NS=([a]=$NS_A [b]=$NS_B [r]=$NS_R [c]=$NS_C)
+declare -gA LAB_NS=([a]=$NS_A [b]=$NS_B [r]=$NS_R [c]=$NS_C [n]=$NS_N)
 declare -gA LAB_SITE_NAME=([a]=site-a [b]=site-b)
 declare -gA LAB_WAN_IF=([a]=$WAN_IF_A [b]=$WAN_IF_B)
 declare -gA LAB_WAN_IP=([a]=$WAN_IP_A [b]=$WAN_IP_B)
@@ -88,7 +107,7 @@ LAB_HTTP_TIMEOUT=${LAB_HTTP_TIMEOUT:-10}
 
 LAB_DEB_PACKAGES="libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
   qemu-system-x86 qemu-utils socat busybox-static linux-image-amd64 iproute2 iptables
-  iputils-ping curl cpio gzip kmod util-linux procps bird2 dnsmasq-base xz-utils zstd"
+  iputils-ping curl cpio gzip kmod util-linux procps bird2 dnsmasq-base xz-utils zstd python3"
 
 case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
 
@@ -141,8 +160,9 @@ lab__site() { # normalise a|site-a|A -> a
 lab__nsname() { # a|b|r|c or a full namespace name -> namespace name
   case ${1:-} in
     a|A|site-a) echo "$NS_A" ;; b|B|site-b) echo "$NS_B" ;; r|R|router) echo "$NS_R" ;;
-    c|C|client) echo "$NS_C" ;; "$NS_A"|"$NS_B"|"$NS_R"|"$NS_C") echo "$1" ;;
-    *) lab__err "unknown namespace '${1:-}' (expected a, b, r, c)"; return 1 ;;
+    c|C|client) echo "$NS_C" ;; n|N|neighbour) echo "$NS_N" ;;
+    "$NS_A"|"$NS_B"|"$NS_R"|"$NS_C"|"$NS_N") echo "$1" ;;
+    *) lab__err "unknown namespace '${1:-}' (expected a, b, r, c, n)"; return 1 ;;
   esac
 }
 lab_site_dir() { local s; s=$(lab__site "$1") || return 1; echo "$LAB/site-$s"; }
@@ -276,7 +296,8 @@ lab_deps() {
   fi
   local c missing=""
   for c in virsh libvirtd qemu-system-x86_64 qemu-img socat busybox ip tc iptables ping curl \
-           cpio gzip modprobe nsenter unshare flock setsid timeout ss sysctl hostname awk; do
+           cpio gzip modprobe nsenter unshare flock setsid timeout ss sysctl hostname awk \
+           bird birdc python3; do
     command -v "$c" >/dev/null 2>&1 || missing+=" $c"
   done
   [ -z "$missing" ] || { lab__err "commands missing after the package check:$missing"; return 1; }
@@ -441,20 +462,23 @@ lab_net_up() {
   lab__ip "$NS_C" route add default via "$CLIENT_GW" || return 1
   lab__ip "$NS_A" route add "$CLIENT_NET" via "$RA_IP_R" || return 1
   lab__ip "$NS_B" route add "$CLIENT_NET" via "$RB_IP_R" || return 1
-  # NB: no route to the guest in r: a routing daemon's job (lab_client_route_guest until then)
+  # no static route to the guest in r: BIRD brings it (lab_bird_start, lab_guest_route)
+  lab__neighbour_up || return 1
+  lab__fwd_counters_up
 }
 
-# lab_client_route_guest SITE|none  -- TEMPORARY: until the routing daemon
-# advertises the guest's /32, point the router's route to 10.99.1.10 at SITE
-# by hand ("none" deletes it).
+# lab_client_route_guest SITE|none  -- MANUAL USE ONLY (no test or default
+# flow needs it since BIRD routes the guest): a static route to 10.99.1.10
+# in r via SITE, metric 0, so that it wins over BIRD's (metric 32) while it
+# is there; "none" deletes this static route only (BIRD's stays).
 lab_client_route_guest() {
   local s
   if [ "${1:-}" = none ]; then
-    lab_nsx r ip route del "$GUEST_IP/32" 2>/dev/null || true
+    while lab_nsx r ip route del "$GUEST_IP/32" proto static metric 0 2>/dev/null; do :; done
     return 0
   fi
   s=$(lab__site "${1:-}") || return 1
-  lab__ip "$NS_R" route replace "$GUEST_IP/32" via "${LAB_UPLINK_IP[$s]}"
+  lab__ip "$NS_R" route replace "$GUEST_IP/32" via "${LAB_UPLINK_IP[$s]}" proto static metric 0
 }
 
 lab_wan_cut() { # take the WAN link down (both ends)
@@ -504,6 +528,249 @@ lab_wan_shape() { # lab_wan_shape RATE|off: tbf on both WAN ends (e.g. 100mbit)
         tc qdisc replace dev "${LAB_WAN_IF[$s]}" root tbf rate "$rate" burst 256kb latency 50ms || return 1
     fi
   done
+}
+
+###############################################################################
+# 2b. routing: BIRD in a, b and r; the L2 neighbour; forwarding counters
+#
+# Each site's BIRD learns the /32s that appear in kernel table LAB_RT_TABLE
+# (100) - vmgwd's route plan puts a guest's host route there when the guest
+# resumes at the site, lab_guest_route places it for a freshly booted guest -
+# and announces those inside the guest subnet by eBGP (a AS 65001, b AS
+# 65002) to r (AS 65000) over the /30 links; r's BIRD installs what it learns
+# in r's main table (proto bird).  BIRD learns kernel routes from netlink
+# notifications as they happen (no scan needed: "scan time 10" is only the
+# safety net), so r follows a change within milliseconds.  Fast BGP timers:
+# hold 3 s, keepalive 1 s, connect retry 1 s; no graceful restart (a dead
+# site's routes go with its session).  Nobody sets a route in r by hand.
+###############################################################################
+lab__bird_conf() { # a|b|r -> BIRD configuration of that namespace
+  local x=$1 g32="[ $GUEST_NET{32,32} ]"
+  cat <<EOF
+# vmgw lab, namespace ${LAB_NS[$x]}: BIRD (written by tests/lab/lib.sh; lab_bird $x CMD talks to it)
+log stderr all;
+timeformat log "%F %T.%3f";
+timeformat protocol iso long ms;
+router id ${LAB_ROUTER_ID[$x]};
+protocol device { scan time 10; }
+EOF
+  if [ "$x" = r ]; then
+    cat <<EOF
+# what the sites announce goes into r's main kernel table
+protocol kernel kernel_main {
+  scan time 10;
+  ipv4 { import none; export all; };
+}
+EOF
+    local s
+    for s in a b; do
+      cat <<EOF
+protocol bgp site_$s {
+  description "site $s (AS ${LAB_AS[$s]})";
+  local ${LAB_UPLINK_RIP[$s]} as ${LAB_AS[r]};
+  neighbor ${LAB_UPLINK_IP[$s]} as ${LAB_AS[$s]};
+  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 5;
+  graceful restart off;
+  ipv4 { import all; export none; };
+}
+EOF
+    done
+  else
+    cat <<EOF
+# the guests' /32s: kernel table $LAB_RT_TABLE <-> BIRD table vmgw_guests
+ipv4 table vmgw_guests;
+protocol kernel guests {
+  description "kernel table $LAB_RT_TABLE (vmgwd's route plan, lab_guest_route)";
+  kernel table $LAB_RT_TABLE;
+  learn;                  # routes other programs put there (vmgwd: protocol $LAB_RT_PROTO)
+  scan time 10;           # netlink notifications are learnt at once; this is the safety net
+  ipv4 { table vmgw_guests; import all; export none; };
+}
+protocol bgp uplink {
+  description "router r (AS ${LAB_AS[r]}) over ${LAB_UPLINK_IF[$x]}";
+  local ${LAB_UPLINK_IP[$x]} as ${LAB_AS[$x]};
+  neighbor ${LAB_UPLINK_RIP[$x]} as ${LAB_AS[r]};
+  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 5;
+  graceful restart off;
+  ipv4 {
+    table vmgw_guests;
+    import none;          # a site needs nothing from r (its route to the client is static)
+    export where net ~ $g32;   # only host routes inside $GUEST_NET
+  };
+}
+EOF
+  fi
+}
+lab_bird() { # a|b|r CMD...: birdc against that namespace's BIRD
+  local x
+  case ${1:-} in a|A|site-a) x=a ;; b|B|site-b) x=b ;; r|R|router) x=r ;;
+    *) lab__err "lab_bird: '${1:-}' (expected a, b or r)"; return 1 ;; esac
+  shift
+  [ -S "$LAB_BIRD_DIR/$x.ctl" ] || { lab__err "no BIRD control socket $LAB_BIRD_DIR/$x.ctl (is BIRD $x running? lab_status)"; return 1; }
+  timeout -k 2 10 birdc -s "$LAB_BIRD_DIR/$x.ctl" "$@"
+}
+lab__bird_ready() { lab_bird "$1" show status 2>/dev/null | grep -q 'Daemon is up and running'; }
+lab__bgp_up() { # a|b|r: every BGP session of that BIRD is Established
+  local out
+  out=$(lab_bird "$1" show protocols 2>/dev/null) || return 1
+  awk '$2 == "BGP" { n++; if ($0 !~ /Established/) bad++ } END { exit !(n > 0 && bad == 0) }' <<<"$out"
+}
+# lab_bird_start: write the three configurations and start the BIRDs that are
+# not running (bird -f, recorded as bird-a, bird-b, bird-r); a running BIRD
+# whose configuration changed is reconfigured.  Does not wait for BGP
+# (lab_bird_wait does).
+lab_bird_start() {
+  local x ns conf
+  command -v bird >/dev/null && command -v birdc >/dev/null || { lab__err "bird/birdc not installed (package bird2)"; return 1; }
+  mkdir -p "$LAB_BIRD_DIR" || return 1
+  for x in a b r; do
+    ns=${LAB_NS[$x]} conf=$LAB_BIRD_DIR/$x.conf
+    [ -e "/run/netns/$ns" ] || { lab__err "BIRD $x: network namespace $ns does not exist"; return 1; }
+    lab__bird_conf "$x" >"$conf.tmp" || return 1
+    lab__try "BIRD configuration $conf" bird -p -c "$conf.tmp" || { lab__tail "$conf.tmp" 60; return 1; }
+    if lab_pid "bird-$x" >/dev/null; then
+      if ! cmp -s "$conf.tmp" "$conf"; then
+        mv "$conf.tmp" "$conf"
+        lab__try "reconfiguring BIRD $x" lab_bird "$x" configure || return 1
+      fi
+      rm -f "$conf.tmp"
+      continue
+    fi
+    mv "$conf.tmp" "$conf"
+    rm -f "$LAB_BIRD_DIR/$x.ctl"
+    lab__spawn "bird-$x" "$LAB_BIRD_DIR/$x.log" nsenter --net="/run/netns/$ns" -- \
+      bird -f -c "$conf" -s "$LAB_BIRD_DIR/$x.ctl" || return 1
+  done
+  for x in a b r; do
+    if ! lab__wait 10 0.05 lab__bird_ready "$x"; then
+      lab__err "BIRD $x: control socket $LAB_BIRD_DIR/$x.ctl not answering after 10s"
+      lab__tail "$LAB_BIRD_DIR/$x.log"; return 1
+    fi
+  done
+}
+lab_bird_wait() { # [TIMEOUT_S]: until every BGP session (a-r, b-r) is Established
+  local to=${1:-$LAB_BGP_TIMEOUT} x
+  for x in r a b; do
+    if ! lab__wait "$to" 0.1 lab__bgp_up "$x"; then
+      lab__err "BGP sessions of BIRD $x not Established after ${to}s"
+      lab_bird "$x" show protocols >&2 || true
+      lab__tail "$LAB_BIRD_DIR/$x.log" 15; return 1
+    fi
+  done
+}
+lab_bird_stop() { # stop the three BIRDs (r's BIRD removes its routes as it goes)
+  local x rc=0
+  for x in a b r; do lab__stop "bird-$x" TERM 10 || rc=1; done
+  return "$rc"
+}
+
+# lab_router_path -> a, b or none: where r sends packets for the guest now
+lab_router_path() {
+  local out s
+  out=$(lab_nsx r ip -4 route get "$GUEST_IP" 2>/dev/null) || { echo none; return 0; }
+  for s in a b; do
+    case " $out " in *" via ${LAB_UPLINK_IP[$s]} "*) echo "$s"; return 0 ;; esac
+  done
+  echo none
+}
+lab__guest_route_del() { # SITE: web1's /32 out of the site's table (whatever put it there)
+  local ns=${LAB_NS[$1]} i
+  for i in 1 2 3 4; do
+    [ -n "$(nsenter --net="/run/netns/$ns" -- ip -4 route show table "$LAB_RT_TABLE" "$GUEST_IP/32" 2>/dev/null)" ] || return 0
+    nsenter --net="/run/netns/$ns" -- ip -4 route del "$GUEST_IP/32" table "$LAB_RT_TABLE" 2>/dev/null || true
+  done
+  [ -z "$(nsenter --net="/run/netns/$ns" -- ip -4 route show table "$LAB_RT_TABLE" "$GUEST_IP/32" 2>/dev/null)" ] ||
+    { lab__err "cannot delete $GUEST_IP/32 from table $LAB_RT_TABLE at site $1"; return 1; }
+}
+# lab_guest_route SITE|none: web1's /32 in SITE's table 100 (as vmgwd's route
+# plan writes it: dev vmbr0, protocol LAB_RT_PROTO), and in no other site's;
+# "none": in none.  Waits (LAB_ROUTE_TIMEOUT) until r, through BGP, routes the guest
+# that way.  For the INITIAL state only: a freshly booted guest
+# (lab_guest_boot calls it), or the selftest's plain migrations, which have
+# no vmgw.  A vmgw move must move the route itself.
+lab_guest_route() {
+  local want o
+  case ${1:-} in none) want=none ;; *) want=$(lab__site "${1:-}") || return 1 ;; esac
+  for o in a b; do
+    [ "$o" = "$want" ] && continue
+    [ -e "/run/netns/${LAB_NS[$o]}" ] || { lab__err "network namespace ${LAB_NS[$o]} does not exist (is the lab up?)"; return 1; }
+    lab__guest_route_del "$o" || return 1
+  done
+  if [ "$want" != none ]; then
+    lab__ip "${LAB_NS[$want]}" route replace "$GUEST_IP/32" dev "$BRIDGE" table "$LAB_RT_TABLE" proto "$LAB_RT_PROTO" || return 1
+  fi
+  if ! lab__wait "$LAB_ROUTE_TIMEOUT" 0.02 eval '[ "$(lab_router_path)" = '"$want"' ]'; then
+    lab__err "r does not route $GUEST_IP to '$want' ${LAB_ROUTE_TIMEOUT}s after the /32 was placed (r routes it to '$(lab_router_path)'; is BGP up?)"
+    lab_nsx r ip -4 route show "$GUEST_IP/32" >&2 || true
+    lab_bird r show protocols >&2 || true
+    return 1
+  fi
+}
+
+# the L2 neighbour: namespace NS_N, 10.99.1.50/24 on a veth whose other end
+# is a port of site a's vmbr0.  It reaches the guest over L2 only: when web1
+# runs at b, only a stretched segment (vmgw's l2 plan) gets it there.
+lab__neighbour_up() { # idempotent
+  if [ ! -e "/run/netns/$NS_N" ]; then
+    lab__try "creating network namespace $NS_N" ip netns add "$NS_N" || return 1
+    lab__ip "$NS_N" link set lo up || return 1
+  fi
+  if ! nsenter --net="/run/netns/$NS_N" -- ip link show "$NB_IF_N" >/dev/null 2>&1; then
+    nsenter --net="/run/netns/$NS_A" -- ip link del "$NB_IF_A" 2>/dev/null || true
+    lab__veth "$NB_IF_A" "$NS_A" "$NB_IF_N" "$NS_N" || return 1
+    lab__ip "$NS_N" link set "$NB_IF_N" address "$NB_MAC" || return 1
+    lab__ip "$NS_N" addr add "$NB_IP/24" dev "$NB_IF_N" || return 1
+  fi
+  lab__ip "$NS_A" link set "$NB_IF_A" master "$BRIDGE" || return 1
+  lab__ip "$NS_A" link set "$NB_IF_A" up && lab__ip "$NS_N" link set "$NB_IF_N" up
+}
+# lab_neighbour_ping [COUNT]: ping the guest from the L2 neighbour (COUNT
+# replies wanted, default 3, 0.2 s apart, bounded by COUNT + 3 s); status of ping
+lab_neighbour_ping() {
+  local n=${1:-3}
+  case $n in ''|*[!0-9]*|0) lab__err "lab_neighbour_ping: COUNT '$n'"; return 1 ;; esac
+  lab_nsx n ping -n -q -c "$n" -i 0.2 -W 1 -w $((n + 3)) "$GUEST_IP"
+}
+
+# forwarding counters: chain vl-fwd-guest, first in each site's FORWARD chain,
+# counts packets to the guest that the site ROUTES (rule "routed") and,
+# apart, those its bridge forwards between two ports (rule "bridged": the
+# kernel passes bridged IPv4 through iptables here).  "No packet to the guest
+# travels through the old site" = the routed count stays 0 there.
+lab__fwd_counters_up() { # idempotent: kept (with their counts) when already in place
+  local s ns
+  for s in a b; do
+    ns=/run/netns/${LAB_NS[$s]}
+    if ! nsenter --net="$ns" -- iptables -w -S vl-fwd-guest 2>/dev/null | grep -q -- '--comment routed'; then
+      nsenter --net="$ns" -- iptables -w -N vl-fwd-guest 2>/dev/null || true
+      lab__try "forwarding counters at site $s" nsenter --net="$ns" -- sh -c "
+        iptables -w -F vl-fwd-guest &&
+        iptables -w -A vl-fwd-guest -d $GUEST_IP/32 -m physdev --physdev-is-bridged -m comment --comment bridged -j RETURN &&
+        iptables -w -A vl-fwd-guest -d $GUEST_IP/32 -m comment --comment routed -j RETURN" || return 1
+    fi
+    nsenter --net="$ns" -- iptables -w -C FORWARD -j vl-fwd-guest 2>/dev/null ||
+      lab__try "FORWARD hook at site $s" nsenter --net="$ns" -- iptables -w -I FORWARD 1 -j vl-fwd-guest || return 1
+  done
+}
+lab_fwd_count() { # SITE [routed|bridged]: packets to the guest forwarded by the site since lab_fwd_zero
+  local s what=${2:-routed} out; s=$(lab__site "${1:-}") || return 1
+  case $what in routed|bridged) ;; *) lab__err "lab_fwd_count: '$what' (expected routed or bridged)"; return 1 ;; esac
+  out=$(lab_nsx "$s" iptables -w -L vl-fwd-guest -n -v -x 2>&1) ||
+    { lab__err "no forwarding counters at site $s: $out"; return 1; }
+  awk -v w="/* $what */" 'index($0, w) { print $1; f = 1; exit } END { exit !f }' <<<"$out" ||
+    { lab__err "forwarding counter '$what' missing at site $s"; return 1; }
+}
+lab_fwd_zero() { # zero both sites' forwarding counters
+  local s
+  for s in a b; do
+    lab__try "zeroing the forwarding counters at site $s" lab_nsx "$s" iptables -w -Z vl-fwd-guest || return 1
+  done
+}
+
+# lab_routing_up: the neighbour, the counters and the BIRDs, then the BGP
+# sessions (all idempotent: what is in place stays)
+lab_routing_up() {
+  lab__neighbour_up && lab__fwd_counters_up && lab_bird_start && lab_bird_wait
 }
 
 ###############################################################################
@@ -682,8 +949,19 @@ lab_vmgw_setup() {
       lab_site_exec "$s" "$VMGWD" -n -c "$LAB/site-$s/vmgw.yaml" || return 1
   done
 }
+# LAB_VMGW_PLAN=route|l2|none (default none): the reachability plan written
+# for the peer, "plan: { mode: P, bridge: vmbr0, table: 100 }", with web1's
+# address under guests; none writes neither (the configs as before).
 lab__write_config() { # SITE PEER PEER_PUBKEY
-  local s=$1 p=$2 d=$LAB/site-$1 nets stor
+  local s=$1 p=$2 d=$LAB/site-$1 nets stor plan="" guests=""
+  case ${LAB_VMGW_PLAN:-none} in
+    none) ;;
+    route|l2)
+      plan="    plan: { mode: $LAB_VMGW_PLAN, bridge: $BRIDGE, table: $LAB_RT_TABLE }"
+      guests="guests:
+  $GUEST: { addresses: [ $GUEST_IP ] }" ;;
+    *) lab__err "LAB_VMGW_PLAN='$LAB_VMGW_PLAN': expected route, l2 or none"; return 1 ;;
+  esac
   if [ "$s" = a ]; then
     nets="{ ${LAB_NETWORK[a]}: ${LAB_NETWORK[b]} }" stor="{ ${LAB_POOL_DIR[a]}: ${LAB_POOL_DIR[b]} }"
   else
@@ -705,8 +983,10 @@ peers:
     public_key: "$3"
     networks: $nets
     storage: $stor
-forward_targets: []
-tunnel:                  # the lab notices a dead tunnel in seconds
+${plan:+$plan
+}forward_targets: []
+${guests:+$guests
+}tunnel:                  # the lab notices a dead tunnel in seconds
   keepalive: 2
   timeout: 8
 EOF
@@ -852,7 +1132,9 @@ lab_guest_wait_up() { # SITE [TIMEOUT_S]: until web1 answers HTTP from the site'
     sleep 0.3
   done
 }
-lab_site_clean() { # SITE: destroy + undefine web1 there, delete its volume(s) (web1.qcow2, overlays web1.*)
+# lab_site_clean SITE: destroy + undefine web1 there, delete its volume(s)
+# (web1.qcow2, overlays web1.*) and its /32 in the site's table 100
+lab_site_clean() {
   local s d pool dir f; s=$(lab__site "$1") || return 1; d=$LAB/site-$s; pool=${LAB_POOL[$s]}
   dir=$d/lib/${LAB_POOL_DIR[$s]#/var/lib/libvirt/}
   if lab__virsh_t 20 "$s" dominfo "$GUEST" >/dev/null 2>&1; then
@@ -871,15 +1153,19 @@ lab_site_clean() { # SITE: destroy + undefine web1 there, delete its volume(s) (
     rm -f "$f" || { lab__err "cannot delete $f"; return 1; }
   done
   lab__virsh_t 30 "$s" pool-refresh "$pool" >/dev/null 2>&1 || true
+  [ ! -e "/run/netns/${LAB_NS[$s]}" ] || lab__guest_route_del "$s"
 }
 # lab_guest_boot SITE: create web1's volume in the site's pool, define and start
-# web1 there, wait until it answers HTTP.  Already running and answering there:
-# nothing to do.  Defined elsewhere: refused (clean that site first).
+# web1 there, wait until it answers HTTP, then put its /32 in the site's
+# table 100 (lab_guest_route) and wait until r routes it there: the client
+# reaches it.  Already running and answering there: only the route is
+# checked.  Defined elsewhere: refused (clean that site first).
 lab_guest_boot() {
   local s o d x t0; s=$(lab__site "$1") || return 1; d=$LAB/site-$s
   [ "$s" = a ] && o=b || o=a
   if [ "$(lab__guest_state "$s")" = running ] && lab_guest_http "$s" /cgi-bin/status >/dev/null 2>&1; then
-    lab_log "web1 already runs at site $s"; return 0
+    lab_log "web1 already runs at site $s"
+    lab_guest_route "$s"; return
   fi
   if lab__virsh_t 20 "$o" dominfo "$GUEST" >/dev/null 2>&1; then
     lab__err "web1 is defined at site $o: clean it first (lab_site_clean $o / lab.sh clean $o)"; return 1
@@ -894,8 +1180,102 @@ lab_guest_boot() {
   lab__try "defining web1 at site $s" lab__virsh_t 30 "$s" define "$x" || return 1
   lab__try "starting web1 at site $s" lab__virsh_t 60 "$s" start "$GUEST" || { lab__tail "$d/log/qemu/$GUEST.log"; return 1; }
   lab_guest_wait_up "$s" || return 1
+  lab_guest_route "$s" || return 1
   LAB_BOOT_S=$(lab__since "$t0")
   lab_log "web1 up at site $s after ${LAB_BOOT_S}s (volume + define + start -> HTTP answer, domain type $(lab_accel))"
+}
+
+###############################################################################
+# 5b. client probes: what a client sees of the guest during a move
+#   ping  ping -D -i 0.01 from the client (through r, its only way there)
+#   tcp   tests/tools/tcpprobe.py from the client: one long-lived connection
+#         to the guest's echo server (TCP 7), a numbered line every 50 ms
+#   nping (lab_probes_start DIR --neighbour) ping -D -i 0.01 from the L2
+#         neighbour on site a's vmbr0 as well
+# One set of probes at a time (recorded as probe-ping, probe-tcp, probe-nping).
+###############################################################################
+LAB_TCPPROBE=${LAB_TCPPROBE:-$VMGW_SOURCE_DIR/tests/tools/tcpprobe.py}
+# lab_probes_start DIR [--neighbour]: start the probes, outputs in DIR; waits
+# (5 s at most) for the first ping reply and the first echo, fails without
+lab_probes_start() {
+  local D=${1:-} nb=0 rt
+  [ -n "$D" ] || { lab__err "usage: lab_probes_start DIR [--neighbour]"; return 1; }
+  case ${2:-} in '') ;; --neighbour) nb=1 ;; *) lab__err "lab_probes_start: unknown option $2"; return 1 ;; esac
+  if lab_pid probe-ping >/dev/null || lab_pid probe-tcp >/dev/null || lab_pid probe-nping >/dev/null; then
+    lab__err "probes already running (lab_probes_stop DIR first)"; return 1
+  fi
+  [ -r "$LAB_TCPPROBE" ] || { lab__err "no $LAB_TCPPROBE"; return 1; }
+  mkdir -p "$D" || return 1
+  rm -f "$D"/ping.log "$D"/nping.log "$D"/tcp.out "$D"/tcp.log "$D"/tcp.stop "$D"/t.start "$D"/t.stop
+  # the client reaches the guest through r, and only so
+  rt=$(lab_nsx c ip -4 route get "$GUEST_IP" 2>&1) || { lab__err "client: no route to $GUEST_IP: $rt"; return 1; }
+  case " $rt " in *" via $CLIENT_GW "*) ;;
+    *) lab__err "client: the route to $GUEST_IP is not via r ($CLIENT_GW): $rt"; return 1 ;; esac
+  lab__us >"$D/t.start"
+  lab__spawn probe-ping "$D/ping.log" nsenter --net="/run/netns/$NS_C" -- nice -n -10 ping -n -D -i 0.01 "$GUEST_IP" || return 1
+  lab__spawn probe-tcp "$D/tcp.out" nsenter --net="/run/netns/$NS_C" -- nice -n -10 python3 "$LAB_TCPPROBE" \
+    --host "$GUEST_IP" --port 7 --interval 0.05 --drain 3 --stop-file "$D/tcp.stop" --log "$D/tcp.log" || return 1
+  if [ "$nb" = 1 ]; then
+    lab__spawn probe-nping "$D/nping.log" nsenter --net="/run/netns/$NS_N" -- nice -n -10 ping -n -D -i 0.01 "$GUEST_IP" || return 1
+  fi
+  if ! lab__wait 5 0.05 eval 'grep -q "bytes from" "$D/ping.log" && [ -s "$D/tcp.log" ]'; then
+    lab__err "probes: no ping reply or no TCP echo from $GUEST_IP within 5s (router path: $(lab_router_path))"
+    lab__tail "$D/ping.log" 5; lab__tail "$D/tcp.out" 5
+    return 1
+  fi
+  if [ "$nb" = 1 ] && ! lab__wait 3 0.05 grep -q "bytes from" "$D/nping.log"; then
+    lab__err "probes: the L2 neighbour gets no ping reply from $GUEST_IP within 3s"; return 1
+  fi
+}
+# lab_probes_stop DIR: stop the probes (ping: SIGINT, for its statistics;
+# tcpprobe: stop file, it drains up to 3 s); bounded
+lab_probes_stop() {
+  local D=${1:-} rc=0
+  [ -n "$D" ] || { lab__err "usage: lab_probes_stop DIR"; return 1; }
+  mkdir -p "$D"
+  lab__us >"$D/t.stop"
+  touch "$D/tcp.stop"
+  lab__stop probe-ping INT 3 || rc=1
+  lab__stop probe-nping INT 3 || rc=1
+  lab__wait 6 0.05 eval '! lab_pid probe-tcp' || true
+  lab__stop probe-tcp TERM 3 || rc=1
+  return "$rc"
+}
+lab__ping_stats() { # FILE START_US STOP_US PREFIX -> "P_sent=.. P_replies=.. P_lost=.. P_max_gap_ms=.."
+  awk -v t0="$2" -v t1="$3" -v p="$4" '
+    function gap(a, b) { if (b - a > maxg) maxg = b - a }
+    /bytes from/ && !/DUP!/ {
+      t = substr($1, 2, length($1) - 2) + 0
+      seq = $0; sub(/.*icmp_seq=/, "", seq); sub(/ .*/, "", seq); seq += 0
+      if (seq in got) next
+      got[seq] = 1; n++
+      gap(n == 1 ? t0 / 1e6 : last, t); last = t
+      if (seq > maxs) maxs = seq; next
+    }
+    /icmp_seq=/ { seq = $0; sub(/.*icmp_seq=/, "", seq); sub(/ .*/, "", seq); if (seq + 0 > maxs) maxs = seq + 0 }
+    / packets transmitted/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^packets/) sent = $i }
+    END {
+      if (sent == "") sent = maxs
+      if (t1 > 0) gap(n ? last : t0 / 1e6, t1 / 1e6)
+      printf "%s_sent=%d %s_replies=%d %s_lost=%d %s_max_gap_ms=%.0f", p, sent, p, n, p, sent - n, p, maxg * 1000
+    }' "$1"
+}
+# lab_probes_analyze DIR: one line of key=value pairs
+#   ping_sent ping_replies ping_lost ping_max_gap_ms
+#   tcp_sent tcp_echoed tcp_max_gap_ms tcp_session=survived|BROKEN
+#   [neigh_sent neigh_replies neigh_lost neigh_max_gap_ms]   (--neighbour)
+# ping_max_gap_ms: the longest time without a reply (from the start to the
+# first reply, between replies, from the last reply to lab_probes_stop); the
+# probes' own spacing is in it (10 ms for ping, 50 ms for TCP).
+lab_probes_analyze() {
+  local D=${1:-} t0 t1 tcp
+  [ -n "$D" ] && [ -f "$D/t.start" ] || { lab__err "lab_probes_analyze: no probes in '${D}'"; return 1; }
+  t0=$(cat "$D/t.start"); t1=$(cat "$D/t.stop" 2>/dev/null || echo 0)
+  lab__ping_stats "$D/ping.log" "$t0" "$t1" ping
+  tcp=$(grep -o 'tcp_sent=.*' "$D/tcp.out" 2>/dev/null | tail -n 1)
+  printf ' %s' "${tcp:-tcp_sent=0 tcp_echoed=0 tcp_max_gap_ms=0 tcp_session=BROKEN}"
+  if [ -f "$D/nping.log" ]; then printf ' '; lab__ping_stats "$D/nping.log" "$t0" "$t1" neigh; fi
+  echo
 }
 
 ###############################################################################
@@ -954,7 +1334,7 @@ lab__owned_ns() { # NS: does this namespace belong to this lab (not e.g. the ref
 }
 lab__remnants() { # anything of a previous lab here?
   local ns
-  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C"; do [ -e "/run/netns/$ns" ] && return 0; done
+  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C" "$NS_N"; do [ -e "/run/netns/$ns" ] && return 0; done
   compgen -G "$LAB_PROC/*" >/dev/null && return 0
   return 1
 }
@@ -982,11 +1362,12 @@ lab_up() {
   if lab_is_up; then
     lab_log "lab already up ($LAB): checking pools, networks and gateways"
     local s; for s in a b; do lab__site_storage_net "$s" || return 1; done
+    lab_routing_up || return 1
     if [ "$vmgw" = 1 ] && lab_vmgw_available; then lab__vmgw_up || return 1; fi
     return 0
   fi
   local ns
-  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C"; do
+  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C" "$NS_N"; do
     if [ -e "/run/netns/$ns" ] && ! lab__owned_ns "$ns"; then
       lab__err "network namespace $ns exists and belongs to the reference lab (shared/lab/lab.sh): take that down first, or use VMGW_LAB_PREFIX=... and VMGW_LAB=..."
       return 1
@@ -1014,8 +1395,10 @@ lab__up_steps() { # DEPS VMGW T0
   t=$(lab__us); lab_guest_build || return 1; lab__phase guest_build "$t"
   t=$(lab__us); lab_net_up || return 1; lab__phase network "$t"
   lab__kvm_probe_start || return 1
+  t=$(lab__us); lab_bird_start || return 1; lab__phase bird "$t"
   t=$(lab__us); lab_sites_up || return 1; lab__phase sites "$t"
   t=$(lab__us); lab__kvm_probe_finish; lab__phase kvm_probe_wait "$t"
+  t=$(lab__us); lab_bird_wait || return 1; lab__phase bgp_wait "$t"
   if [ "$vmgw" = 1 ] && ! lab_vmgw_available; then
     lab_log "WARNING: no vmgw binaries at $VMGWD / $VMGW (VMGW_BUILD_DIR=$VMGW_BUILD_DIR): the lab is up without gateways"
   elif [ "$vmgw" = 1 ]; then
@@ -1026,7 +1409,7 @@ lab__up_steps() { # DEPS VMGW T0
   fi
   date +%s >"$LAB_STATE/up"
   lab__phase up_total "$t0"
-  lab_log "lab up: $LAB (namespaces $NS_A $NS_B $NS_R $NS_C, domain type $(lab_accel))"
+  lab_log "lab up: $LAB (namespaces $NS_A $NS_B $NS_R $NS_C $NS_N, domain type $(lab_accel))"
 }
 lab__phase() { local e; e=$(lab__since "$2"); printf '%-16s %8ss\n' "$1" "$e" >>"$LAB_LOGS/timings"; lab_log "phase $1: ${e}s"; }
 lab__vmgw_up() {
@@ -1037,7 +1420,7 @@ lab__vmgw_up() {
 
 lab__ns_procs() { # list pids in our network namespaces and recorded mount namespaces
   local ns s m p
-  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C"; do
+  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C" "$NS_N"; do
     [ -e "/run/netns/$ns" ] && ip netns pids "$ns" 2>/dev/null
   done
   for s in a b; do
@@ -1076,7 +1459,7 @@ lab_down() {
   local force=0 s ns f n rc=0 t0; t0=$(lab__us)
   [ "${1:-}" = --force ] && force=1
   lab__need_root || return 1
-  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C"; do
+  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C" "$NS_N"; do
     if [ -e "/run/netns/$ns" ] && ! lab__owned_ns "$ns" && [ "$force" = 0 ]; then
       lab__err "network namespace $ns belongs to the reference lab (shared/lab/lab.sh), not to this one: not touching it (--force to override)"
       return 1
@@ -1092,10 +1475,11 @@ lab_down() {
     fi
   done
   # 2. the processes we recorded, newest kinds first
-  for f in "$LAB_PROC"/vmgwd-* "$LAB_PROC"/relay-* "$LAB_PROC"/kvm-probe "$LAB_PROC"/libvirtd-*; do
+  for f in "$LAB_PROC"/probe-* "$LAB_PROC"/vmgwd-* "$LAB_PROC"/relay-* "$LAB_PROC"/kvm-probe \
+           "$LAB_PROC"/libvirtd-* "$LAB_PROC"/bird-*; do
     [ -f "$f" ] || continue
     n=${f##*/}
-    case $n in relay-*) lab__stop "$n" TERM 5 || true ;;
+    case $n in relay-*|probe-*) lab__stop "$n" TERM 5 || true ;;
       *) lab__stop "$n" TERM 15 || true ;; esac
   done
   # 3. anything else in the lab's namespaces (QEMU, shells, test helpers)
@@ -1107,8 +1491,8 @@ lab_down() {
   if [ -n "${left// }" ]; then
     lab__err "processes still in the lab's namespaces: $left"; rc=1
   fi
-  # 5. the network namespaces (their veths and bridges go with them)
-  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C"; do
+  # 5. the network namespaces (their veths, bridges and counters go with them)
+  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C" "$NS_N"; do
     [ -e "/run/netns/$ns" ] || continue
     lab__try "deleting network namespace $ns" ip netns del "$ns" || rc=1
   done
@@ -1128,7 +1512,7 @@ lab_down() {
 lab_status() { # human-readable state; returns 0 iff the lab is up
   local ns s n f pid st rest
   echo "lab: $LAB  prefix: $LAB_PREFIX  domain type: $(lab_accel)"
-  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C"; do
+  for ns in "$NS_A" "$NS_B" "$NS_R" "$NS_C" "$NS_N"; do
     printf '  netns %-12s %s\n' "$ns" "$([ -e "/run/netns/$ns" ] && echo present || echo absent)"
   done
   for f in "$LAB_PROC"/*; do
@@ -1143,6 +1527,16 @@ lab_status() { # human-readable state; returns 0 iff the lab is up
         "$(lab_nsx "$s" iptables -w -S vl-wan-block 2>/dev/null | grep -q -- '-j' && echo ' (port block active)')"
     done
     lab_nsx r ip route show "$GUEST_IP/32" 2>/dev/null | sed 's/^/  router: /'
+    printf '  router path to %s: %s\n' "$GUEST_IP" "$(lab_router_path)"
+    for s in a b; do
+      printf '  site %s table %s: %s\n' "$s" "$LAB_RT_TABLE" \
+        "$(lab_nsx "$s" ip -4 route show table "$LAB_RT_TABLE" 2>/dev/null | tr '\n' ';')"
+    done
+    local x
+    for x in r a b; do
+      lab_pid "bird-$x" >/dev/null 2>&1 || continue
+      lab_bird "$x" show protocols 2>/dev/null | awk -v x="$x" '$2 == "BGP" { printf "  BGP %s: %s %s %s\n", x, $1, $4, $NF }'
+    done
   fi
   if lab_is_up; then
     echo "  web1 running at: $(lab_guest_where)"
@@ -1247,8 +1641,10 @@ lab__selftest_check_at() { # SITE BOOT_ID DISK_MD5: web1 runs only at SITE, as m
   r=$(lab_guest_http "$s" /cgi-bin/disk-read) || { lab__st_fail "disk-read at site $s"; return 1; }
   [ "$(lab__status_field md5 <<<"$r")" = "$md5" ] ||
     { lab__st_fail "disk data differs at site $s: read '$r', written md5 $md5"; return 1; }
-  lab_client_route_guest "$s" && lab_client_http /cgi-bin/status >/dev/null ||
-    { lab__st_fail "client cannot reach web1 via the router when routed to site $s"; return 1; }
+  # no vmgw here to move the guest's /32: the selftest moves it itself, and
+  # BIRD carries it to r
+  lab_guest_route "$s" && lab_client_http /cgi-bin/status >/dev/null ||
+    { lab__st_fail "client cannot reach web1 through r once its /32 is at site $s"; return 1; }
   lab_log "selftest: web1 at site $s only, network ${LAB_NETWORK[$s]}, disk ${LAB_POOL_DIR[$s]}/$GUEST_VOL, same boot, disk md5 $md5 ok, client reaches it"
 }
 lab_selftest() {
@@ -1256,7 +1652,7 @@ lab_selftest() {
   lab_is_up || { lab__err "selftest: the lab is not up (lab.sh up)"; return 1; }
   local t0 md5a md5b st bid R=$LAB_LOGS/selftest.txt boot; t0=$(lab__us)
   lab_log "selftest: the lab without vmgw (domain type $(lab_accel))"
-  lab_site_clean a && lab_site_clean b && lab_client_route_guest none || return 1
+  lab_site_clean a && lab_site_clean b && lab_guest_route none || return 1
   # boot at a, write disk data
   lab_guest_boot a || { lab__err "selftest: boot at site a failed"; return 1; }
   boot=$LAB_BOOT_S
@@ -1265,7 +1661,7 @@ lab_selftest() {
   md5a=$(lab_guest_http a "/cgi-bin/disk-write?seed=1" | lab__status_field md5) || true
   [ -n "$md5a" ] && [ "$(lab_guest_http a /cgi-bin/disk-read | lab__status_field md5 || true)" = "$md5a" ] ||
     { lab__err "selftest: disk write/read at site a does not match"; return 1; }
-  lab_client_route_guest a && lab_client_http / >/dev/null ||
+  lab_client_http / >/dev/null ||
     { lab__err "selftest: the client cannot reach web1 at site a through the router"; return 1; }
   # a -> b
   lab_migrate_plain a b || return 1
@@ -1278,7 +1674,7 @@ lab_selftest() {
   lab_migrate_plain b a || return 1
   local ba="wall ${LAB_MIG_WALL_S}s job ${LAB_MIG_JOB_MS:-?}ms downtime ${LAB_MIG_DOWNTIME_MS:-?}ms mem ${LAB_MIG_MEM:-?} disk ${LAB_MIG_DISK:-?} wan ${LAB_MIG_WAN}"
   lab__selftest_check_at a "$bid" "$md5b" || return 1
-  lab_site_clean a && lab_site_clean b && lab_client_route_guest none || return 1
+  lab_site_clean a && lab_site_clean b && lab_guest_route none || return 1
   [ "$LAB__ST_OK" = 1 ] || return 1
   {
     printf 'selftest OK  %(%F %T)T  domain type %s\n' -1 "$(lab_accel)"

@@ -16,10 +16,13 @@ lt_init() {
 	for s in a b; do
 		lab_vmgwd_pid "$s" >/dev/null || lab_vmgwd_start "$s" || exit 1
 	done
+	lab_routing_up || exit 1	# BIRD, neighbour, counters: started if missing
 	trap lt_exit EXIT
 }
 
 lt_exit() {
+	local n
+	for n in probe-ping probe-nping probe-tcp; do lab__stop "$n" TERM 3 >/dev/null 2>&1; done
 	if [ "$TAP_FAIL" -gt 0 ]; then
 		echo "# outputs kept in $LT_DIR; gateway logs:" >&2
 		for s in a b; do tail -n 15 "$LAB/site-$s/vmgwd.log" | sed "s/^/#   $s| /" >&2; done
