@@ -133,7 +133,7 @@ jobs_trim(struct gw *gw)
 	for (j = TAILQ_FIRST(gw->jobs); j != NULL && n > JOB_KEEP; j = next) {
 		next = TAILQ_NEXT(j, entry);
 		if (job_terminal(j) && !j->busy && TAILQ_EMPTY(&j->conns) &&
-		    j->verify_state != 1) {
+		    __atomic_load_n(&j->verify_state, __ATOMIC_ACQUIRE) != 1) {
 			TAILQ_REMOVE(gw->jobs, j, entry);
 			job_free(j);
 			n--;

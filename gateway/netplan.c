@@ -539,9 +539,11 @@ netplan_dest_switched(struct job *j)
 	}
 	log_info("job %s: %s resumed here: switchover%s", j->id, j->domain,
 	    j->np.mode != PLAN_NONE ? ", routes installed" : "");
-	/* probe from now on: "reachable after N ms" counts from here */
-	if (worker_run(j->gw, np_verify_work, np_verify_done, j) == 0)
-		j->verify_state = 1;
+	/* probe from now on: "reachable after N ms" counts from here (the
+	 * state is set first: the worker may end before worker_run returns) */
+	__atomic_store_n(&j->verify_state, 1, __ATOMIC_RELEASE);
+	if (worker_run(j->gw, np_verify_work, np_verify_done, j) == -1)
+		__atomic_store_n(&j->verify_state, 0, __ATOMIC_RELEASE);
 	m = json_pack("{s:s, s:s}", "op", "job-switched", "job", j->id);
 	if (j->peer != NULL && j->peer->tunnel != NULL)
 		pmsg_request(j->peer, m, 5, NULL, NULL);
