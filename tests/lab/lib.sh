@@ -1024,6 +1024,20 @@ lab_vmgwd_kill() { # SITE: SIGKILL (a crash)
   lab__stop "vmgwd-$s" KILL 10
 }
 lab_vmgwd_pid() { local s; s=$(lab__site "$1") || return 1; lab_pid "vmgwd-$s"; }
+# lab_vmgw_plan PLAN: both sites' configs with that network plan
+# (LAB_VMGW_PLAN: route, l2 or none), both vmgwd restarted, the tunnel up
+lab_vmgw_plan() {
+  local s i
+  for s in a b; do lab_vmgwd_stop "$s" || return 1; done
+  LAB_VMGW_PLAN=$1 lab_vmgw_setup || return 1
+  for s in a b; do lab_vmgwd_start "$s" || return 1; done
+  for i in $(seq 1 100); do          # 20 s at most
+    lab__has '"connected": true' lab_vmgw a -j status && return 0
+    sleep 0.2
+  done
+  lab__err "the tunnel a <-> b did not come up within 20 s (plan $1)"
+  return 1
+}
 lab_vmgw() { # SITE ARGS...: the CLI on the host against that site's vmgwd
   local cfg; cfg=$(lab_vmgw_config "$1") || return 1; shift
   "$VMGW" -c "$cfg" "$@"
