@@ -148,7 +148,10 @@ announce_address(const char *dev, const char *ip, const char *mac_text,
 {
 	struct sockaddr_ll	 sll;
 	struct in6_addr		 a6;
-	uint8_t			 frame[128], mac[6], src[6], a4[4];
+	/* the frame starts 2 bytes in, so that the IP header after the
+	 * 14-byte Ethernet header is 4-byte aligned */
+	uint8_t			 store[136] __attribute__((aligned(8)));
+	uint8_t			*frame = store + 2, mac[6], src[6], a4[4];
 	size_t			 len;
 	int			 fd, ret = -1;
 
@@ -207,7 +210,7 @@ probe_icmp(const char *ip, unsigned timeout_ms, char *err, size_t errlen)
 	struct sockaddr_in	 sin;
 	struct icmphdr		 req;
 	struct pollfd		 pfd;
-	uint8_t			 buf[1500];
+	uint8_t			 buf[1500] __attribute__((aligned(8)));
 	uint16_t		 id = (uint16_t)(getpid() ^ time(NULL));
 	struct ip		*iph;
 	struct icmphdr		*rep;

@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "ctlproto.h"
+#include "util.h"
 
 struct cli {
 	const char	*config;	/* -c */
@@ -41,7 +42,5 @@ int	cli_call(struct cli *, json_t *req, json_t **result,
 void	cli_print_json(json_t *);
 const char *cli_str(json_t *, const char *key);
 long long cli_int(json_t *, const char *key);
-void	cli_fmt_bytes(char *out, size_t outlen, unsigned long long bytes);
-void	cli_fmt_time(char *out, size_t outlen, long long wall);
 
 #endif /* VMGW_CLI_H */

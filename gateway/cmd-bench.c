@@ -40,7 +40,7 @@ bench_exec(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(res);
 	else {
-		cli_fmt_bytes(b, sizeof(b), (unsigned long long)bytes);
+		fmt_bytes(b, sizeof(b), (uint64_t)bytes);
 		printf("%s: %s in %.3f s: %.0f MB/s (%s)\n",
 		    cli_str(res, "site"), b, json_number_value(json_object_get(
 		    res, "seconds")), json_number_value(json_object_get(res,

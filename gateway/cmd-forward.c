@@ -32,9 +32,9 @@ fwd_print_event(json_t *m)
 	} else if (strcmp(ev, "conn") == 0 && strcmp(st, "open") == 0) {
 		printf("%s: connected\n", cli_str(m, "from"));
 	} else if (strcmp(ev, "conn") == 0) {
-		cli_fmt_bytes(up, sizeof(up), (unsigned long long)cli_int(m,
+		fmt_bytes(up, sizeof(up), (uint64_t)cli_int(m,
 		    "bytes_up"));
-		cli_fmt_bytes(down, sizeof(down), (unsigned long long)
+		fmt_bytes(down, sizeof(down), (uint64_t)
 		    cli_int(m, "bytes_down"));
 		printf("%s: %s (%s sent, %s received)%s%s\n",
 		    cli_str(m, "from"), st, up, down,

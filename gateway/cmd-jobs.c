@@ -27,7 +27,7 @@ jobs_exec(struct cli *cli, int argc, char **argv)
 	printf("%-12s %-11s %-14s %-8s %-10s %-19s %6s  %s\n", "JOB", "ROLE",
 	    "GUEST", "PEER", "STATE", "STARTED", "SECS", "PHASE / ERROR");
 	json_array_foreach(json_object_get(res, "jobs"), i, j) {
-		cli_fmt_time(when, sizeof(when), cli_int(j, "created"));
+		fmt_time(when, sizeof(when), (time_t)cli_int(j, "created"));
 		printf("%-12s %-11s %-14s %-8s %-10s %-19s %6lld  %s\n",
 		    cli_str(j, "id"), cli_str(j, "role"), cli_str(j, "domain"),
 		    cli_str(j, "peer"), cli_str(j, "state"), when,

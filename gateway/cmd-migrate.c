@@ -53,7 +53,7 @@ print_progress(struct mig_view *v, json_t *m)
 	long long	 eta = cli_int(m, "eta_s");
 	time_t		 now = time(NULL);
 
-	cli_fmt_bytes(rem, sizeof(rem), (unsigned long long)cli_int(m,
+	fmt_bytes(rem, sizeof(rem), (uint64_t)cli_int(m,
 	    "remaining"));
 	snprintf(line, sizeof(line), "%-12s memory %5.1f%%  disk %5.1f%%  "
 	    "%7.1f MB/s  dirty %6.1f MB/s  remaining %-10s ETA %llds",
@@ -125,11 +125,11 @@ print_summary(json_t *res)
 		print_plan(res);
 		return;
 	}
-	cli_fmt_bytes(mem, sizeof(mem), (unsigned long long)cli_int(res,
+	fmt_bytes(mem, sizeof(mem), (uint64_t)cli_int(res,
 	    "memory_bytes"));
-	cli_fmt_bytes(disk, sizeof(disk), (unsigned long long)cli_int(res,
+	fmt_bytes(disk, sizeof(disk), (uint64_t)cli_int(res,
 	    "disk_bytes"));
-	cli_fmt_bytes(tun, sizeof(tun), (unsigned long long)cli_int(res,
+	fmt_bytes(tun, sizeof(tun), (uint64_t)cli_int(res,
 	    "tunnel_bytes"));
 	printf("%s %s to %s in %.1f s\n", cli_str(res, "domain"),
 	    json_is_true(json_object_get(res, "offline")) ? "copied" : "moved",

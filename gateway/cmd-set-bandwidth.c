@@ -19,7 +19,7 @@ setbw_exec(struct cli *cli, int argc, char **argv)
 	    "set-bandwidth", "job", argv[1], "rate", argv[2]), &res, NULL,
 	    NULL)) != 0)
 		return ret;
-	cli_fmt_bytes(b, sizeof(b), (unsigned long long)cli_int(res,
+	fmt_bytes(b, sizeof(b), (uint64_t)cli_int(res,
 	    "bandwidth"));
 	printf("job %s: bandwidth %s/s%s\n", cli_str(res, "job"), b,
 	    cli_int(res, "bandwidth") == 0 ? " (no cap)" : "");

@@ -12,11 +12,11 @@ status_peer(json_t *p)
 	char	 since[32], hs[32], in[32], out[32];
 	int	 up = json_is_true(json_object_get(p, "connected"));
 
-	cli_fmt_time(since, sizeof(since), cli_int(p, "since"));
-	cli_fmt_time(hs, sizeof(hs), cli_int(p, "last_handshake"));
-	cli_fmt_bytes(in, sizeof(in), (unsigned long long)cli_int(p,
+	fmt_time(since, sizeof(since), (time_t)cli_int(p, "since"));
+	fmt_time(hs, sizeof(hs), (time_t)cli_int(p, "last_handshake"));
+	fmt_bytes(in, sizeof(in), (uint64_t)cli_int(p,
 	    "bytes_in"));
-	cli_fmt_bytes(out, sizeof(out), (unsigned long long)cli_int(p,
+	fmt_bytes(out, sizeof(out), (uint64_t)cli_int(p,
 	    "bytes_out"));
 	printf("peer %s: %s since %s\n", cli_str(p, "site"),
 	    up ? "connected" : "not connected", since);
@@ -51,7 +51,7 @@ status_exec(struct cli *cli, int argc, char **argv)
 		json_decref(res);
 		return 0;
 	}
-	cli_fmt_time(started, sizeof(started), cli_int(res, "started"));
+	fmt_time(started, sizeof(started), (time_t)cli_int(res, "started"));
 	printf("site %s (key %s), listening on %s, vmgwd %s up since %s\n",
 	    cli_str(res, "site"), cli_str(res, "fingerprint"),
 	    cli_str(res, "listen"), cli_str(res, "version"), started);

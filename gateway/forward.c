@@ -195,30 +195,9 @@ static int
 fwd_listen_tcp(struct fwd *f, struct event_base *base, char *err,
     size_t errlen)
 {
-	struct evutil_addrinfo	 hints, *ai = NULL;
-	char			 port[8];
-	int			 r;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = EVUTIL_AI_PASSIVE;
-	snprintf(port, sizeof(port), "%u", f->listen.port);
-	if ((r = evutil_getaddrinfo(f->listen.host, port, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "listen %s: %s", f->listen.text,
-		    evutil_gai_strerror(r));
-		return -1;
-	}
-	f->listener = evconnlistener_new_bind(base, fwd_accept, f,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-	    LEV_OPT_REUSEABLE, 128, ai->ai_addr, (int)ai->ai_addrlen);
-	evutil_freeaddrinfo(ai);
-	if (f->listener == NULL) {
-		snprintf(err, errlen, "listen %s: %s", f->listen.text,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
+	f->listener = listen_tcp(base, &f->listen, fwd_accept, f, 128, err,
+	    errlen);
+	return f->listener != NULL ? 0 : -1;
 }
 
 /* The peer said whether it allows the target: listen, or refuse. */

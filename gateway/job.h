@@ -112,6 +112,7 @@ struct job {
 	int			 announced;
 	int			 pre_hooks_ran;
 	int			 verify_state;	/* 0 not started, 1 probing, 2 done */
+	int			 abort_pending;	/* destination: abort when not busy */
 	char			 hook_err[512];
 };
 

@@ -39,6 +39,9 @@ struct dst_op {			/* a job-* request being worked on */
 	int		 orphan;
 };
 
+static void	dst_cleanup(struct job *, struct peer *, json_int_t, json_t *,
+		    int orphan);
+
 struct dst_upload {
 	struct job	*job;
 	char		 path[512];
@@ -283,6 +286,8 @@ dst_prepare_done(void *arg)
 		pmsg_reply(op->peer, op->id, json_incref(op->reply));
 	}
 	dst_op_free(op);
+	if (j->abort_pending && !job_terminal(j))
+		dst_cleanup(j, j->peer, 0, NULL, 1);
 }
 
 static void
@@ -810,13 +815,15 @@ job_pm_abort(struct peer *p, json_int_t id, json_t *req)
 		pmsg_reply(p, id, json_pack("{s:s}", "note", "already ended"));
 		return;
 	}
-	if (j->busy) {
-		pmsg_reply_error(p, id, "job %s is busy; it cleans up when its "
-		    "step ends", j->id);
-		return;
-	}
 	snprintf(j->error, sizeof(j->error), "%s", json_string_value(
 	    json_object_get(req, "reason")) ?: "aborted by the source");
+	if (j->busy) {
+		/* a step (prepare, finish) is running: undo when it ends */
+		j->abort_pending = 1;
+		pmsg_reply(p, id, json_pack("{s:s}", "note", "cleaning up when "
+		    "the current step ends"));
+		return;
+	}
 	dst_cleanup(j, p, id, req, 0);
 }
 

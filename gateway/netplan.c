@@ -333,6 +333,19 @@ netplan_source_restore(struct job *j)
 
 /* ------------------------------------------------------------ destination */
 
+/* A reservation as the job records it: { mac, ip, name, from, to }. */
+static void
+np_dhcp_host(struct kvm_dhcp_host *h, json_t *d)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->mac, sizeof(h->mac), "%s", json_string_value(
+	    json_object_get(d, "mac")) ?: "");
+	snprintf(h->ip, sizeof(h->ip), "%s", json_string_value(
+	    json_object_get(d, "ip")) ?: "");
+	snprintf(h->name, sizeof(h->name), "%s", json_string_value(
+	    json_object_get(d, "name")) ?: "");
+}
+
 /* job-prepare at the destination: the source's plan against ours. */
 int
 netplan_dest_prepare(struct job *j, json_t *req, char *err, size_t errlen)
@@ -390,13 +403,7 @@ netplan_dest_check(struct job *j, struct kvm *k, json_t *checks, char *err,
 	if (j->dry_run)
 		return 0;
 	json_array_foreach(j->dhcp, i, d) {
-		memset(&h, 0, sizeof(h));
-		snprintf(h.mac, sizeof(h.mac), "%s", json_string_value(
-		    json_object_get(d, "mac")));
-		snprintf(h.ip, sizeof(h.ip), "%s", json_string_value(
-		    json_object_get(d, "ip")));
-		snprintf(h.name, sizeof(h.name), "%s", json_string_value(
-		    json_object_get(d, "name")) ?: "");
+		np_dhcp_host(&h, d);
 		if (kvm_dhcp_host_add(k, json_string_value(json_object_get(d,
 		    "to")), &h, err, errlen) == -1)
 			return -1;
@@ -418,11 +425,7 @@ netplan_dest_undo(struct job *j, struct kvm *k)
 	json_array_foreach(j->dhcp, i, d) {
 		if (!json_is_true(json_object_get(d, "added")))
 			continue;
-		memset(&h, 0, sizeof(h));
-		snprintf(h.mac, sizeof(h.mac), "%s", json_string_value(
-		    json_object_get(d, "mac")));
-		snprintf(h.ip, sizeof(h.ip), "%s", json_string_value(
-		    json_object_get(d, "ip")));
+		np_dhcp_host(&h, d);
 		if (kvm_dhcp_host_del(k, json_string_value(json_object_get(d,
 		    "to")), &h, err, sizeof(err)) == -1)
 			log_warnx("job %s: %s", j->id, err);
@@ -443,11 +446,7 @@ netplan_source_done(struct job *j, struct kvm *k)
 	size_t			 i;
 
 	json_array_foreach(j->dhcp, i, d) {
-		memset(&h, 0, sizeof(h));
-		snprintf(h.mac, sizeof(h.mac), "%s", json_string_value(
-		    json_object_get(d, "mac")));
-		snprintf(h.ip, sizeof(h.ip), "%s", json_string_value(
-		    json_object_get(d, "ip")));
+		np_dhcp_host(&h, d);
 		if (kvm_dhcp_host_del(k, json_string_value(json_object_get(d,
 		    "from")), &h, err, sizeof(err)) == -1)
 			log_warnx("job %s: %s", j->id, err);

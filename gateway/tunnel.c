@@ -163,8 +163,13 @@ tunnel_socket_opts(evutil_socket_t fd)
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 }
 
-struct tunnel *
-tunnel_connect(struct gw *gw, struct peer *p)
+/*
+ * Dial peer p: its tunnel, or (probe) a `vmgw check` handshake whose
+ * outcome goes to cb.  NULL when the connection could not even start.
+ */
+static struct tunnel *
+tunnel_dial(struct gw *gw, struct peer *p, int probe,
+    void (*cb)(struct tunnel *, const char *, void *), void *arg)
 {
 	struct bufferevent	*bev;
 	struct tunnel		*t;
@@ -178,19 +183,35 @@ tunnel_connect(struct gw *gw, struct peer *p)
 		return NULL;
 	}
 	t->peer = p;
+	t->probe = probe;
 	t->state = TUN_CONNECTING;
+	t->on_up = cb;
+	t->on_up_arg = arg;
 	snprintf(t->addr, sizeof(t->addr), "%s", a->text);
-	log_debug("%s: connecting to %s", p->conf->name, a->text);
+	log_debug("%s: %s %s", p->conf->name, probe ? "probing" :
+	    "connecting to", a->text);
+	/* -1: the resolver did not start, and the callback did not run */
 	if (bufferevent_socket_connect_hostname(bev, gw->dns, AF_UNSPEC,
 	    a->host, a->port) == -1) {
-		/* the event callback may already have run and closed t */
-		if (t->state != TUN_DEAD)
-			tunnel_close(t, "connect %s: %s", a->text,
-			    evutil_socket_error_to_string(
-			    EVUTIL_SOCKET_ERROR()));
+		tunnel_close(t, "connect %s: %s", a->text,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		return NULL;
 	}
 	return t;
+}
+
+struct tunnel *
+tunnel_connect(struct gw *gw, struct peer *p)
+{
+	return tunnel_dial(gw, p, 0, NULL, NULL);
+}
+
+/* `vmgw check`: a probe handshake that proves both keys now. */
+struct tunnel *
+tunnel_probe(struct gw *gw, struct peer *p,
+    void (*cb)(struct tunnel *, const char *, void *), void *arg)
+{
+	return tunnel_dial(gw, p, 1, cb, arg);
 }
 
 void
@@ -898,35 +919,3 @@ tunnel_tick(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
-/* `vmgw check`: a probe handshake that proves both keys now. */
-struct tunnel *
-tunnel_probe(struct gw *gw, struct peer *p,
-    void (*cb)(struct tunnel *, const char *, void *), void *arg)
-{
-	struct bufferevent	*bev;
-	struct tunnel		*t;
-	const struct vmgw_addr	*a = &p->conf->endpoint;
-
-	if ((bev = bufferevent_socket_new(gw->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		return NULL;
-	if ((t = tunnel_new(gw, bev, 1)) == NULL) {
-		bufferevent_free(bev);
-		return NULL;
-	}
-	t->peer = p;
-	t->probe = 1;
-	t->state = TUN_CONNECTING;
-	t->on_up = cb;
-	t->on_up_arg = arg;
-	snprintf(t->addr, sizeof(t->addr), "%s", a->text);
-	if (bufferevent_socket_connect_hostname(bev, gw->dns, AF_UNSPEC,
-	    a->host, a->port) == -1) {
-		if (t->state != TUN_DEAD)
-			tunnel_close(t, "connect %s: %s", a->text,
-			    evutil_socket_error_to_string(
-			    EVUTIL_SOCKET_ERROR()));
-		return NULL;
-	}
-	return t;
-}

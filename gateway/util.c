@@ -184,3 +184,31 @@ sock_read(evutil_socket_t fd, struct evbuffer *buf, size_t max)
 	evbuffer_commit_space(buf, v, n);
 	return r;
 }
+
+struct evconnlistener *
+listen_tcp(struct event_base *base, const struct vmgw_addr *a,
+    evconnlistener_cb cb, void *arg, int backlog, char *err, size_t errlen)
+{
+	struct evutil_addrinfo	 hints, *ai = NULL;
+	struct evconnlistener	*l;
+	char			 port[8];
+	int			 r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_PASSIVE;
+	snprintf(port, sizeof(port), "%u", a->port);
+	if ((r = evutil_getaddrinfo(a->host, port, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "listen %s: %s", a->text,
+		    evutil_gai_strerror(r));
+		return NULL;
+	}
+	l = evconnlistener_new_bind(base, cb, arg, LEV_OPT_CLOSE_ON_FREE |
+	    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, backlog, ai->ai_addr,
+	    (int)ai->ai_addrlen);
+	evutil_freeaddrinfo(ai);
+	if (l == NULL)
+		snprintf(err, errlen, "listen %s: %s", a->text, strerror(errno));
+	return l;
+}

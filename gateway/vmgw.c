@@ -160,37 +160,6 @@ cli_int(json_t *o, const char *key)
 	return 0;
 }
 
-void
-cli_fmt_bytes(char *out, size_t outlen, unsigned long long bytes)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double	 v = (double)bytes;
-	size_t	 u = 0;
-
-	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024.0;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, outlen, "%llu B", bytes);
-	else
-		snprintf(out, outlen, "%.1f %s", v, units[u]);
-}
-
-void
-cli_fmt_time(char *out, size_t outlen, long long wall)
-{
-	struct tm	 tm;
-	time_t		 t = (time_t)wall;
-
-	if (wall <= 0) {
-		snprintf(out, outlen, "never");
-		return;
-	}
-	localtime_r(&t, &tm);
-	strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 int
 main(int argc, char *argv[])
 {

@@ -62,27 +62,11 @@ gw_peer_accept(struct evconnlistener *l, evutil_socket_t fd,
 static int
 gw_listen(struct gw *gw)
 {
-	const struct vmgw_addr	*a = &gw->conf->listen;
-	struct evutil_addrinfo	 hints, *ai = NULL;
-	char			 port[8];
-	int			 r;
+	char	 err[512];
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = EVUTIL_AI_PASSIVE;
-	snprintf(port, sizeof(port), "%u", a->port);
-	if ((r = evutil_getaddrinfo(a->host, port, &hints, &ai)) != 0) {
-		log_warnx("%s: listen %s: %s", gw->conf->path, a->text,
-		    evutil_gai_strerror(r));
-		return -1;
-	}
-	gw->listener = evconnlistener_new_bind(gw->base, gw_peer_accept, gw,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
-	    64, ai->ai_addr, (int)ai->ai_addrlen);
-	evutil_freeaddrinfo(ai);
-	if (gw->listener == NULL) {
-		log_warn("%s: listen %s", gw->conf->path, a->text);
+	if ((gw->listener = listen_tcp(gw->base, &gw->conf->listen,
+	    gw_peer_accept, gw, 64, err, sizeof(err))) == NULL) {
+		log_warnx("%s: %s", gw->conf->path, err);
 		return -1;
 	}
 	return 0;

@@ -28,6 +28,7 @@
 #include "record.h"
 #include "proto.h"
 #include "log.h"
+#include "util.h"
 
 struct gw;
 struct peer;
@@ -341,14 +342,6 @@ extern struct gw *vmgw_gw;
 int	 jobs_init(struct gw *);
 void	 jobs_free(struct gw *);
 
-/* util.c */
-time_t	 mono_now(void);
-uint64_t mono_ns(void);
-void	 fmt_bytes(char *out, size_t outlen, uint64_t bytes);
-void	 fmt_time(char *out, size_t outlen, time_t wall);
-int	 set_nonblock_cloexec(int fd);
-int	 mkdir_p(const char *path, mode_t mode);
-int	 write_file_atomic(const char *path, const void *, size_t, mode_t);
-ssize_t	 sock_read(evutil_socket_t, struct evbuffer *, size_t max);
+/* util.c: see util.h */
 
 #endif /* VMGW_VMGWD_H */

@@ -115,7 +115,7 @@ test_announce_arp(void **state)
 	struct sockaddr_ll	 sll;
 	struct ether_header	*eh;
 	struct ether_arp	*ea;
-	uint8_t			 buf[256], mac[6], brmac[6];
+	uint8_t			 buf[256] __attribute__((aligned(8))), mac[6], brmac[6];
 	char			 err[256], out[64];
 	int			 fd, n, i;
 	struct timeval		 tv = { 2, 0 };
