@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -29,16 +30,25 @@
 
 /* --- the vector file ---------------------------------------------------- */
 
+/*
+ * $VMGW_NOISE_VECTORS, else ../shared/noise next to the source tree, else
+ * (a checkout without it) the copy of the same published file that the
+ * repository carries in tests/unit/data.
+ */
 static const char *
 vectors_path(char *buf, size_t len)
 {
-	const char *p;
+	const char	*p;
+	const char	*src;
 
 	if ((p = getenv("VMGW_NOISE_VECTORS")) != NULL && *p != '\0')
 		return p;
-	if ((p = getenv("VMGW_SOURCE_DIR")) == NULL || *p == '\0')
-		p = VMGW_SOURCE_DIR;
-	snprintf(buf, len, "%s%s", p, VECTORS_REL);
+	if ((src = getenv("VMGW_SOURCE_DIR")) == NULL || *src == '\0')
+		src = VMGW_SOURCE_DIR;
+	snprintf(buf, len, "%s%s", src, VECTORS_REL);
+	if (access(buf, R_OK) == 0)
+		return buf;
+	snprintf(buf, len, "%s/tests/unit/data/cacophony-25519.json", src);
 	return buf;
 }
 
@@ -364,6 +374,7 @@ test_vectors(void **state)
 	free(r);
 	json_decref(root);
 
+	printf("noise vectors: from %s\n", path);
 	printf("noise vectors: %zu run, %zu skipped, %zu failed\n", run,
 	    skipped, failed);
 	for (f = 0; f < FAM_N; f++)
