@@ -153,7 +153,8 @@ print_summary(json_t *res)
 		printf("  reachable  from %s after %lld ms (plan %s)\n",
 		    cli_str(res, "where"), cli_int(reach, "ms"),
 		    cli_str(res, "plan_mode"));
-	else if (reach != NULL && *cli_str(reach, "detail"))
+	else if (reach != NULL && *cli_str(reach, "detail") &&
+	    strcmp(cli_str(res, "plan_mode"), "none") != 0)
 		printf("  reachable  %s\n", cli_str(reach, "detail"));
 	if (*cli_str(res, "warning"))
 		printf("  warning    %s\n", cli_str(res, "warning"));

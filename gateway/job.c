@@ -121,23 +121,36 @@ jobs_free(struct gw *gw)
 	gw->jobs = NULL;
 }
 
-/* Forget the oldest finished jobs beyond JOB_KEEP (their records stay). */
+static void	job_record_path(const struct job *, char *, size_t);
+
+/*
+ * Keep the newest JOB_KEEP jobs: the oldest finished ones beyond that are
+ * forgotten, with their records (a record of an unfinished job stays).
+ */
 static void
 jobs_trim(struct gw *gw)
 {
-	struct job	*j, *next;
+	struct job	*j, *old;
+	char		 path[600];
 	size_t		 n = 0;
 
 	TAILQ_FOREACH(j, gw->jobs, entry)
 		n++;
-	for (j = TAILQ_FIRST(gw->jobs); j != NULL && n > JOB_KEEP; j = next) {
-		next = TAILQ_NEXT(j, entry);
-		if (job_terminal(j) && !j->busy && TAILQ_EMPTY(&j->conns) &&
-		    __atomic_load_n(&j->verify_state, __ATOMIC_ACQUIRE) != 1) {
-			TAILQ_REMOVE(gw->jobs, j, entry);
-			job_free(j);
-			n--;
-		}
+	while (n > JOB_KEEP) {
+		old = NULL;
+		TAILQ_FOREACH(j, gw->jobs, entry)
+			if (job_terminal(j) && !j->busy &&
+			    TAILQ_EMPTY(&j->conns) && __atomic_load_n(
+			    &j->verify_state, __ATOMIC_ACQUIRE) != 1 &&
+			    (old == NULL || j->created < old->created))
+				old = j;
+		if (old == NULL)
+			return;
+		job_record_path(old, path, sizeof(path));
+		unlink(path);
+		TAILQ_REMOVE(gw->jobs, old, entry);
+		job_free(old);
+		n--;
 	}
 }
 
@@ -488,14 +501,37 @@ job_bytes(const struct job *j)
 
 /* ------------------------------------------------------------ commands */
 
+static int
+job_cmp_created(const void *a, const void *b)
+{
+	const struct job	*x = *(struct job *const *)a;
+	const struct job	*y = *(struct job *const *)b;
+
+	return (x->created > y->created) - (x->created < y->created);
+}
+
+/* Oldest first, so that the newest is at the bottom of `vmgw jobs`. */
 void
 ctl_jobs(struct ctl_conn *c, json_t *req)
 {
 	json_t		*a = json_array();
-	struct job	*j;
+	struct job	*j, **v;
+	size_t		 n = 0, i;
 
 	TAILQ_FOREACH(j, c->gw->jobs, entry)
-		json_array_append_new(a, job_json(j));
+		n++;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
+		json_decref(a);
+		ctl_error(c, VMGW_EXIT_FAIL, "out of memory");
+		return;
+	}
+	n = 0;
+	TAILQ_FOREACH(j, c->gw->jobs, entry)
+		v[n++] = j;
+	qsort(v, n, sizeof(*v), job_cmp_created);
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, job_json(v[i]));
+	free(v);
 	ctl_ok(c, json_pack("{s:o}", "jobs", a));
 }
 

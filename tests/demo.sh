@@ -6,8 +6,9 @@
 #   vmgw check site-b                    the gateways authenticate each other
 #   vmgw migrate web1 --to site-b        live, memory + disk through the tunnel
 #   vmgw migrate web1 --to site-a        and back
-# with the live progress and the summaries, and proof that data written
-# inside the guest before the moves reads back after them.
+# with the live progress and the summaries, proof that data written inside
+# the guest before the moves reads back after them, and (the route plan) a
+# client behind a router reaching web1 through whichever site runs it.
 #
 # usage: sudo tests/demo.sh [--keep]    --keep: leave the lab up to play with
 #   (then: tests/lab/lab.sh vmgw a status, ... ; tests/lab/lab.sh down)
@@ -36,7 +37,8 @@ trap finish EXIT
 
 say "building the two-site lab (apt-get what is missing, guest, namespaces, libvirtd + vmgwd per site)"
 lab_down >/dev/null 2>&1 || true
-lab_up
+lab_up --no-vmgw
+lab_vmgw_plan route
 lab_site_clean a >/dev/null 2>&1 || true
 lab_site_clean b >/dev/null 2>&1 || true
 say "booting web1 at site-a (under $(lab_accel) acceleration)"
@@ -46,13 +48,18 @@ say "the gateways: pinned keys, Noise_IK tunnel"
 run "$VMGW" -c "$(lab_vmgw_config a)" check site-b
 run "$VMGW" -c "$(lab_vmgw_config a)" status
 
+path() { echo "client -> router -> site-$(lab_router_path) -> web1; client ping: $(lab_nsx c ping -c 3 -i 0.2 -q -W 1 "$GUEST_IP" | sed -n 's/.* \([0-9]*\)% packet loss.*/\1% lost/p')"; }
+say "the client reaches web1 through the router (BGP from the site that holds its /32)"
+path
+
 say "writing 8 MiB of random data to web1's disk, from inside the guest"
 w=$(lab_guest_http a "/cgi-bin/disk-write?seed=$RANDOM" | awk '/md5/ {print $2}')
 echo "md5 of what web1 wrote: $w"
 
 say "site-a -> site-b"
 run "$VMGW" -c "$(lab_vmgw_config a)" migrate web1 --to site-b
-echo "web1 runs at: site-$(lab_guest_where); network at site-b: $(lab_virsh b domiflist web1 | awk '/network/ {print $3}')"
+echo "web1 runs at: site-$(lab_guest_where), on site-b's network '$(lab_virsh b dumpxml web1 | sed -n "s/.*<source network='\([^']*\)'.*/\1/p")'"
+path
 r=$(lab_guest_http b /cgi-bin/disk-read | awk '/md5/ {print $2}')
 echo "md5 read back inside web1 at site-b: $r $([ "$r" = "$w" ] && echo '(identical)' || echo '(DIFFERENT!)')"
 
@@ -60,5 +67,6 @@ say "site-b -> site-a"
 run "$VMGW" -c "$(lab_vmgw_config b)" migrate web1 --to site-a
 r=$(lab_guest_http a /cgi-bin/disk-read | awk '/md5/ {print $2}')
 echo "web1 runs at: site-$(lab_guest_where); md5 read back: $r $([ "$r" = "$w" ] && echo '(identical)' || echo '(DIFFERENT!)')"
+path
 run "$VMGW" -c "$(lab_vmgw_config a)" jobs
 [ "$r" = "$w" ]

@@ -1516,6 +1516,9 @@ lab_down() {
     if lab_pid "$n" >/dev/null; then lab__err "lab process $n still runs: $(cat "$f")"; rc=1; else rm -f "$f"; fi
   done
   rm -f "$LAB_STATE"/mntns-* "$LAB_STATE/up"
+  # the gateways' job records and replay guards belong to this lab run
+  # (the keys stay, so a new lab has the same sites)
+  rm -rf "$LAB"/site-a/state "$LAB"/site-b/state
   if grep -Fq " $LAB/" /proc/self/mountinfo; then
     lab__err "mounts under $LAB remain in the host's mount namespace:"; grep -F " $LAB/" /proc/self/mountinfo >&2; rc=1
   fi
