@@ -310,9 +310,12 @@ netplan_source_switched(struct job *j)
 	    j->domain, j->np.bridge, j->np.table);
 }
 
-/* The move failed and the guest runs here: make sure it is routed here. */
-void
-netplan_source_restore(struct job *j)
+/*
+ * This site holds the guest now: its host routes here, no proxy entries
+ * for it, no stale neighbour entries.  (Idempotent.)
+ */
+static void
+np_hold(struct job *j)
 {
 	json_t	*a;
 	size_t	 i;
@@ -327,7 +330,15 @@ netplan_source_restore(struct job *j)
 		    sizeof(err)) == -1)
 			log_warnx("job %s: %s", j->id, err);
 		nl_neigh_proxy(0, ip, j->np.bridge, err, sizeof(err));
+		nl_neigh_flush(ip, j->np.bridge, err, sizeof(err));
 	}
+}
+
+/* The move failed and the guest runs here: make sure it is routed here. */
+void
+netplan_source_restore(struct job *j)
+{
+	np_hold(j);
 	j->switched = 0;
 }
 
@@ -512,9 +523,7 @@ netplan_dest_verified(struct job *j)
 void
 netplan_dest_switched(struct job *j)
 {
-	json_t		*a, *m;
-	size_t		 i;
-	char		 err[256];
+	json_t		*m;
 	struct timeval	 now = { 0, 0 };
 
 	if (j->switched)
@@ -522,16 +531,8 @@ netplan_dest_switched(struct job *j)
 	j->switched = 1;
 	j->switch_ns = mono_ns();
 	job_save(j);
+	np_hold(j);
 	if (j->np.mode != PLAN_NONE) {
-		json_array_foreach(j->addrs, i, a) {
-			const char *ip = json_string_value(a);
-
-			if (nl_host_route(1, ip, j->np.bridge, j->np.table, err,
-			    sizeof(err)) == -1)
-				log_warnx("job %s: %s", j->id, err);
-			nl_neigh_proxy(0, ip, j->np.bridge, err, sizeof(err));
-			nl_neigh_flush(ip, j->np.bridge, err, sizeof(err));
-		}
 		if (json_array_size(j->macs) > 0 && (j->announce = evtimer_new(
 		    j->gw->base, np_announce_tick, j)) != NULL)
 			evtimer_add(j->announce, &now);
