@@ -438,6 +438,20 @@ cfg_has_cntrl(const char *s)
 	return 0;
 }
 
+/* A scalar that is not empty and has no control characters. */
+static int
+cfg_text(struct cfg_ctx *ctx, yaml_node_t *node, const char *what,
+    const char **out)
+{
+	if (cfg_scalar(ctx, node, what, out) == -1)
+		return -1;
+	if (**out == '\0')
+		return cfg_error(ctx, node, "must not be empty");
+	if (cfg_has_cntrl(*out))
+		return cfg_error(ctx, node, "contains a control character");
+	return 0;
+}
+
 /* A non-empty string, copied to *out (replacing what was there). */
 int
 cfg_string(struct cfg_ctx *ctx, yaml_node_t *node, char **out)
@@ -445,12 +459,8 @@ cfg_string(struct cfg_ctx *ctx, yaml_node_t *node, char **out)
 	const char	*s;
 	char		*copy;
 
-	if (cfg_scalar(ctx, node, "a string", &s) == -1)
+	if (cfg_text(ctx, node, "a string", &s) == -1)
 		return -1;
-	if (*s == '\0')
-		return cfg_error(ctx, node, "must not be empty");
-	if (cfg_has_cntrl(s))
-		return cfg_error(ctx, node, "contains a control character");
 	if ((copy = strdup(s)) == NULL)
 		return cfg_oom(ctx, node);
 	free(*out);
@@ -652,12 +662,8 @@ cfg_relpath(struct cfg_ctx *ctx, yaml_node_t *node, char **out)
 	const char	*s;
 	char		*copy;
 
-	if (cfg_scalar(ctx, node, "a path", &s) == -1)
+	if (cfg_text(ctx, node, "a path", &s) == -1)
 		return -1;
-	if (*s == '\0')
-		return cfg_error(ctx, node, "must not be empty");
-	if (cfg_has_cntrl(s))
-		return cfg_error(ctx, node, "contains a control character");
 	if (strlen(s) >= PATH_MAX)
 		return cfg_error(ctx, node, "longer than %d bytes",
 		    PATH_MAX - 1);
