@@ -452,20 +452,26 @@ cfg_text(struct cfg_ctx *ctx, yaml_node_t *node, const char *what,
 	return 0;
 }
 
+/* Store an allocated value in *out, replacing what was there; NULL: OOM. */
+static int
+cfg_keep(struct cfg_ctx *ctx, yaml_node_t *node, char *copy, char **out)
+{
+	if (copy == NULL)
+		return cfg_oom(ctx, node);
+	free(*out);
+	*out = copy;
+	return 0;
+}
+
 /* A non-empty string, copied to *out (replacing what was there). */
 int
 cfg_string(struct cfg_ctx *ctx, yaml_node_t *node, char **out)
 {
 	const char	*s;
-	char		*copy;
 
 	if (cfg_text(ctx, node, "a string", &s) == -1)
 		return -1;
-	if ((copy = strdup(s)) == NULL)
-		return cfg_oom(ctx, node);
-	free(*out);
-	*out = copy;
-	return 0;
+	return cfg_keep(ctx, node, strdup(s), out);
 }
 
 /* Site and peer names: [a-z0-9][a-z0-9._-]{0,62}. */
@@ -488,16 +494,11 @@ int
 cfg_name(struct cfg_ctx *ctx, yaml_node_t *node, char **out)
 {
 	const char	*s;
-	char		*copy;
 
 	if (cfg_scalar(ctx, node, "a string", &s) == -1 ||
 	    cfg_check_name(ctx, node, s) == -1)
 		return -1;
-	if ((copy = strdup(s)) == NULL)
-		return cfg_oom(ctx, node);
-	free(*out);
-	*out = copy;
-	return 0;
+	return cfg_keep(ctx, node, strdup(s), out);
 }
 
 /* libvirt domain and network names: 1..63 bytes, no '/', no controls. */
@@ -646,13 +647,9 @@ cfg_abspath(struct cfg_ctx *ctx, yaml_node_t *node, size_t max, char **out)
 		return cfg_error(ctx, node, "contains a control character");
 	if ((n = strlen(s)) >= max)
 		return cfg_error(ctx, node, "longer than %zu bytes", max - 1);
-	if ((copy = strdup(s)) == NULL)
-		return cfg_oom(ctx, node);
-	if (n > 1 && copy[n - 1] == '/')
+	if ((copy = strdup(s)) != NULL && n > 1 && copy[n - 1] == '/')
 		copy[n - 1] = '\0';
-	free(*out);
-	*out = copy;
-	return 0;
+	return cfg_keep(ctx, node, copy, out);
 }
 
 /* A path; a relative one is taken relative to the config file's directory. */
@@ -671,11 +668,7 @@ cfg_relpath(struct cfg_ctx *ctx, yaml_node_t *node, char **out)
 		copy = strdup(s);
 	else if (asprintf(&copy, "%s/%s", ctx->dir, s) == -1)
 		copy = NULL;
-	if (copy == NULL)
-		return cfg_oom(ctx, node);
-	free(*out);
-	*out = copy;
-	return 0;
+	return cfg_keep(ctx, node, copy, out);
 }
 
 int
