@@ -1,6 +1,10 @@
 /*
- * vmgwd.c - the gateway daemon: load the config, listen for peers and for
- * the CLI, keep the peers' tunnels up, run until SIGTERM/SIGINT.
+ * vmgwd.c - the gateway daemon: load the config, start the layers bottom
+ * up (core: signals, control socket; transport: peers, tunnels; netplan:
+ * the l2 stretch; jobs; the job kinds), run until SIGTERM/SIGINT, and stop
+ * them top down.  This file is where the layers meet: each registers what
+ * it serves (commands, peer messages, channel kinds, observers) in its own
+ * init function, called from here.
  *
  *   vmgwd [-dnv] [-c FILE]
  *     -c FILE  configuration (default /etc/vmgw/vmgw.yaml)
@@ -20,11 +24,13 @@
 
 #include <event2/thread.h>
 
-#include "vmgwd.h"
-#include "keys.h"
+#include "gw.h"
+#include "control.h"
+#include "transport.h"
+#include "guest.h"
 #include "job.h"
-
-struct gw *vmgw_gw;
+#include "migrate.h"
+#include "keys.h"
 
 static void
 usage(void)
@@ -52,26 +58,6 @@ gw_signal(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
-static void
-gw_peer_accept(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int socklen, void *arg)
-{
-	tunnel_accept(arg, fd, sa, socklen);
-}
-
-static int
-gw_listen(struct gw *gw)
-{
-	char	 err[512];
-
-	if ((gw->listener = listen_tcp(gw->base, &gw->conf->listen,
-	    gw_peer_accept, gw, 64, err, sizeof(err))) == NULL) {
-		log_warnx("%s: %s", gw->conf->path, err);
-		return -1;
-	}
-	return 0;
-}
-
 static int
 gw_signals(struct gw *gw)
 {
@@ -87,32 +73,20 @@ gw_signals(struct gw *gw)
 	return 0;
 }
 
+/* Top down: jobs, the control socket, tunnels, the l2 stretch, peers. */
 static void
 gw_free(struct gw *gw)
 {
-	struct peer	*p;
-	struct tunnel	*t;
-
 	gw->shutting_down = 1;
 	jobs_free(gw);
 	control_free(gw);
-	TAILQ_FOREACH(p, &gw->peers, entry) {
-		if (p->tunnel != NULL)
-			tunnel_close(p->tunnel, "gateway shutting down");
-		if (p->dialing != NULL)
-			tunnel_close(p->dialing, "gateway shutting down");
-	}
-	while ((t = TAILQ_FIRST(&gw->pending)) != NULL)
-		tunnel_close(t, "gateway shutting down");
+	transport_close(gw);
 	/* run the deferred closes once */
 	event_base_loop(gw->base, EVLOOP_NONBLOCK);
 	event_base_loop(gw->base, EVLOOP_NONBLOCK);
 	l2_free(gw);
 	netplan_events_free(gw);
-	peers_free(gw);
-	pmsg_free(gw);
-	if (gw->listener != NULL)
-		evconnlistener_free(gw->listener);
+	transport_free(gw);
 	if (gw->sig_term != NULL)
 		event_free(gw->sig_term);
 	if (gw->sig_int != NULL)
@@ -143,11 +117,11 @@ gw_start(struct gw *gw)
 		    (gw->dns = evdns_base_new(gw->base, 0)) == NULL)
 			return -1;
 	}
-	bench_init();
-	if (gw_signals(gw) == -1 || pmsg_init(gw) == -1 ||
-	    jobs_init(gw) == -1 || gw_listen(gw) == -1 ||
-	    control_init(gw) == -1 || peers_init(gw) == -1 ||
-	    l2_init(gw) == -1)
+	/* bottom up; records are read back once every kind is there */
+	if (gw_signals(gw) == -1 || transport_init(gw) == -1 ||
+	    l2_init(gw) == -1 || jobs_init(gw) == -1 ||
+	    migrate_init(gw) == -1 || jobs_load(gw) == -1 ||
+	    control_init(gw) == -1)
 		return -1;
 	key_fingerprint(fpr, gw->conf->key.pub);
 	log_info("vmgwd %s: site %s (key %s) listening on %s, control %s",
@@ -219,11 +193,7 @@ main(int argc, char *argv[])
 	evthread_use_pthreads();
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
-	TAILQ_INIT(&gw->peers);
-	TAILQ_INIT(&gw->pending);
-	TAILQ_INIT(&gw->ctls);
-	gw->started_wall = time(NULL);
-	vmgw_gw = gw;
+	gw_init(gw, gw->conf);
 	if (gw_start(gw) == 0) {
 		event_base_dispatch(gw->base);
 		ret = 0;

@@ -174,6 +174,16 @@ kvm_alive(struct kvm *k)
 	return virConnectIsAlive(k->conn) == 1;
 }
 
+_Static_assert((int)KVM_DOM_NOSTATE == (int)VIR_DOMAIN_NOSTATE &&
+    (int)KVM_DOM_RUNNING == (int)VIR_DOMAIN_RUNNING &&
+    (int)KVM_DOM_BLOCKED == (int)VIR_DOMAIN_BLOCKED &&
+    (int)KVM_DOM_PAUSED == (int)VIR_DOMAIN_PAUSED &&
+    (int)KVM_DOM_SHUTDOWN == (int)VIR_DOMAIN_SHUTDOWN &&
+    (int)KVM_DOM_SHUTOFF == (int)VIR_DOMAIN_SHUTOFF &&
+    (int)KVM_DOM_CRASHED == (int)VIR_DOMAIN_CRASHED &&
+    (int)KVM_DOM_PMSUSPENDED == (int)VIR_DOMAIN_PMSUSPENDED,
+    "enum kvm_dom_state keeps virDomainState's values");
+
 const char *
 kvm_state_name(int state)
 {

@@ -412,7 +412,10 @@ kvm_domain_state(struct kvm *k, const char *name, int *state, int *reason,
 		if (state != NULL)
 			*state = st;
 		if (reason != NULL)
-			*reason = rs;
+			*reason = st != VIR_DOMAIN_PAUSED ? 0 :
+			    rs == VIR_DOMAIN_PAUSED_POSTCOPY ? KVM_PAUSED_POSTCOPY :
+			    rs == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED ?
+			    KVM_PAUSED_POSTCOPY_FAILED : KVM_PAUSED_OTHER;
 		ret = 0;
 	}
 	virDomainFree(dom);

@@ -95,6 +95,28 @@ ev_thread_stop(void)
 	ev_thread_up = 0;
 }
 
+/* libvirt's event and detail, in vmgw's words */
+static enum kvm_event
+ev_translate(int event, int detail)
+{
+	switch (event) {
+	case VIR_DOMAIN_EVENT_DEFINED:		return KVM_EV_DEFINED;
+	case VIR_DOMAIN_EVENT_UNDEFINED:	return KVM_EV_UNDEFINED;
+	case VIR_DOMAIN_EVENT_STARTED:		return KVM_EV_STARTED;
+	case VIR_DOMAIN_EVENT_SUSPENDED:	return KVM_EV_SUSPENDED;
+	case VIR_DOMAIN_EVENT_RESUMED:
+		if (detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
+			return KVM_EV_RESUMED_MIGRATED;
+		if (detail == VIR_DOMAIN_EVENT_RESUMED_POSTCOPY)
+			return KVM_EV_RESUMED_POSTCOPY;
+		return KVM_EV_RESUMED;
+	case VIR_DOMAIN_EVENT_STOPPED:		return KVM_EV_STOPPED;
+	case VIR_DOMAIN_EVENT_SHUTDOWN:		return KVM_EV_SHUTDOWN;
+	case VIR_DOMAIN_EVENT_CRASHED:		return KVM_EV_CRASHED;
+	default:				return KVM_EV_OTHER;
+	}
+}
+
 static int
 lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
     void *arg)
@@ -105,7 +127,8 @@ lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	(void)conn;
 	if (virDomainGetUUIDString(dom, uuid) < 0)
 		uuid[0] = '\0';
-	ev->cb(ev->arg, virDomainGetName(dom), uuid, event, detail);
+	ev->cb(ev->arg, virDomainGetName(dom), uuid, ev_translate(event,
+	    detail));
 	return 0;
 }
 
@@ -126,7 +149,8 @@ close_cb(virConnectPtr conn, int reason, void *arg)
 	struct kvm_events *ev = arg;
 
 	(void)conn;
-	ev->cb(ev->arg, NULL, NULL, KVM_EVENT_CLOSED, reason);
+	(void)reason;
+	ev->cb(ev->arg, NULL, NULL, KVM_EV_CLOSED);
 }
 
 int

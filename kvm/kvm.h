@@ -23,6 +23,46 @@
 #define KVM_WUR __attribute__((warn_unused_result))
 #define KVM_UUID_LEN 36
 
+/*
+ * libvirt's vocabulary, as vmgw names it.  Nothing outside kvm/ includes a
+ * libvirt header or compares against a libvirt constant: these enums are
+ * what the rest of vmgw sees.  The domain states keep libvirt's values
+ * (virDomainState; conn.c checks at compile time).
+ */
+enum kvm_dom_state {
+	KVM_DOM_NOSTATE		= 0,
+	KVM_DOM_RUNNING		= 1,
+	KVM_DOM_BLOCKED		= 2,
+	KVM_DOM_PAUSED		= 3,
+	KVM_DOM_SHUTDOWN	= 4,
+	KVM_DOM_SHUTOFF		= 5,
+	KVM_DOM_CRASHED		= 6,
+	KVM_DOM_PMSUSPENDED	= 7
+};
+
+/* Why a paused domain is paused, where vmgw cares (kvm_domain_state). */
+enum kvm_pause_reason {
+	KVM_PAUSED_OTHER	= 0,
+	KVM_PAUSED_POSTCOPY,		/* incoming post-copy, running at the source */
+	KVM_PAUSED_POSTCOPY_FAILED	/* post-copy broke: neither side runs it */
+};
+
+/* Lifecycle events (kvm_events_start), from libvirt's event and detail. */
+enum kvm_event {
+	KVM_EV_OTHER		= 0,
+	KVM_EV_DEFINED,
+	KVM_EV_UNDEFINED,
+	KVM_EV_STARTED,
+	KVM_EV_SUSPENDED,
+	KVM_EV_RESUMED,			/* resumed, not by a migration */
+	KVM_EV_RESUMED_MIGRATED,	/* an incoming migration switched over here */
+	KVM_EV_RESUMED_POSTCOPY,	/* ... and runs here in post-copy */
+	KVM_EV_STOPPED,
+	KVM_EV_SHUTDOWN,
+	KVM_EV_CRASHED,
+	KVM_EV_CLOSED			/* the events connection closed */
+};
+
 struct kvm;
 
 struct kvm_disk {
@@ -47,8 +87,8 @@ struct kvm_nic {
 struct kvm_domain_info {
 	char		*name;
 	char		 uuid[KVM_UUID_LEN + 1];
-	int		 state;		/* virDomainState */
-	int		 reason;
+	int		 state;		/* enum kvm_dom_state */
+	int		 reason;	/* libvirt's reason (for logs) */
 	const char	*state_str;	/* "running", "shut off", ... (static) */
 	int		 persistent;
 	char		*virt_type;	/* domain type: "kvm" or "qemu" */
@@ -63,8 +103,8 @@ struct kvm_domain_info {
 };
 
 struct kvm_job_stats {
-	int		 type;		/* virDomainJobType; VIR_DOMAIN_JOB_NONE when done */
-	int		 operation;
+	int		 type;		/* libvirt's job type (0: none, for logs) */
+	int		 operation;	/* libvirt's job operation (for logs) */
 	uint64_t	 time_elapsed_ms;
 	uint64_t	 data_total, data_processed, data_remaining;
 	uint64_t	 mem_total, mem_processed, mem_remaining;
@@ -115,7 +155,8 @@ void	kvm_domain_info_free(struct kvm_domain_info *);
 /* 1 exists (name and/or uuid may be NULL), 0 does not, -1 error */
 int	kvm_domain_exists(struct kvm *, const char *name, const char *uuid,
 	    char *found_name, size_t found_len, char *err, size_t errlen);
-/* current state (virDomainState) and reason; -1 when the domain is absent */
+/* current state (enum kvm_dom_state) and, when paused, the reason (enum
+ * kvm_pause_reason; 0 in any other state); -1 when the domain is absent */
 int	kvm_domain_state(struct kvm *, const char *name, int *state,
 	    int *reason, char *err, size_t errlen) KVM_WUR;
 
@@ -234,18 +275,18 @@ int	kvm_guest_addresses(struct kvm *, const char *name, const char *mac,
 /*
  * Lifecycle events: a thread running libvirt's default event loop delivers
  * every domain lifecycle event of this connection to cb (in that thread).
+ * KVM_EV_CLOSED (domain and uuid NULL): the events connection closed, no
+ * more events come; stop and start again.
  */
 typedef void (*kvm_event_cb)(void *arg, const char *domain, const char *uuid,
-    int event, int detail);
-/* event when the events connection closed (domain and uuid NULL, detail the
- * virConnectCloseReason): no more events come; stop and start again. */
-#define KVM_EVENT_CLOSED	(-1)
+    enum kvm_event event);
 struct kvm_events;
 int	kvm_events_start(struct kvm_events **out, const char *uri,
 	    kvm_event_cb cb, void *arg, char *err, size_t errlen) KVM_WUR;
 /* When it returns cb is not running and never runs again; not from cb. */
 void	kvm_events_stop(struct kvm_events *);	/* accepts NULL */
 
+/* "running", "shut off", ... (static) for an enum kvm_dom_state */
 const char *kvm_state_name(int state);
 
 #endif /* VMGW_KVM_H */

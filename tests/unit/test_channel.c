@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <event2/thread.h>
 
-#include "vmgwd.h"
+#include "transport.h"
 #include "keys.h"
 
 #define WINDOW		(64 * 1024)
@@ -161,10 +161,9 @@ gw_make(struct event_base *base, const char *site, const char *peer,
 	if (config_load_string(path, yaml, strlen(yaml), &gw->conf, err,
 	    sizeof(err)) == -1)
 		fail_msg("config: %s", err);
+	gw_init(gw, gw->conf);
 	gw->base = base;
-	TAILQ_INIT(&gw->peers);
-	TAILQ_INIT(&gw->pending);
-	TAILQ_INIT(&gw->ctls);
+	forward_init();		/* the "forward" kind, as transport_init does */
 	assert_int_equal(pmsg_init(gw), 0);
 	assert_int_equal(peers_init(gw), 0);
 	return gw;

@@ -501,15 +501,15 @@ struct evlog {
 };
 
 static void
-on_event(void *arg, const char *dom, const char *uuid, int event, int detail)
+on_event(void *arg, const char *dom, const char *uuid, enum kvm_event event)
 {
 	struct evlog *l = arg;
 
 	pthread_mutex_lock(&l->lock);
 	if (dom != NULL && strcmp(dom, "vmgw-t1") == 0) {
-		if (event == VIR_DOMAIN_EVENT_DEFINED)
+		if (event == KVM_EV_DEFINED)
 			l->defined++;
-		if (event == VIR_DOMAIN_EVENT_UNDEFINED)
+		if (event == KVM_EV_UNDEFINED)
 			l->undefined++;
 		snprintf(l->last, sizeof(l->last), "%s", uuid ? uuid : "");
 	}

@@ -1,0 +1,59 @@
+/*
+ * gw.h - the daemon's context: one struct gw per vmgwd, one libevent loop.
+ *
+ * core/ is the bottom layer of the daemon: the event loop and this context,
+ * logging (log.h), workers for blocking calls (worker.h), the control
+ * socket and its command table (control.h), and small libevent helpers
+ * (evutil.h).  Every other daemon layer may use it; it uses none of them.
+ *
+ * The fields below the line belong to the layers above, each named with its
+ * owner.  core/ only declares them (their types stay opaque here) so that
+ * every layer reaches its own state from the one context it is handed.
+ */
+#ifndef VMGW_GW_H
+#define VMGW_GW_H
+
+#include <sys/queue.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/dns.h>
+#include <event2/listener.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+struct peer;
+struct tunnel;
+struct ctl_conn;
+
+TAILQ_HEAD(peer_list, peer);
+TAILQ_HEAD(tunnel_list, tunnel);
+TAILQ_HEAD(ctl_list, ctl_conn);
+
+struct gw {
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct vmgw_config	*conf;
+	struct evconnlistener	*ctl_listener;	/* control.c */
+	struct ctl_list		 ctls;		/* control.c */
+	struct event		*sig_term, *sig_int, *sig_hup;
+	time_t			 started_wall;
+	int			 shutting_down;
+
+	/* ---- owned by the layers above (opaque here) */
+	struct evconnlistener	*listener;	/* transport: peers connect */
+	struct peer_list	 peers;		/* transport: peer.c */
+	struct tunnel_list	 pending;	/* transport: unauthenticated */
+	size_t			 npending;	/* transport */
+	struct pmsg_state	*pmsg;		/* transport: peermsg.c */
+	struct netplan_events	*npev;		/* netplan: events.c */
+	struct job_list		*jobs;		/* jobs: job.c */
+};
+
+/* An initialised, empty context for conf (lists empty, no loop yet). */
+void	 gw_init(struct gw *, struct vmgw_config *);
+
+#endif /* VMGW_GW_H */

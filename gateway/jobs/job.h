@@ -1,0 +1,135 @@
+/*
+ * job.h - the job framework: the table of jobs, their durable records, the
+ * states, the relays a job owns, and the control commands on jobs.  A job
+ * kind (migration today, replication and failover next) plugs in through
+ * struct job_kind and keeps its own state behind job->priv.
+ *
+ * A job lives at one gateway, in a role: the source (or home) that started
+ * it, or the destination (or backup) that serves a peer's job of the same
+ * id.  Every state change is written to <state_dir>/jobs/<id>.json (a
+ * destination's: <id>@<peer>.json) before anything else happens, so that a
+ * gateway that restarts can say what happened and have the kind undo what
+ * it left (job_kind.recover).
+ *
+ *   checking -> preparing -> running -> done            (source)
+ *   prepared -> running -> done                         (destination)
+ *   ... any -> cleaning -> failed | cancelled;  planned: a dry run ended
+ */
+#ifndef VMGW_JOB_H
+#define VMGW_JOB_H
+
+#include <jansson.h>
+
+#include "transport.h"
+#include "worker.h"
+
+#define JOB_ID_LEN	12		/* "j" + 10 hex + NUL */
+#define JOB_UUID_LEN	37		/* a domain UUID + NUL */
+#define JOB_KEEP	50		/* finished jobs kept for `vmgw jobs` */
+#define JOB_PREPARE_TIMEOUT	120	/* seconds for the destination's checks */
+#define JOB_ORPHAN_GRACE	5	/* seconds after losing the source */
+
+enum job_role { JOB_SOURCE = 1, JOB_DEST = 2 };
+
+enum job_state {
+	JOB_CHECKING = 1,	/* source: inspecting the guest */
+	JOB_PREPARING,		/* source: the destination checks and prepares */
+	JOB_PREPARED,		/* destination: volumes made, waiting for bytes */
+	JOB_RUNNING,		/* bytes moving */
+	JOB_CLEANING,		/* undoing after a failure or a cancel */
+	JOB_DONE,
+	JOB_FAILED,
+	JOB_CANCELLED,
+	JOB_PLANNED		/* --dry-run finished */
+};
+
+struct job;
+
+/* What a kind of job brings to the framework.  Every op runs on the loop. */
+struct job_kind {
+	const char	*name;		/* the records' "kind": "migration" */
+	/* make job->priv for a new job (or one a record is loaded into) */
+	int		(*init)(struct job *);
+	/* add the kind's fields to the job's record (and `vmgw jobs`) */
+	void		(*save)(const struct job *, json_t *rec);
+	/* a record read back at start: make job->priv from it (-1: ignored) */
+	int		(*load)(struct job *, json_t *rec);
+	/* this gateway restarted while the job ran: find out, clean up */
+	void		(*recover)(struct job *);
+	/* `vmgw cancel` of a running job (source role) */
+	void		(*cancel)(struct job *);
+	/* `vmgw set-bandwidth` (source role), bytes/s, 0 = none */
+	void		(*set_bandwidth)(struct job *, uint64_t);
+	/* free job->priv and all it holds (the job is going) */
+	void		(*free)(struct job *);
+};
+
+struct job_conn;
+TAILQ_HEAD(job_conn_list, job_conn);
+
+/* What every kind shares.  The kind's own state is behind priv. */
+struct job {
+	TAILQ_ENTRY(job)	 entry;
+	struct gw		*gw;
+	const struct job_kind	*kind;
+	void			*priv;
+	char			 id[JOB_ID_LEN];
+	enum job_role		 role;
+	enum job_state		 state;
+	char			 phase[32];	/* "memory copy", ... */
+	char			 domain[128];
+	char			 uuid[JOB_UUID_LEN];
+	char			 peer_name[CONFIG_NAME_MAX + 1];
+	struct peer		*peer;		/* NULL: no longer configured */
+	time_t			 created, finished;	/* wall clock */
+	uint64_t		 t0_ns;
+	char			 error[512];	/* the first reason it failed */
+	char			 where[64];	/* where the guest runs at the end */
+	int			 busy;		/* a step of the kind is on a worker */
+	unsigned		 holds;		/* workers holding the job (job_work) */
+	/* relays of this job (jobconn.c) */
+	struct job_conn_list	 conns;
+	uint64_t		 tunnel_bytes;	/* through closed relays */
+	char			 conn_err[256];	/* the first relay that broke */
+	char			 conn_err_phase[32];	/* ... and when */
+};
+
+TAILQ_HEAD(job_list, job);
+
+/* job.c: kinds, the table, records, states */
+int	 job_kind_register(const struct job_kind *);
+int	 jobs_init(struct gw *);	/* the table and its directory */
+int	 jobs_load(struct gw *);	/* records back (kinds registered first) */
+void	 jobs_free(struct gw *);
+struct job *job_new(struct gw *, const struct job_kind *, enum job_role,
+	    const char *id, const char *peer, const char *domain);
+void	 job_discard(struct job *);	/* a job that never started */
+struct job *job_find(struct gw *, const char *id);
+struct job *job_find_peer(struct gw *, const char *peer, const char *id);
+struct job *job_active_for_domain(struct gw *, const char *domain);
+void	 job_set_state(struct job *, enum job_state, const char *phase);
+void	 job_fail(struct job *, enum job_state, const char *fmt, ...)
+	    LOG_FMT(3, 4);
+int	 job_save(struct job *);
+const char *job_state_name(enum job_state);
+int	 job_terminal(const struct job *);
+json_t	*job_json(const struct job *);
+void	 job_record_path(const struct job *, char *out, size_t outlen);
+/*
+ * worker_run for a job: the job is held (never freed or trimmed) until
+ * done(arg) has run.  work() writes only into arg.
+ */
+int	 job_work(struct job *, void (*work)(void *), void (*done)(void *),
+	    void *arg);
+void	 job_rundir(const struct job *, char *out, size_t outlen);
+void	 job_rmdir(struct job *);
+
+/* jobconn.c: the relays a job owns, its bytes */
+void	 job_conn_add(struct job *, struct relay *, const char *what);
+void	 job_conns_abort(struct job *, const char *why);
+uint64_t job_bytes(const struct job *);
+
+/* jobctl.c: `vmgw jobs`, `vmgw cancel`, `vmgw set-bandwidth` */
+int	 jobctl_init(void);
+
+#endif /* VMGW_JOB_H */

@@ -1,0 +1,1097 @@
+/*
+ * mig_dst.c - a migration job at the destination gateway.
+ *
+ * job-prepare: checks this side (no domain of that name or UUID, mapped
+ *   networks exist, a pool covers each target directory with room for the
+ *   disks) and, unless it is a dry run, creates the target volumes, each
+ *   recorded in the job's record before the next is made.
+ * channels of kind "job": only for a prepared job of the peer asking, and
+ *   only to this site's libvirt socket, the job's QEMU sockets under
+ *   <run_dir>/jobs/<id>/ or (offline) a volume upload.
+ * job-finish: the guest runs here (or, offline, is defined here), it
+ *   answers its probe, the hooks ran: done.
+ * job-abort, or the source lost: remove what the job made — never a
+ *   domain that runs, never a volume it did not create.
+ *
+ * Every request is worked on through a struct dst_op of its own; the
+ * worker writes only there (and the job's record, from a copy taken for
+ * it), and the op's done() hands the results to the job on the loop.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <event2/bufferevent.h>
+
+#include "migrate.h"
+
+#define DST_SPACE_MARGIN	(16ull * 1024 * 1024)
+#define DST_INCOMING_WAIT_MS	10000
+
+struct dst_op {			/* a job-* request being worked on */
+	struct job	*job;
+	struct peer	*peer;
+	json_int_t	 id;
+	json_t		*req;
+	json_t		*reply;
+	char		 err[1024];
+	int		 source_running;
+	int		 orphan;
+	/* the worker's own copies of what it changes, and of the record */
+	json_t		*volumes;
+	json_t		*dhcp;
+	json_t		*rec;
+	char		 recpath[600];
+	struct kvm_job_stats stats;	/* finish */
+};
+
+struct mig_finish {			/* job-finish after the copy */
+	struct dst_op	*op;
+};
+
+static void	dst_cleanup(struct job *, struct peer *, json_int_t, json_t *,
+		    int orphan);
+
+struct dst_upload {
+	struct job	*job;
+	char		 path[512];
+	int		 fd;
+	uint64_t	 bytes;
+	int		 rc;
+	char		 err[512];
+};
+
+static struct dst_op *
+dst_op_new(struct job *j, struct peer *p, json_int_t id, json_t *req)
+{
+	struct mig	*m = MIG(j);
+	struct dst_op	*op = calloc(1, sizeof(*op));
+
+	if (op == NULL)
+		return NULL;
+	op->job = j;
+	op->peer = p;
+	op->id = id;
+	op->req = json_incref(req);
+	op->volumes = json_deep_copy(m->volumes);
+	op->dhcp = m->g.dhcp != NULL ? json_deep_copy(m->g.dhcp) : json_array();
+	op->rec = job_json(j);
+	job_record_path(j, op->recpath, sizeof(op->recpath));
+	return op;
+}
+
+static void
+dst_op_free(struct dst_op *op)
+{
+	json_decref(op->req);
+	json_decref(op->reply);
+	json_decref(op->volumes);
+	json_decref(op->dhcp);
+	json_decref(op->rec);
+	free(op);
+}
+
+/* (worker) what the op made so far, in the job's record, before the next */
+static void
+dst_op_record(void *arg)
+{
+	struct dst_op	*op = arg;
+	char		*s;
+
+	if (op->rec == NULL)
+		return;
+	json_object_set(op->rec, "volumes", op->volumes);
+	json_object_set(op->rec, "dhcp", op->dhcp);
+	if ((s = json_dumps(op->rec, JSON_INDENT(1) | JSON_SORT_KEYS)) ==
+	    NULL)
+		return;
+	if (write_file_atomic(op->recpath, s, strlen(s), 0600) == -1)
+		log_warn("job %s: cannot write its record %s", op->job->id,
+		    op->recpath);
+	free(s);
+}
+
+/* (loop) the op's copies are the job's now */
+static void
+dst_op_adopt(struct dst_op *op)
+{
+	struct mig	*m = MIG(op->job);
+
+	json_decref(m->volumes);
+	m->volumes = op->volumes;
+	op->volumes = NULL;
+	json_decref(m->g.dhcp);
+	m->g.dhcp = op->dhcp;
+	op->dhcp = NULL;
+}
+
+static void
+dst_check(json_t *checks, const char *what, const char *fmt, ...)
+{
+	char	 buf[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_array_append_new(checks, json_pack("{s:s, s:b, s:s}", "check",
+	    what, "ok", 1, "detail", buf));
+}
+
+/* ------------------------------------------------------------ prepare */
+
+struct dst_pool {
+	char		 name[128];
+	uint64_t	 avail, need;
+};
+
+static int
+dst_check_disks(struct kvm *k, json_t *disks, json_t *checks, char *err,
+    size_t errlen)
+{
+	struct dst_pool	 pools[16];
+	size_t		 npools = 0, i, p;
+	json_t		*d;
+	char		 pool[128], a[32], n[32];
+	uint64_t	 avail, cap, alloc, need;
+	const char	*path;
+
+	json_array_foreach(disks, i, d) {
+		path = json_string_value(json_object_get(d, "path"));
+		cap = (uint64_t)json_integer_value(json_object_get(d,
+		    "capacity"));
+		alloc = (uint64_t)json_integer_value(json_object_get(d,
+		    "allocation"));
+		if (path == NULL || path[0] != '/') {
+			snprintf(err, errlen, "disk %s: bad target path",
+			    json_string_value(json_object_get(d, "target")));
+			return -1;
+		}
+		if (kvm_pool_for_path(k, path, pool, sizeof(pool), &avail, err,
+		    errlen) == -1)
+			return -1;
+		/* what QEMU will write: the used bytes, and a margin */
+		need = alloc + DST_SPACE_MARGIN;
+		if (need > cap + DST_SPACE_MARGIN)
+			need = cap + DST_SPACE_MARGIN;
+		for (p = 0; p < npools; p++)
+			if (strcmp(pools[p].name, pool) == 0)
+				break;
+		if (p == npools) {
+			if (npools == 16) {
+				snprintf(err, errlen, "too many pools");
+				return -1;
+			}
+			snprintf(pools[p].name, sizeof(pools[p].name), "%s",
+			    pool);
+			pools[p].avail = avail;
+			pools[p].need = 0;
+			npools++;
+		}
+		pools[p].need += need;
+		if (kvm_volume_info(k, path, &cap, &alloc, a, sizeof(a), err,
+		    errlen) == 0) {
+			snprintf(err, errlen, "%s already exists in pool %s",
+			    path, pool);
+			return -1;
+		}
+		err[0] = '\0';
+	}
+	for (p = 0; p < npools; p++) {
+		fmt_bytes(a, sizeof(a), pools[p].avail);
+		fmt_bytes(n, sizeof(n), pools[p].need);
+		if (pools[p].avail < pools[p].need) {
+			snprintf(err, errlen, "pool %s: %s free, %s needed",
+			    pools[p].name, a, n);
+			return -1;
+		}
+		dst_check(checks, "pool", "%s: %s free, %s needed",
+		    pools[p].name, a, n);
+	}
+	return 0;
+}
+
+static int
+dst_make_volumes(struct kvm *k, struct dst_op *op, json_t *disks, char *err,
+    size_t errlen)
+{
+	json_t		*d;
+	size_t		 i;
+	const char	*path, *fmt;
+	uint64_t	 cap;
+
+	json_array_foreach(disks, i, d) {
+		path = json_string_value(json_object_get(d, "path"));
+		fmt = json_string_value(json_object_get(d, "format"));
+		cap = (uint64_t)json_integer_value(json_object_get(d,
+		    "capacity"));
+		if (kvm_volume_create(k, path, fmt ? fmt : "raw", cap, err,
+		    errlen) == -1)
+			return -1;
+		json_array_append_new(op->volumes, json_string(path));
+		dst_op_record(op);	/* recorded before the next is made */
+	}
+	return 0;
+}
+
+static void
+dst_delete_volumes(struct kvm *k, struct dst_op *op, char *note,
+    size_t notelen)
+{
+	json_t		*v;
+	size_t		 i;
+	char		 err[512];
+
+	json_array_foreach(op->volumes, i, v) {
+		if (kvm_volume_delete(k, json_string_value(v), err,
+		    sizeof(err)) == -1) {
+			log_warnx("job %s: %s", op->job->id, err);
+			snprintf(note, notelen, "%s", err);
+		} else
+			log_info("job %s: deleted %s", op->job->id,
+			    json_string_value(v));
+	}
+	json_array_clear(op->volumes);
+}
+
+/* (worker) what the job added here to the network goes */
+static void
+dst_net_undo(struct kvm *k, struct dst_op *op)
+{
+	struct mig	*m = MIG(op->job);
+
+	np_dhcp_undo(k, op->dhcp, m->g.tag);
+	if (m->switched)
+		np_guest_unroute(&m->g);
+}
+
+static void
+dst_prepare_work(void *arg)
+{
+	struct dst_op	*op = arg;
+	struct job	*j = op->job;
+	struct mig	*m = MIG(j);
+	struct kvm	*k = NULL;
+	json_t		*checks = json_array(), *nets, *n;
+	char		 found[128], note[512] = "";
+	const char	*xml;
+	size_t		 i;
+	int		 r;
+
+	op->reply = json_pack("{s:o}", "checks", checks);
+	if (kvm_open(&k, j->gw->conf->libvirt, op->err, sizeof(op->err)) == -1)
+		goto out;
+	r = kvm_domain_exists(k, j->domain, j->uuid[0] ? j->uuid : NULL,
+	    found, sizeof(found), op->err, sizeof(op->err));
+	if (r != 0) {
+		if (r == 1)
+			snprintf(op->err, sizeof(op->err), "a domain %s (%s) "
+			    "already exists here", found, j->uuid);
+		goto out;
+	}
+	dst_check(checks, "domain", "no domain %s or UUID %s here", j->domain,
+	    j->uuid);
+	nets = json_object_get(op->req, "networks");
+	json_array_foreach(nets, i, n) {
+		if (kvm_network_exists(k, json_string_value(n), op->err,
+		    sizeof(op->err)) == -1)
+			goto out;
+		dst_check(checks, "network", "%s exists and is active",
+		    json_string_value(n));
+	}
+	if (dst_check_disks(k, json_object_get(op->req, "disks"), checks,
+	    op->err, sizeof(op->err)) == -1)
+		goto out;
+	xml = json_string_value(json_object_get(op->req, "xml"));
+	if (m->o.offline && (xml == NULL || xml[0] == '\0')) {
+		snprintf(op->err, sizeof(op->err), "no domain XML to define");
+		goto out;
+	}
+	if (mig_net_dest_check(j, checks, op->err, sizeof(op->err)) == -1 ||
+	    (!m->o.dry_run && np_dhcp_add(k, op->dhcp, m->g.tag, dst_op_record,
+	    op, op->err, sizeof(op->err)) == -1)) {
+		dst_net_undo(k, op);
+		goto out;
+	}
+	if (m->o.dry_run)
+		goto out;
+	if (dst_make_volumes(k, op, json_object_get(op->req, "disks"),
+	    op->err, sizeof(op->err)) == -1) {
+		dst_delete_volumes(k, op, note, sizeof(note));
+		dst_net_undo(k, op);
+		goto out;
+	}
+	dst_check(checks, "volumes", "%zu created",
+	    json_array_size(op->volumes));
+ out:
+	kvm_close(k);
+}
+
+static void
+dst_prepare_done(void *arg)
+{
+	struct dst_op	*op = arg;
+	struct job	*j = op->job;
+	struct mig	*m = MIG(j);
+	char		 dir[512];
+
+	j->busy = 0;
+	dst_op_adopt(op);
+	if (op->err[0] == '\0' && !m->o.dry_run && !m->o.offline) {
+		job_rundir(j, dir, sizeof(dir));
+		if (mkdir_p(dir, 0700) == -1)
+			snprintf(op->err, sizeof(op->err), "%s: %s", dir,
+			    strerror(errno));
+	}
+	if (op->err[0] != '\0') {
+		job_fail(j, JOB_FAILED, "refused: %s", op->err);
+		pmsg_reply_error(op->peer, op->id, "%s", op->err);
+	} else {
+		job_set_state(j, m->o.dry_run ? JOB_PLANNED : JOB_PREPARED,
+		    m->o.dry_run ? "dry run" : "prepared");
+		if (!m->o.dry_run && !m->o.offline)
+			netplan_events_ensure(j->gw);	/* to see the switchover */
+		pmsg_reply(op->peer, op->id, json_incref(op->reply));
+	}
+	dst_op_free(op);
+	if (m->d.abort_pending && !job_terminal(j))
+		dst_cleanup(j, j->peer, 0, NULL, 1);
+}
+
+static void
+dst_ratelimit(struct job *j)
+{
+	struct mig_dst	*d = &MIG(j)->d;
+	uint64_t	 bw = MIG(j)->o.bandwidth;
+	struct timeval	 tick = { 0, 100000 };
+	size_t		 rate;
+
+	if (bw == 0) {
+		if (d->rl != NULL)
+			bufferevent_rate_limit_group_set_cfg(d->rl, NULL);
+		return;
+	}
+	rate = bw / 10;
+	if (rate < 16384)
+		rate = 16384;
+	if (d->rlcfg != NULL)
+		ev_token_bucket_cfg_free(d->rlcfg);
+	d->rlcfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
+	    EV_RATE_LIMIT_MAX, rate, rate, &tick);
+	if (d->rlcfg == NULL)
+		return;
+	if (d->rl == NULL)
+		d->rl = bufferevent_rate_limit_group_new(j->gw->base, d->rlcfg);
+	else
+		bufferevent_rate_limit_group_set_cfg(d->rl, d->rlcfg);
+}
+
+/* A relay of the job, under its --bandwidth. */
+static void
+dst_conn_add(struct job *j, struct relay *r, const char *what)
+{
+	struct mig_dst	*d = &MIG(j)->d;
+
+	job_conn_add(j, r, what);
+	if (d->rl != NULL)
+		bufferevent_add_to_rate_limit_group(relay_bev(r), d->rl);
+}
+
+/* A job of ours for this peer and id, or NULL. */
+static struct job *
+dst_job(struct peer *p, const char *jid)
+{
+	struct job	*j;
+
+	if (jid == NULL || (j = job_find_peer(p->gw, p->conf->name, jid)) ==
+	    NULL || j->kind != &mig_kind)
+		return NULL;
+	return j;
+}
+
+void
+mig_pm_prepare(struct peer *p, json_int_t id, json_t *req)
+{
+	const char	*jid = json_string_value(json_object_get(req, "job"));
+	const char	*dom = json_string_value(json_object_get(req, "domain"));
+	const char	*uuid = json_string_value(json_object_get(req, "uuid"));
+	struct job	*j, *other;
+	struct mig	*m;
+	struct dst_op	*op;
+	char		 err[1024];
+	size_t		 i;
+
+	if (jid == NULL || strlen(jid) >= JOB_ID_LEN || jid[0] != 'j' ||
+	    dom == NULL || dom[0] == '\0' || strlen(dom) > 127 ||
+	    strchr(dom, '/') != NULL || !json_is_array(json_object_get(req,
+	    "disks"))) {
+		pmsg_reply_error(p, id, "malformed job-prepare");
+		return;
+	}
+	for (i = 1; jid[i] != '\0'; i++)
+		if (!strchr("0123456789abcdef", jid[i])) {
+			pmsg_reply_error(p, id, "malformed job id");
+			return;
+		}
+	if (job_find_peer(p->gw, p->conf->name, jid) != NULL) {
+		pmsg_reply_error(p, id, "job %s exists already", jid);
+		return;
+	}
+	if ((other = job_active_for_domain(p->gw, dom)) != NULL) {
+		pmsg_reply_error(p, id, "%s: job %s is already moving it",
+		    dom, other->id);
+		return;
+	}
+	if ((j = job_new(p->gw, &mig_kind, JOB_DEST, jid, p->conf->name,
+	    dom)) == NULL) {
+		pmsg_reply_error(p, id, "out of memory");
+		return;
+	}
+	m = MIG(j);
+	snprintf(j->uuid, sizeof(j->uuid), "%s", uuid ? uuid : "");
+	m->o.dry_run = json_is_true(json_object_get(req, "dry_run"));
+	m->o.offline = json_is_true(json_object_get(req, "offline"));
+	m->o.bandwidth = (uint64_t)json_integer_value(json_object_get(req,
+	    "bandwidth"));
+	m->plan = json_incref(req);	/* disks and XML for offline */
+	dst_ratelimit(j);
+	if (mig_net_dest_prepare(j, req, err, sizeof(err)) == -1) {
+		job_fail(j, JOB_FAILED, "refused: %s", err);
+		pmsg_reply_error(p, id, "%s", err);
+		return;
+	}
+	job_set_state(j, JOB_CHECKING, "prepare");
+	if ((op = dst_op_new(j, p, id, req)) == NULL ||
+	    job_work(j, dst_prepare_work, dst_prepare_done, op) == -1) {
+		if (op != NULL)
+			dst_op_free(op);
+		job_fail(j, JOB_FAILED, "cannot start a thread");
+		pmsg_reply_error(p, id, "cannot start a thread");
+		return;
+	}
+	j->busy = 1;
+}
+
+void
+mig_pm_bandwidth(struct peer *p, json_int_t id, json_t *req)
+{
+	const char	*jid = json_string_value(json_object_get(req, "job"));
+	struct job	*j;
+
+	if ((j = dst_job(p, jid)) == NULL) {
+		pmsg_reply_error(p, id, "no job %s here", jid ? jid : "");
+		return;
+	}
+	MIG(j)->o.bandwidth = (uint64_t)json_integer_value(json_object_get(req,
+	    "bandwidth"));
+	dst_ratelimit(j);
+	log_info("job %s: bandwidth now %llu bytes/s", j->id,
+	    (unsigned long long)MIG(j)->o.bandwidth);
+	pmsg_reply(p, id, json_object());
+}
+
+/* ------------------------------------------------------------ channels */
+
+static const char *
+dst_libvirt_socket(const struct vmgw_config *conf)
+{
+	static char	 path[256];
+	const char	*s;
+	struct stat	 st;
+
+	if ((s = strstr(conf->libvirt, "socket=")) != NULL) {
+		snprintf(path, sizeof(path), "%s", s + 7);
+		path[strcspn(path, "&")] = '\0';
+		return path;
+	}
+	/* monolithic libvirtd, else the modular QEMU daemon */
+	if (stat("/run/libvirt/libvirt-sock", &st) == 0)
+		return "/run/libvirt/libvirt-sock";
+	return "/run/libvirt/virtqemud-sock";
+}
+
+static void
+dst_upload_work(void *arg)
+{
+	struct dst_upload	*u = arg;
+	struct kvm		*k = NULL;
+
+	u->rc = -1;
+	if (kvm_open(&k, u->job->gw->conf->libvirt, u->err, sizeof(u->err)) ==
+	    0)
+		u->rc = kvm_volume_upload_fd(k, u->path, u->fd, &u->bytes,
+		    u->err, sizeof(u->err));
+	close(u->fd);
+	kvm_close(k);
+}
+
+static void dst_define(struct job *);
+
+static void
+dst_upload_done(void *arg)
+{
+	struct dst_upload	*u = arg;
+	struct job		*j = u->job;
+	struct mig_dst		*d = &MIG(j)->d;
+
+	if (u->rc == -1 && d->upload_err[0] == '\0')
+		snprintf(d->upload_err, sizeof(d->upload_err), "%s", u->err);
+	log_info("job %s: %s: %llu bytes written%s%s", j->id, u->path,
+	    (unsigned long long)u->bytes, u->rc ? ": " : "", u->rc ? u->err :
+	    "");
+	free(u);
+	if (--d->uploads_left == 0 && d->finish_req != 0)
+		dst_define(j);
+}
+
+static void
+dst_accept_disk(struct channel *ch, struct job *j, json_t *req)
+{
+	struct mig		*m = MIG(j);
+	const char		*target = json_string_value(json_object_get(req,
+				    "disk"));
+	const char		*path = NULL;
+	struct dst_upload	*u;
+	struct relay		*r;
+	json_t			*d;
+	size_t			 i;
+	int			 sv[2];
+
+	json_array_foreach(json_object_get(m->plan, "disks"), i, d)
+		if (target != NULL && strcmp(target, json_string_value(
+		    json_object_get(d, "target"))) == 0)
+			path = json_string_value(json_object_get(d, "path"));
+	if (!m->o.offline || path == NULL) {
+		chan_accept_fail(ch, "no such disk in this job");
+		return;
+	}
+	if ((u = calloc(1, sizeof(*u))) == NULL ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		free(u);
+		chan_accept_fail(ch, "out of resources");
+		return;
+	}
+	u->job = j;
+	u->fd = sv[0];
+	snprintf(u->path, sizeof(u->path), "%s", path);
+	set_nonblock_cloexec(sv[1]);
+	if ((r = relay_new(j->gw, sv[1], ch)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		free(u);
+		chan_accept_fail(ch, "out of memory");
+		return;
+	}
+	dst_conn_add(j, r, target);
+	chan_set_endpoint(ch, &relay_ops, r);
+	if (job_work(j, dst_upload_work, dst_upload_done, u) == -1) {
+		close(u->fd);
+		free(u);
+		chan_accept_fail(ch, "cannot start a thread");
+		return;
+	}
+	m->d.uploads_left++;
+	if (j->state == JOB_PREPARED)
+		job_set_state(j, JOB_RUNNING, "disk copy");
+	chan_accept_ok(ch);
+}
+
+void
+mig_dst_accept(struct channel *ch, json_t *req)
+{
+	struct gw		*gw = ch->tunnel->gw;
+	struct peer		*p = ch->tunnel->peer;
+	const char		*jid = json_string_value(json_object_get(req,
+				    "job"));
+	const char		*sock = json_string_value(json_object_get(req,
+				    "sock"));
+	struct job		*j;
+	struct vmgw_addr	 a;
+	char			 dir[512], err[400];
+
+	if (jid == NULL || sock == NULL || (j = dst_job(p, jid)) == NULL ||
+	    (j->state != JOB_PREPARED && j->state != JOB_RUNNING)) {
+		chan_accept_fail(ch, "no prepared job of that id from you");
+		return;
+	}
+	snprintf(ch->what, sizeof(ch->what), "job %s %s", j->id, sock);
+	if (strcmp(sock, "disk") == 0) {
+		dst_accept_disk(ch, j, req);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.kind = ADDR_UNIX;
+	job_rundir(j, dir, sizeof(dir));
+	if (strcmp(sock, "libvirt") == 0)
+		snprintf(a.path, sizeof(a.path), "%s", dst_libvirt_socket(
+		    gw->conf));
+	else if (strcmp(sock, "mig") == 0 || strcmp(sock, "nbd") == 0)
+		snprintf(a.path, sizeof(a.path), "%s/%s.sock", dir, sock);
+	else {
+		chan_accept_fail(ch, "unknown job socket");
+		return;
+	}
+	snprintf(a.text, sizeof(a.text), "unix:%s", a.path);
+	if (j->state == JOB_PREPARED)
+		job_set_state(j, JOB_RUNNING, "migrating");
+	if (relay_connect(gw, ch, &a, err, sizeof(err)) == -1) {
+		chan_accept_fail(ch, err);
+		return;
+	}
+	/* relay_connect made the relay; it is the channel's endpoint */
+	dst_conn_add(j, ch->arg, sock);
+}
+
+/* ------------------------------------------------------------ finish */
+
+/*
+ * job-finish of a live move, in three steps, the job busy throughout:
+ * the guest runs here and its statistics (worker); its probe, started at
+ * the switchover, has an answer; the post-move (or rollback) hooks ran
+ * (worker).  Then the reply.
+ */
+static void
+dst_finish_work(void *arg)
+{
+	struct dst_op		*op = arg;
+	struct job		*j = op->job;
+	struct kvm		*k = NULL;
+	int			 st = -1, reason, i;
+
+	if (kvm_open(&k, j->gw->conf->libvirt, op->err, sizeof(op->err)) ==
+	    -1)
+		return;
+	/* the guest may take a moment to be reported running */
+	for (i = 0; i < 50; i++) {
+		if (kvm_domain_state(k, j->domain, &st, &reason, op->err,
+		    sizeof(op->err)) == 0 && st == KVM_DOM_RUNNING)
+			break;
+		usleep(100000);
+	}
+	if (st != KVM_DOM_RUNNING) {
+		snprintf(op->err, sizeof(op->err), "%s is %s here, not "
+		    "running", j->domain, st < 0 ? "absent" :
+		    kvm_state_name(st));
+		goto out;
+	}
+	op->err[0] = '\0';
+	memset(&op->stats, 0, sizeof(op->stats));
+	if (kvm_job_stats(k, j->domain, 1, &op->stats, op->err,
+	    sizeof(op->err)) == -1)
+		op->err[0] = '\0';	/* no statistics: not an error */
+ out:
+	kvm_close(k);
+}
+
+static void
+dst_finish_reply(struct dst_op *op)
+{
+	struct job	*j = op->job;
+	struct mig	*m = MIG(j);
+
+	j->busy = 0;
+	if (op->err[0] != '\0') {
+		pmsg_reply_error(op->peer, op->id, "%s", op->err);
+		job_fail(j, JOB_FAILED, "%s", op->err);
+	} else {
+		op->reply = json_pack("{s:s, s:I, s:I, s:I, s:I, s:O, s:s}",
+		    "state", "running", "downtime_ms",
+		    (json_int_t)op->stats.downtime_ms, "memory_bytes",
+		    (json_int_t)op->stats.mem_processed, "disk_bytes",
+		    (json_int_t)op->stats.disk_processed, "elapsed_ms",
+		    (json_int_t)op->stats.time_elapsed_ms, "reach", m->reach,
+		    "hooks", m->d.hook_err);
+		snprintf(j->where, sizeof(j->where), "%s", j->gw->conf->site);
+		json_array_clear(m->volumes);	/* they are the guest's now */
+		if (json_is_true(json_object_get(m->reach, "ok")))
+			job_set_state(j, JOB_DONE, "done");
+		else
+			job_fail(j, JOB_FAILED, "%s", json_string_value(
+			    json_object_get(m->reach, "detail")));
+		pmsg_reply(op->peer, op->id, json_incref(op->reply));
+	}
+	job_rmdir(j);
+	dst_op_free(op);
+}
+
+static void
+dst_finish_hooks_work(void *arg)
+{
+	struct dst_op	*op = arg;
+	struct job	*j = op->job;
+	struct mig	*m = MIG(j);
+	const char	*phase = json_is_true(json_object_get(m->reach, "ok")) ?
+			    "post-move" : "rollback";
+
+	if (mig_net_hooks(j, phase, op->err, sizeof(op->err)) == -1)
+		log_warnx("job %s: %s", j->id, op->err);
+}
+
+static void
+dst_finish_hooks_done(void *arg)
+{
+	struct dst_op	*op = arg;
+	struct mig	*m = MIG(op->job);
+
+	snprintf(m->d.hook_err, sizeof(m->d.hook_err), "%s", op->err);
+	op->err[0] = '\0';
+	dst_finish_reply(op);
+}
+
+/* The probe has its answer: the hooks, then the reply. */
+static void
+dst_finish_verified(struct job *j)
+{
+	struct mig	*m = MIG(j);
+	struct dst_op	*op = m->d.finishing->op;
+	json_t		*r = m->d.probe != NULL ? m->d.probe->result : NULL;
+
+	free(m->d.finishing);
+	m->d.finishing = NULL;
+	json_decref(m->reach);
+	m->reach = r != NULL ? json_incref(r) : json_pack("{s:b, s:s}", "ok",
+	    0, "detail", "the guest's probe could not run");
+	if (job_work(j, dst_finish_hooks_work, dst_finish_hooks_done, op) ==
+	    -1)
+		dst_finish_reply(op);
+}
+
+void
+mig_dst_probed(struct job *j)
+{
+	if (MIG(j)->d.finishing != NULL)
+		dst_finish_verified(j);
+}
+
+static void
+dst_finish_done(void *arg)
+{
+	struct dst_op	*op = arg;
+	struct job	*j = op->job;
+	struct mig	*m = MIG(j);
+
+	if (op->err[0] != '\0') {
+		dst_finish_reply(op);
+		return;
+	}
+	if ((m->d.finishing = calloc(1, sizeof(*m->d.finishing))) == NULL) {
+		snprintf(op->err, sizeof(op->err), "out of memory");
+		dst_finish_reply(op);
+		return;
+	}
+	m->d.finishing->op = op;
+	/* probes started at the switchover; if none could, now */
+	if (m->d.probe == NULL)
+		mig_net_probe_start(j);
+	if (!m->d.probing)
+		dst_finish_verified(j);
+	/* else mig_dst_probed() goes on */
+}
+
+static void
+dst_define_work(void *arg)
+{
+	struct dst_op	*op = arg;
+	struct job	*j = op->job;
+	struct mig	*m = MIG(j);
+	struct kvm	*k = NULL;
+
+	if (m->d.upload_err[0] != '\0') {
+		snprintf(op->err, sizeof(op->err), "disk copy: %s",
+		    m->d.upload_err);
+		return;
+	}
+	if (kvm_open(&k, j->gw->conf->libvirt, op->err, sizeof(op->err)) ==
+	    -1 || kvm_domain_define(k, json_string_value(json_object_get(
+	    m->plan, "xml")), op->err, sizeof(op->err)) == -1) {
+		kvm_close(k);
+		return;
+	}
+	op->reply = json_pack("{s:s}", "state", "defined");
+	kvm_close(k);
+}
+
+static void
+dst_define_done(void *arg)
+{
+	struct dst_op	*op = arg;
+	struct job	*j = op->job;
+	struct mig	*m = MIG(j);
+
+	j->busy = 0;
+	m->d.finish_req = 0;
+	if (op->err[0] != '\0') {
+		pmsg_reply_error(op->peer, op->id, "%s", op->err);
+		job_fail(j, JOB_FAILED, "%s", op->err);
+	} else {
+		snprintf(j->where, sizeof(j->where), "%s (shut off)",
+		    j->gw->conf->site);
+		json_array_clear(m->volumes);
+		job_set_state(j, JOB_DONE, "defined");
+		pmsg_reply(op->peer, op->id, json_incref(op->reply));
+	}
+	dst_op_free(op);
+}
+
+static void
+dst_define(struct job *j)
+{
+	struct mig	*m = MIG(j);
+	struct dst_op	*op;
+
+	if ((op = dst_op_new(j, j->peer, m->d.finish_req, NULL)) == NULL ||
+	    job_work(j, dst_define_work, dst_define_done, op) == -1) {
+		pmsg_reply_error(j->peer, m->d.finish_req, "out of resources");
+		if (op != NULL)
+			dst_op_free(op);
+		return;
+	}
+	j->busy = 1;
+}
+
+void
+mig_pm_finish(struct peer *p, json_int_t id, json_t *req)
+{
+	const char	*jid = json_string_value(json_object_get(req, "job"));
+	struct job	*j;
+	struct mig	*m;
+	struct dst_op	*op;
+
+	if ((j = dst_job(p, jid)) == NULL || job_terminal(j) || j->busy) {
+		pmsg_reply_error(p, id, "no running job %s here", jid ? jid :
+		    "");
+		return;
+	}
+	m = MIG(j);
+	if (m->o.offline) {
+		m->d.finish_req = id;
+		if (m->d.uploads_left == 0)
+			dst_define(j);
+		return;		/* dst_upload_done defines when the last ends */
+	}
+	/* the switchover's event was missed (no events): act now */
+	if (!m->switched)
+		mig_net_dest_switched(j);
+	if ((op = dst_op_new(j, p, id, req)) == NULL ||
+	    job_work(j, dst_finish_work, dst_finish_done, op) == -1) {
+		pmsg_reply_error(p, id, "out of resources");
+		if (op != NULL)
+			dst_op_free(op);
+		return;
+	}
+	j->busy = 1;
+}
+
+/* ------------------------------------------------------------ undo */
+
+/*
+ * What the job made here goes; a domain that runs stays.  libvirt removes
+ * an incoming domain itself when its migration fails or its source's
+ * connection drops: wait for that first.
+ */
+static void
+dst_cleanup_work(void *arg)
+{
+	struct dst_op	*op = arg;
+	struct job	*j = op->job;
+	struct kvm	*k = NULL;
+	char		 note[512] = "";
+	int		 st = -1, reason = 0, waited;
+
+	if (kvm_open(&k, j->gw->conf->libvirt, op->err, sizeof(op->err)) ==
+	    -1)
+		return;
+	for (waited = 0; waited < DST_INCOMING_WAIT_MS; waited += 200) {
+		if (kvm_domain_state(k, j->domain, &st, &reason, op->err,
+		    sizeof(op->err)) == -1) {
+			st = -1;	/* gone */
+			break;
+		}
+		if (st == KVM_DOM_RUNNING || st == KVM_DOM_SHUTOFF)
+			break;
+		usleep(200000);
+	}
+	op->err[0] = '\0';
+	if (st == KVM_DOM_RUNNING || (st == KVM_DOM_PAUSED &&
+	    (reason == KVM_PAUSED_POSTCOPY ||
+	    reason == KVM_PAUSED_POSTCOPY_FAILED || !op->source_running))) {
+		snprintf(note, sizeof(note), "%s is %s at %s: left alone with "
+		    "its volumes", j->domain, kvm_state_name(st),
+		    j->gw->conf->site);
+		log_warnx("job %s: %s", j->id, note);
+	} else {
+		if (st != -1 && kvm_domain_remove(k, j->domain, op->err,
+		    sizeof(op->err)) == -1)
+			snprintf(note, sizeof(note), "%s", op->err);
+		else if (st != -1)
+			log_info("job %s: removed the half-made %s (%s)",
+			    j->id, j->domain, kvm_state_name(st));
+		dst_delete_volumes(k, op, note, sizeof(note));
+		dst_net_undo(k, op);
+	}
+	op->reply = json_pack("{s:s}", "note", note);
+	op->err[0] = '\0';
+	kvm_close(k);
+}
+
+static void
+dst_cleanup_done(void *arg)
+{
+	struct dst_op	*op = arg;
+	struct job	*j = op->job;
+	const char	*reason = op->req != NULL ? json_string_value(
+			    json_object_get(op->req, "reason")) : NULL;
+
+	j->busy = 0;
+	dst_op_adopt(op);
+	job_rmdir(j);
+	if (j->error[0] == '\0')
+		snprintf(j->error, sizeof(j->error), "%s", reason ? reason :
+		    "the source is gone");
+	job_set_state(j, strstr(j->error, "cancel") ? JOB_CANCELLED :
+	    JOB_FAILED, "cleaned up");
+	if (!op->orphan)
+		pmsg_reply(op->peer, op->id, json_incref(op->reply));
+	dst_op_free(op);
+}
+
+static void
+dst_cleanup(struct job *j, struct peer *p, json_int_t id, json_t *req,
+    int orphan)
+{
+	struct dst_op	*op;
+
+	if (j->busy)
+		return;	/* the worker's own end decides */
+	job_conns_abort(j, "job aborted");
+	job_set_state(j, JOB_CLEANING, "cleanup");
+	if ((op = dst_op_new(j, p, id, req)) == NULL)
+		return;
+	op->orphan = orphan;
+	op->source_running = req != NULL && json_is_true(json_object_get(req,
+	    "source_running"));
+	if (job_work(j, dst_cleanup_work, dst_cleanup_done, op) == -1) {
+		dst_op_free(op);
+		return;
+	}
+	j->busy = 1;
+}
+
+void
+mig_pm_abort(struct peer *p, json_int_t id, json_t *req)
+{
+	const char	*jid = json_string_value(json_object_get(req, "job"));
+	struct job	*j;
+
+	if ((j = dst_job(p, jid)) == NULL) {
+		pmsg_reply(p, id, json_pack("{s:s}", "note", "no such job"));
+		return;
+	}
+	if (job_terminal(j)) {
+		pmsg_reply(p, id, json_pack("{s:s}", "note", "already ended"));
+		return;
+	}
+	snprintf(j->error, sizeof(j->error), "%s", json_string_value(
+	    json_object_get(req, "reason")) ?: "aborted by the source");
+	if (j->busy) {
+		/* a step (prepare, finish) is running: undo when it ends */
+		MIG(j)->d.abort_pending = 1;
+		pmsg_reply(p, id, json_pack("{s:s}", "note", "cleaning up when "
+		    "the current step ends"));
+		return;
+	}
+	dst_cleanup(j, p, id, req, 0);
+}
+
+/* The source's tunnel is gone: its jobs here will get no word from it. */
+static void
+dst_orphan(evutil_socket_t fd, short ev, void *arg)
+{
+	struct job	*j = arg;
+
+	if (job_terminal(j) || j->state == JOB_CLEANING)
+		return;
+	if (j->peer->tunnel != NULL && j->state == JOB_PREPARED)
+		return;	/* back in time: the source may still go on */
+	if (j->busy) {
+		struct timeval	 tv = { 1, 0 };
+
+		evtimer_add(MIG(j)->d.orphan, &tv);
+		return;
+	}
+	snprintf(j->error, sizeof(j->error), "tunnel to %s lost during %s",
+	    j->peer_name, j->phase);
+	dst_cleanup(j, j->peer, 0, NULL, 1);
+}
+
+void
+mig_dst_tunnel_down(struct peer *p, struct tunnel *t, const char *why)
+{
+	struct gw	*gw = p->gw;
+	struct job	*j;
+	struct mig_dst	*d;
+	struct timeval	 tv = { JOB_ORPHAN_GRACE, 0 };
+
+	if (gw->jobs == NULL)
+		return;
+	TAILQ_FOREACH(j, gw->jobs, entry) {
+		if (j->kind != &mig_kind || j->role != JOB_DEST ||
+		    j->peer != p || job_terminal(j))
+			continue;
+		d = &MIG(j)->d;
+		if (d->orphan == NULL &&
+		    (d->orphan = evtimer_new(gw->base, dst_orphan, j)) == NULL)
+			continue;
+		evtimer_add(d->orphan, &tv);
+	}
+}
+
+void
+mig_dst_recover(struct job *j)
+{
+	if (j->peer == NULL) {
+		log_warnx("job %s: peer %s is no longer configured; cleaning "
+		    "up", j->id, j->peer_name);
+	}
+	snprintf(j->error, sizeof(j->error), "interrupted: vmgwd restarted "
+	    "during %s", j->phase[0] ? j->phase : job_state_name(j->state));
+	dst_cleanup(j, j->peer, 0, NULL, 1);
+}
+
+/* libvirt's lifecycle events: a guest we receive resumed here. */
+void
+mig_dst_event(struct gw *gw, const char *domain, enum kvm_event ev,
+    void *arg)
+{
+	struct job	*j;
+
+	if (ev != KVM_EV_RESUMED_MIGRATED && ev != KVM_EV_RESUMED_POSTCOPY)
+		return;
+	TAILQ_FOREACH(j, gw->jobs, entry)
+		if (j->kind == &mig_kind && j->role == JOB_DEST &&
+		    j->state == JOB_RUNNING && strcmp(j->domain, domain) == 0)
+			mig_net_dest_switched(j);
+}
+
+void
+mig_dst_free(struct job *j)
+{
+	struct mig_dst	*d = &MIG(j)->d;
+
+	if (d->orphan != NULL)
+		event_free(d->orphan);
+	if (d->rl != NULL)
+		bufferevent_rate_limit_group_free(d->rl);
+	if (d->rlcfg != NULL)
+		ev_token_bucket_cfg_free(d->rlcfg);
+	np_probe_free(d->probe);
+	if (d->finishing != NULL) {
+		dst_op_free(d->finishing->op);
+		free(d->finishing);
+	}
+}

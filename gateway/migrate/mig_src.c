@@ -1,0 +1,1277 @@
+/*
+ * mig_src.c - `vmgw migrate DOMAIN --to SITE` at the source gateway.
+ *
+ *  1. checks (worker): the domain exists and is running (shut off for
+ *     --offline); every disk to copy and every network has a mapping for
+ *     the peer; the XML is rewritten for the peer's names.
+ *  2. prepare: the peer checks its side (no such domain, networks and pools
+ *     exist, room on disk) and creates the target volumes.  --dry-run stops
+ *     here with the plan.  Nothing has moved; a refusal is exit 6.
+ *  3. live: UNIX sockets for the job (libvirt, mig, nbd) under
+ *     <run_dir>/jobs/<id>/, each connection relayed through the tunnel, in
+ *     the order opened, to the same path at the peer (QEMU and libvirtd
+ *     there); libvirt's peer-to-peer migration runs on a worker thread;
+ *     job statistics are polled every half second for the CLI.
+ *     offline: each volume is streamed through its own channel
+ *     (mig_offline.c).
+ *  4. done: the peer confirms the guest runs there and reports the
+ *     downtime.  Any failure or cancel before that: libvirt keeps the guest
+ *     running here, and the peer removes what it made (job-abort).
+ *
+ * Every worker gets a struct made for its call and writes its results
+ * there; the call's done() hands them to the job on the loop.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "migrate.h"
+
+#define MIG_TICK_MS	500
+
+static const char *const mig_socks[MIG_SOCKS] = { "libvirt", "mig", "nbd" };
+
+static void	mig_prepare(struct job *);
+static void	mig_finished(struct job *);
+
+/* A worker's call that returns nothing but an error text. */
+struct mig_call {
+	struct job	*job;
+	char		 err[512];
+	char		 err2[512];
+};
+
+static struct mig_call *
+mig_call_new(struct job *j)
+{
+	struct mig_call	*c = calloc(1, sizeof(*c));
+
+	if (c != NULL)
+		c->job = j;
+	return c;
+}
+
+static void
+mig_call_free(void *arg)
+{
+	free(arg);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+void
+mig_src_event(struct job *j, const char *type, json_t *fields)
+{
+	struct mig	*m = MIG(j);
+
+	if (fields == NULL)
+		fields = json_object();
+	json_object_set_new(fields, "job", json_string(j->id));
+	if (m->s.ctl != NULL)
+		ctl_event(m->s.ctl, type, fields);
+	else
+		json_decref(fields);
+}
+
+static void
+mig_ctl_closed(struct ctl_conn *c, void *arg)
+{
+	struct job	*j = arg;
+
+	/* the CLI went away (not a cancel: that is `vmgw cancel`) */
+	MIG(j)->s.ctl = NULL;
+	log_info("job %s: vmgw migrate detached; the job goes on", j->id);
+}
+
+static void
+mig_detach_ctl(struct job *j)
+{
+	struct mig	*m = MIG(j);
+
+	if (m->s.ctl != NULL)
+		ctl_set_close_cb(m->s.ctl, NULL, NULL);
+	m->s.ctl = NULL;
+}
+
+static void
+mig_close_listeners(struct job *j)
+{
+	struct mig	*m = MIG(j);
+	size_t		 i;
+
+	for (i = 0; i < MIG_SOCKS; i++) {
+		if (m->s.lis[i] != NULL)
+			evconnlistener_free(m->s.lis[i]);
+		m->s.lis[i] = NULL;
+	}
+}
+
+static void
+mig_add_check(json_t *plan, const char *what, int ok, const char *detail)
+{
+	json_t	*c = json_object_get(plan, "checks");
+
+	json_array_append_new(c, json_pack("{s:s, s:b, s:s}", "check", what,
+	    "ok", ok, "detail", detail ? detail : ""));
+}
+
+/* ------------------------------------------------------------ 1. checks */
+
+struct mig_check_call {
+	struct job		*job;
+	struct kvm_domain_info	*info;
+	json_t			*plan;
+	char			*dest_xml;
+	struct np_guest		 g;	/* the plan's settings, then discovered */
+	char			 err[512];
+};
+
+static int
+mig_plan_disks(struct job *j, const struct kvm_domain_info *di, json_t *plan,
+    char *err, size_t errlen)
+{
+	const struct vmgw_peer	*pc = j->peer->conf;
+	json_t			*disks = json_array();
+	char			*to, buf[1024], cap[32], alloc[32];
+	size_t			 i;
+
+	json_object_set_new(plan, "disks", disks);
+	for (i = 0; i < di->n_disks; i++) {
+		const struct kvm_disk *d = &di->disks[i];
+
+		if (d->readonly || strcmp(d->device, "disk") != 0 ||
+		    d->path == NULL)
+			continue;	/* cdroms, read-only images: not copied */
+		if (d->shareable) {
+			snprintf(err, errlen, "%s: disk %s is shareable: vmgw "
+			    "does not move shared disks", j->domain, d->target);
+			return -1;
+		}
+		if (!d->is_file) {
+			snprintf(err, errlen, "%s: disk %s is not a file or "
+			    "volume: vmgw copies file-backed disks only",
+			    j->domain, d->target);
+			return -1;
+		}
+		if ((to = kvm_map_path(d->path, pc->storage, pc->n_storage)) ==
+		    NULL) {
+			snprintf(err, errlen, "%s: disk %s: no storage mapping "
+			    "for %s on %s (peers.%s.storage)", j->domain,
+			    d->target, d->path, pc->name, pc->name);
+			return -1;
+		}
+		fmt_bytes(cap, sizeof(cap), d->capacity);
+		fmt_bytes(alloc, sizeof(alloc), d->allocation);
+		snprintf(buf, sizeof(buf), "%s -> %s (%s, %s, %s used)",
+		    d->path, to, d->format ? d->format : "raw", cap, alloc);
+		mig_add_check(plan, "disk", 1, buf);
+		json_array_append_new(disks, json_pack("{s:s, s:s, s:s, s:s, "
+		    "s:I, s:I}", "target", d->target, "source", d->path,
+		    "path", to, "format", d->format ? d->format : "raw",
+		    "capacity", (json_int_t)d->capacity, "allocation",
+		    (json_int_t)d->allocation));
+		free(to);
+	}
+	return 0;
+}
+
+static int
+mig_plan_nics(struct job *j, const struct kvm_domain_info *di, json_t *plan,
+    char *err, size_t errlen)
+{
+	const struct vmgw_peer	*pc = j->peer->conf;
+	json_t			*nets = json_array(), *nics = json_array();
+	const char		*to;
+	char			 buf[512];
+	size_t			 i;
+
+	json_object_set_new(plan, "networks", nets);
+	json_object_set_new(plan, "nics", nics);
+	for (i = 0; i < di->n_nics; i++) {
+		const struct kvm_nic *n = &di->nics[i];
+
+		if (n->type == NULL || strcmp(n->type, "network") != 0) {
+			snprintf(buf, sizeof(buf), "%s: %s %s kept as is",
+			    n->mac ? n->mac : "?", n->type ? n->type : "?",
+			    n->source ? n->source : "");
+			mig_add_check(plan, "nic", 1, buf);
+			json_array_append_new(nics, json_pack("{s:s?, s:s?, "
+			    "s:s?}", "mac", n->mac, "type", n->type, "source",
+			    n->source));
+			continue;
+		}
+		if ((to = config_map_lookup(pc->networks, pc->n_networks,
+		    n->source)) == NULL) {
+			snprintf(err, errlen, "%s: interface %s: no network "
+			    "mapping for '%s' on %s (peers.%s.networks)",
+			    j->domain, n->mac, n->source, pc->name, pc->name);
+			return -1;
+		}
+		snprintf(buf, sizeof(buf), "%s: network %s -> %s", n->mac,
+		    n->source, to);
+		mig_add_check(plan, "nic", 1, buf);
+		json_array_append_new(nets, json_string(to));
+		json_array_append_new(nics, json_pack("{s:s, s:s, s:s, s:s}",
+		    "mac", n->mac, "type", "network", "source", n->source,
+		    "target", to));
+	}
+	return 0;
+}
+
+static void
+mig_check_work(void *arg)
+{
+	struct mig_check_call	*c = arg;
+	struct job		*j = c->job;
+	struct kvm		*k = NULL;
+	char			 buf[256];
+	int			 offline = MIG(j)->o.offline;
+	int			 want = offline ? KVM_DOM_SHUTOFF :
+				    KVM_DOM_RUNNING;
+
+	c->plan = json_pack("{s:[]}", "checks");
+	if (kvm_open(&k, j->gw->conf->libvirt, c->err, sizeof(c->err)) == -1 ||
+	    kvm_domain_inspect(k, j->domain, &c->info, c->err,
+	    sizeof(c->err)) == -1)
+		goto out;
+	if (c->info->state != want) {
+		snprintf(c->err, sizeof(c->err), "%s is %s: %s", j->domain,
+		    c->info->state_str, offline ? "--offline moves shut-off "
+		    "guests; omit it to move a running one" : "vmgw moves "
+		    "running guests live (shut-off ones with --offline)");
+		goto out;
+	}
+	snprintf(buf, sizeof(buf), "%s, %s, %llu MiB, %u vCPU, type %s",
+	    j->domain, c->info->state_str, (unsigned long long)
+	    c->info->memory_kib / 1024, c->info->vcpus,
+	    c->info->virt_type ? c->info->virt_type : "?");
+	mig_add_check(c->plan, "domain", 1, buf);
+	if (mig_plan_disks(j, c->info, c->plan, c->err, sizeof(c->err)) == -1 ||
+	    mig_plan_nics(j, c->info, c->plan, c->err, sizeof(c->err)) == -1)
+		goto out;
+	if (kvm_xml_rewrite(c->info->xml, j->peer->conf->networks,
+	    j->peer->conf->n_networks, j->peer->conf->storage,
+	    j->peer->conf->n_storage, &c->dest_xml, c->err,
+	    sizeof(c->err)) == -1)
+		goto out;
+	mig_net_source_check(j, &c->g, c->info, c->plan, k, c->err,
+	    sizeof(c->err));
+ out:
+	kvm_close(k);
+}
+
+/* pre-move hooks: any failure refuses the move before anything moved */
+static void
+mig_premove_work(void *arg)
+{
+	struct mig_call	*c = arg;
+
+	mig_net_hooks(c->job, "pre-move", c->err, sizeof(c->err));
+}
+
+static void
+mig_premove_done(void *arg)
+{
+	struct mig_call	*c = arg;
+	struct job	*j = c->job;
+	struct mig	*m = MIG(j);
+
+	j->busy = 0;
+	if (c->err[0] != '\0') {
+		m->s.pre_hooks_ran = 0;	/* nothing to roll back */
+		job_fail(j, JOB_FAILED, "%s", c->err);
+		free(c);
+		mig_src_failed(j, VMGW_EXIT_REFUSED);
+		return;
+	}
+	free(c);
+	mig_prepare(j);
+}
+
+static void
+mig_check_done(void *arg)
+{
+	struct mig_check_call	*c = arg;
+	struct job		*j = c->job;
+	struct mig		*m = MIG(j);
+	struct mig_call		*hc;
+
+	j->busy = 0;
+	/* the call's results are the job's now */
+	m->s.info = c->info;
+	if (c->info != NULL)
+		snprintf(j->uuid, sizeof(j->uuid), "%s", c->info->uuid);
+	snprintf(m->g.uuid, sizeof(m->g.uuid), "%s", j->uuid);
+	m->plan = c->plan;
+	m->s.dest_xml = c->dest_xml;
+	m->g.addrs = c->g.addrs;
+	m->g.macs = c->g.macs;
+	m->g.dhcp = c->g.dhcp;
+	if (c->err[0] != '\0')
+		snprintf(j->error, sizeof(j->error), "%s", c->err);
+	free(c);
+	if (m->s.cancel) {
+		job_fail(j, JOB_CANCELLED, "cancelled before anything moved");
+		mig_src_failed(j, VMGW_EXIT_CANCELLED);
+		return;
+	}
+	if (j->error[0] != '\0') {
+		job_set_state(j, JOB_FAILED, "checks");
+		log_warnx("job %s: refused: %s", j->id, j->error);
+		mig_src_failed(j, VMGW_EXIT_REFUSED);
+		return;
+	}
+	if (!m->o.dry_run && m->g.plan.hooks != NULL) {
+		job_set_state(j, JOB_CHECKING, "pre-move hooks");
+		m->s.pre_hooks_ran = 1;
+		if ((hc = mig_call_new(j)) != NULL && job_work(j,
+		    mig_premove_work, mig_premove_done, hc) == 0) {
+			j->busy = 1;
+			return;
+		}
+		free(hc);
+		m->s.pre_hooks_ran = 0;
+	}
+	mig_prepare(j);
+}
+
+/* ------------------------------------------------------------ 2. prepare */
+
+static void mig_start_live(struct job *);
+
+static void
+mig_prepared(json_t *reply, const char *err, void *arg)
+{
+	struct job	*j = arg;
+	struct mig	*m = MIG(j);
+	json_t		*c, *v;
+	size_t		 i;
+
+	if (err != NULL) {
+		job_fail(j, JOB_FAILED, "%s: %s", j->peer_name, err);
+		mig_src_failed(j, VMGW_EXIT_REFUSED);
+		return;
+	}
+	json_array_foreach(json_object_get(reply, "checks"), i, v) {
+		c = json_deep_copy(v);
+		json_object_set_new(c, "site", json_string(j->peer_name));
+		json_array_append_new(json_object_get(m->plan, "checks"), c);
+	}
+	if (m->o.dry_run) {
+		job_set_state(j, JOB_PLANNED, "dry run");
+		if (m->s.ctl != NULL) {
+			ctl_ok(m->s.ctl, json_pack("{s:s, s:O, s:s}", "job",
+			    j->id, "plan", m->plan, "state", "planned"));
+			mig_detach_ctl(j);
+		}
+		return;
+	}
+	if (m->s.cancel) {
+		job_fail(j, JOB_CANCELLED, "cancelled before anything moved");
+		mig_src_failed(j, VMGW_EXIT_CANCELLED);
+		return;
+	}
+	job_set_state(j, JOB_RUNNING, m->o.offline ? "disk copy" :
+	    "starting");
+	if (m->o.offline)
+		mig_src_start_offline(j);
+	else
+		mig_start_live(j);
+}
+
+static void
+mig_peer_ready(struct peer *p, struct tunnel *t, const char *err, void *arg)
+{
+	struct job	*j = arg;
+	struct mig	*m = MIG(j);
+	json_t		*msg;
+
+	if (t == NULL) {
+		job_fail(j, JOB_FAILED, "%s", err);
+		mig_src_failed(j, VMGW_EXIT_PEER);
+		return;
+	}
+	msg = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:O, s:O, s:s}",
+	    "op", PM_JOB_PREPARE, "job", j->id, "domain", j->domain, "uuid",
+	    j->uuid, "dry_run", m->o.dry_run, "offline", m->o.offline,
+	    "bandwidth", (json_int_t)m->o.bandwidth,
+	    "disks", json_object_get(m->plan, "disks"),
+	    "networks", json_object_get(m->plan, "networks"),
+	    "xml", m->s.dest_xml);
+	json_object_set_new(msg, "plan", mig_net_request(j));
+	if (pmsg_request(p, msg, JOB_PREPARE_TIMEOUT, mig_prepared, j) == -1) {
+		job_fail(j, JOB_FAILED, "tunnel to %s lost", p->conf->name);
+		mig_src_failed(j, VMGW_EXIT_PEER);
+	}
+	json_decref(msg);
+}
+
+static void
+mig_prepare(struct job *j)
+{
+	job_set_state(j, JOB_PREPARING, "prepare");
+	mig_src_event(j, "phase", json_pack("{s:s}", "phase", "prepare"));
+	if (peer_wait(j->peer, 10, mig_peer_ready, j) == NULL) {
+		job_fail(j, JOB_FAILED, "out of memory");
+		mig_src_failed(j, VMGW_EXIT_FAIL);
+	}
+}
+
+/* ------------------------------------------------------------ 3. live */
+
+static void
+mig_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int socklen, void *arg)
+{
+	struct job	*j = arg;
+	struct mig	*m = MIG(j);
+	struct tunnel	*t = j->peer->tunnel;
+	struct relay	*r;
+	struct channel	*ch;
+	const char	*sock = "?";
+	char		 what[128];
+	json_t		*req;
+	size_t		 i;
+
+	for (i = 0; i < MIG_SOCKS; i++)
+		if (m->s.lis[i] == l)
+			sock = mig_socks[i];
+	if ((r = relay_new(j->gw, fd, NULL)) == NULL) {
+		close(fd);
+		return;
+	}
+	snprintf(what, sizeof(what), "job %s %s", j->id, sock);
+	job_conn_add(j, r, sock);
+	if (t == NULL || t->state != TUN_ESTABLISHED || job_terminal(j)) {
+		relay_abort(r, "no tunnel");
+		return;
+	}
+	req = json_pack("{s:s, s:s, s:s, s:i}", "kind", CHAN_KIND_JOB, "job",
+	    j->id, "sock", sock, "seq", (int)m->s.seq++);
+	ch = chan_open(t, req, &relay_ops, r, what);
+	json_decref(req);
+	if (ch == NULL) {
+		relay_abort(r, "cannot open a channel");
+		return;
+	}
+	relay_set_channel(r, ch);
+}
+
+static int
+mig_listen(struct job *j, char *err, size_t errlen)
+{
+	struct mig		*m = MIG(j);
+	struct sockaddr_un	 sun;
+	char			 dir[512];
+	size_t			 i;
+
+	job_rundir(j, dir, sizeof(dir));
+	if (mkdir_p(dir, 0700) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < MIG_SOCKS; i++) {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock",
+		    dir, mig_socks[i]) >= (int)sizeof(sun.sun_path)) {
+			snprintf(err, errlen, "%s: run_dir too long for a "
+			    "socket path", dir);
+			return -1;
+		}
+		unlink(sun.sun_path);
+		if ((m->s.lis[i] = evconnlistener_new_bind(j->gw->base,
+		    mig_accept, j, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+		    64, (struct sockaddr *)&sun, sizeof(sun))) == NULL) {
+			snprintf(err, errlen, "listen %s: %s", sun.sun_path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* libvirt's migration, on its worker */
+struct mig_run_call {
+	struct job		*job;
+	struct kvm_migrate_opts	 o;
+	const char		*disks[64];
+	char			 duri[600], muri[600], nuri[600];
+	int			 rc;
+	char			 err[512];
+};
+
+static void
+mig_migrate_work(void *arg)
+{
+	struct mig_run_call	*c = arg;
+	struct kvm		*k = NULL;
+
+	c->rc = -1;
+	if (kvm_open(&k, c->job->gw->conf->libvirt, c->err,
+	    sizeof(c->err)) == 0)
+		c->rc = kvm_migrate(k, c->job->domain, &c->o, c->err,
+		    sizeof(c->err));
+	kvm_close(k);
+}
+
+/* "tunnel to site-b lost: why" -> "tunnel to site-b lost during PHASE: why" */
+static void
+mig_fail_conn(struct job *j)
+{
+	const char	*lost = strstr(j->conn_err, " lost: ");
+
+	if (strncmp(j->conn_err, "tunnel to ", 10) == 0 && lost != NULL)
+		job_fail(j, JOB_FAILED, "%.*s during %s: %s",
+		    (int)(lost + 5 - j->conn_err), j->conn_err,
+		    j->conn_err_phase, lost + 7);
+	else
+		job_fail(j, JOB_FAILED, "%s (during %s)", j->conn_err,
+		    j->conn_err_phase);
+}
+
+static void
+mig_migrate_done(void *arg)
+{
+	struct mig_run_call	*c = arg;
+	struct job		*j = c->job;
+	struct mig		*m = MIG(j);
+	int			 rc = c->rc;
+
+	snprintf(m->s.mig_err, sizeof(m->s.mig_err), "%s", c->err);
+	free(c);
+	j->busy = 0;
+	if (m->s.tick != NULL)
+		evtimer_del(m->s.tick);
+	if (rc == 0) {
+		mig_net_source_switched(j);	/* if job-switched did not come */
+		mig_finished(j);
+		return;
+	}
+	if (m->s.cancel)
+		job_fail(j, JOB_CANCELLED, "cancelled during %s", j->phase);
+	else if (j->conn_err[0] != '\0')
+		mig_fail_conn(j);
+	else
+		job_fail(j, JOB_FAILED, "%s", m->s.mig_err);
+	mig_src_failed(j, m->s.cancel ? VMGW_EXIT_CANCELLED : VMGW_EXIT_FAIL);
+}
+
+/* statistics, every MIG_TICK_MS */
+
+struct mig_stats_call {
+	struct job		*job;
+	struct kvm		*k;	/* the job's statistics connection */
+	struct kvm_job_stats	 st;
+	int			 rc;
+};
+
+static void
+mig_stats_work(void *arg)
+{
+	struct mig_stats_call	*c = arg;
+	char			 err[512];
+
+	c->rc = -1;
+	if (c->k == NULL && kvm_open(&c->k, c->job->gw->conf->libvirt, err,
+	    sizeof(err)) == -1)
+		return;
+	c->rc = kvm_job_stats(c->k, c->job->domain, 0, &c->st, err,
+	    sizeof(err));
+}
+
+static void mig_postcopy(struct job *);
+
+static void
+mig_progress(struct job *j)
+{
+	struct mig		*m = MIG(j);
+	struct kvm_job_stats	*s = &m->s.stats;
+	const char		*phase;
+	double			 pct_m = 0, pct_d = 0;
+	uint64_t		 eta = 0;
+
+	if (s->mem_total > 0)
+		pct_m = 100.0 * (double)s->mem_processed / (double)s->mem_total;
+	if (pct_m > 100)
+		pct_m = 100;
+	if (s->disk_total > 0)
+		pct_d = 100.0 * (double)s->disk_processed /
+		    (double)s->disk_total;
+	if (s->postcopy)
+		phase = "post-copy";
+	else if (s->disk_total > 0 && s->disk_remaining > 0 &&
+	    s->mem_processed == 0)
+		phase = "disk copy";
+	else if (s->mem_total > 0)
+		phase = "memory copy";
+	else
+		phase = "starting";
+	snprintf(j->phase, sizeof(j->phase), "%s", phase);
+	if (s->mem_bps > 0)
+		eta = (s->mem_remaining + s->disk_remaining) / s->mem_bps;
+	mig_src_event(j, "progress", json_pack("{s:s, s:f, s:f, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I}", "phase", phase, "memory_pct", pct_m,
+	    "disk_pct", pct_d, "bytes_per_s", (json_int_t)(s->mem_bps +
+	    s->disk_bps), "dirty_pages_per_s", (json_int_t)s->mem_dirty_rate,
+	    "page_size", (json_int_t)s->mem_page_size, "remaining",
+	    (json_int_t)(s->mem_remaining + s->disk_remaining), "eta_s",
+	    (json_int_t)eta, "elapsed_ms", (json_int_t)s->time_elapsed_ms,
+	    "tunnel_bytes", (json_int_t)job_bytes(j), "iteration",
+	    (json_int_t)s->mem_iteration));
+	/* --postcopy: switch once the first pass is over */
+	if (m->o.postcopy && !m->s.postcopy_started && s->mem_iteration >= 2)
+		mig_postcopy(j);
+}
+
+static void
+mig_stats_done(void *arg)
+{
+	struct mig_stats_call	*c = arg;
+	struct job		*j = c->job;
+	struct mig		*m = MIG(j);
+
+	m->s.stats_busy = 0;
+	m->s.kstats = c->k;
+	if (j->state != JOB_RUNNING) {
+		kvm_close(m->s.kstats);	/* the job is over */
+		m->s.kstats = NULL;
+	} else if (c->rc == 0 && !m->s.cancel) {
+		/* after a cancel the phase stays the one cancelled */
+		m->s.stats = c->st;
+		mig_progress(j);
+	}
+	free(c);
+}
+
+static void
+mig_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct job		*j = arg;
+	struct mig		*m = MIG(j);
+	struct timeval		 tv = { 0, MIG_TICK_MS * 1000 };
+	struct mig_stats_call	*c;
+
+	if (j->state != JOB_RUNNING)
+		return;
+	if (!m->s.stats_busy && (c = calloc(1, sizeof(*c))) != NULL) {
+		c->job = j;
+		c->k = m->s.kstats;	/* the call has it until done */
+		m->s.kstats = NULL;
+		if (job_work(j, mig_stats_work, mig_stats_done, c) == 0)
+			m->s.stats_busy = 1;
+		else {
+			m->s.kstats = c->k;
+			free(c);
+		}
+	}
+	evtimer_add(m->s.tick, &tv);
+}
+
+static void
+mig_postcopy_work(void *arg)
+{
+	struct mig_call	*c = arg;
+	struct kvm	*k = NULL;
+
+	if (kvm_open(&k, c->job->gw->conf->libvirt, c->err,
+	    sizeof(c->err)) == 0 && kvm_postcopy_start(k, c->job->domain,
+	    c->err, sizeof(c->err)) == 0)
+		log_info("job %s: switched to post-copy", c->job->id);
+	else
+		log_warnx("job %s: post-copy switch: %s", c->job->id, c->err);
+	kvm_close(k);
+}
+
+static void
+mig_postcopy(struct job *j)
+{
+	struct mig_call	*c;
+
+	MIG(j)->s.postcopy_started = 1;
+	mig_src_event(j, "phase", json_pack("{s:s}", "phase", "post-copy"));
+	if ((c = mig_call_new(j)) != NULL && job_work(j, mig_postcopy_work,
+	    mig_call_free, c) == -1)
+		free(c);
+}
+
+static struct mig_run_call *
+mig_run_call_new(struct job *j)
+{
+	struct mig		*m = MIG(j);
+	struct mig_run_call	*c;
+	char			 dir[512];
+	json_t			*d;
+	size_t			 i, n = 0;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->job = j;
+	job_rundir(j, dir, sizeof(dir));
+	snprintf(c->duri, sizeof(c->duri), "qemu+unix:///system?socket=%s/"
+	    "libvirt.sock", dir);
+	snprintf(c->muri, sizeof(c->muri), "unix://%s/mig.sock", dir);
+	snprintf(c->nuri, sizeof(c->nuri), "unix://%s/nbd.sock", dir);
+	json_array_foreach(json_object_get(m->plan, "disks"), i, d)
+		if (n < 63)
+			c->disks[n++] = json_string_value(json_object_get(d,
+			    "target"));
+	c->disks[n] = NULL;
+	c->o.dest_uri = c->duri;
+	c->o.migrate_uri = c->muri;
+	c->o.disks_uri = n > 0 ? c->nuri : NULL;
+	c->o.dest_xml = m->s.dest_xml;
+	c->o.dest_persist_xml = m->s.dest_xml;
+	c->o.copy_disks = n > 0 ? c->disks : NULL;
+	c->o.live = 1;
+	c->o.postcopy = m->o.postcopy;
+	c->o.parallel = m->o.parallel;
+	c->o.max_downtime_ms = m->o.max_downtime_ms;
+	c->o.keep_source = m->o.keep_source;
+	return c;
+}
+
+static void
+mig_start_live(struct job *j)
+{
+	struct mig		*m = MIG(j);
+	struct timeval		 tv = { 0, MIG_TICK_MS * 1000 };
+	struct mig_run_call	*c;
+	char			 err[512];
+
+	if (mig_listen(j, err, sizeof(err)) == -1) {
+		job_fail(j, JOB_FAILED, "%s", err);
+		mig_src_failed(j, VMGW_EXIT_FAIL);
+		return;
+	}
+	if ((m->s.tick = evtimer_new(j->gw->base, mig_tick, j)) != NULL)
+		evtimer_add(m->s.tick, &tv);
+	mig_src_event(j, "phase", json_pack("{s:s}", "phase", "migrating"));
+	if ((c = mig_run_call_new(j)) == NULL ||
+	    job_work(j, mig_migrate_work, mig_migrate_done, c) == -1) {
+		free(c);
+		job_fail(j, JOB_FAILED, "cannot start a thread: %s",
+		    strerror(errno));
+		mig_src_failed(j, VMGW_EXIT_FAIL);
+		return;
+	}
+	j->busy = 1;
+}
+
+/* ------------------------------------------------------------ 4. the end */
+
+/*
+ * After a confirmed move: the DHCP reservations here go (they moved), the
+ * post-move hooks run, and (without --keep-source) the guest's old
+ * definition (offline; libvirt undefines it itself after a live move) and
+ * the copied volumes here, stale copies, go too: nothing here can be
+ * started by mistake and the guest can come back later.
+ * err: what went wrong; err2: the hooks' warning.
+ */
+static void
+mig_source_cleanup_work(void *arg)
+{
+	struct mig_call	*c = arg;
+	struct job	*j = c->job;
+	struct mig	*m = MIG(j);
+	struct kvm	*k = NULL;
+	char		 err[512];
+	json_t		*d;
+	size_t		 i;
+
+	if (kvm_open(&k, j->gw->conf->libvirt, err, sizeof(err)) == -1) {
+		snprintf(c->err, sizeof(c->err), "%s", err);
+		return;
+	}
+	np_dhcp_release(k, m->g.dhcp, m->g.tag);
+	if (mig_net_hooks(j, "post-move", err, sizeof(err)) == -1)
+		snprintf(c->err2, sizeof(c->err2), "%s", err);
+	if (m->o.keep_source) {
+		kvm_close(k);
+		return;
+	}
+	if (m->o.offline && kvm_domain_undefine(k, j->domain, err,
+	    sizeof(err)) == -1)
+		snprintf(c->err, sizeof(c->err), "undefining %s here "
+		    "failed: %s", j->domain, err);
+	json_array_foreach(json_object_get(m->plan, "disks"), i, d) {
+		if (kvm_volume_delete(k, json_string_value(json_object_get(d,
+		    "source")), err, sizeof(err)) == -1)
+			snprintf(c->err, sizeof(c->err), "removing the "
+			    "old copy failed: %s", err);
+		else
+			log_info("job %s: removed the old copy %s", j->id,
+			    json_string_value(json_object_get(d, "source")));
+	}
+	kvm_close(k);
+}
+
+static void
+mig_source_cleanup_done(void *arg)
+{
+	struct mig_call	*c = arg;
+	struct job	*j = c->job;
+	struct mig	*m = MIG(j);
+
+	j->busy = 0;
+	if (c->err[0] != '\0')
+		snprintf(m->s.mig_err, sizeof(m->s.mig_err), "%s", c->err);
+	if (c->err2[0] != '\0')
+		snprintf(m->s.hook_err, sizeof(m->s.hook_err), "%s", c->err2);
+	free(c);
+	if (m->s.mig_err[0] != '\0')
+		log_warnx("job %s: %s moved, but: %s", j->id, j->domain,
+		    m->s.mig_err);
+	job_set_state(j, JOB_DONE, "done");
+	mig_finished(j);
+}
+
+static void
+mig_summary(struct job *j)
+{
+	struct mig	*m = MIG(j);
+	double		 secs = (double)(mono_ns() - j->t0_ns) / 1e9;
+
+	if (m->s.ctl == NULL)
+		return;
+	ctl_ok(m->s.ctl, json_pack("{s:s, s:s, s:s, s:f, s:I, s:I, s:I, s:I, "
+	    "s:s, s:b, s:O, s:s, s:s}", "job", j->id, "state",
+	    job_state_name(j->state), "where", j->where, "seconds", secs,
+	    "downtime_ms", (json_int_t)(m->s.has_final ?
+	    m->s.final.downtime_ms : 0), "memory_bytes", (json_int_t)
+	    (m->s.has_final ? m->s.final.mem_processed :
+	    m->s.stats.mem_processed), "disk_bytes", (json_int_t)
+	    (m->s.has_final ? m->s.final.disk_processed :
+	    m->s.stats.disk_processed), "tunnel_bytes", (json_int_t)
+	    job_bytes(j), "domain", j->domain, "offline", m->o.offline,
+	    "reach", m->reach ? m->reach : json_null(), "plan_mode",
+	    np_mode_name(m->g.plan.mode), "warning", m->s.hook_err));
+	mig_detach_ctl(j);
+}
+
+static void
+mig_finish_reply(json_t *reply, const char *err, void *arg)
+{
+	struct job	*j = arg;
+	struct mig	*m = MIG(j);
+	struct mig_call	*c;
+
+	if (err != NULL) {
+		/* libvirt said yes, the peer says something is wrong */
+		job_fail(j, JOB_FAILED, "%s after the move: %s", j->peer_name,
+		    err);
+		mig_src_failed(j, VMGW_EXIT_FAIL);
+		return;
+	}
+	m->s.final.downtime_ms = (uint64_t)json_integer_value(json_object_get(
+	    reply, "downtime_ms"));
+	m->s.final.mem_processed = (uint64_t)json_integer_value(
+	    json_object_get(reply, "memory_bytes"));
+	m->s.final.disk_processed = (uint64_t)json_integer_value(
+	    json_object_get(reply, "disk_bytes"));
+	m->s.final.time_elapsed_ms = (uint64_t)json_integer_value(
+	    json_object_get(reply, "elapsed_ms"));
+	/* the destination does not see the disk mirror: our last figures */
+	if (m->s.final.disk_processed < m->s.stats.disk_processed)
+		m->s.final.disk_processed = m->s.stats.disk_processed;
+	if (m->s.final.mem_processed < m->s.stats.mem_processed)
+		m->s.final.mem_processed = m->s.stats.mem_processed;
+	m->s.has_final = 1;
+	snprintf(j->where, sizeof(j->where), "%s%s", j->peer_name,
+	    m->o.offline ? " (defined, shut off)" : "");
+	json_decref(m->reach);
+	m->reach = json_incref(json_object_get(reply, "reach"));
+	if (m->reach != NULL && !json_is_true(json_object_get(m->reach,
+	    "ok"))) {
+		/* it runs there but does not answer: say so, roll back hooks */
+		job_fail(j, JOB_FAILED, "%s", json_string_value(
+		    json_object_get(m->reach, "detail")));
+		mig_src_failed(j, VMGW_EXIT_FAIL);
+		return;
+	}
+	if ((c = mig_call_new(j)) != NULL && job_work(j,
+	    mig_source_cleanup_work, mig_source_cleanup_done, c) == 0) {
+		j->busy = 1;
+		return;
+	}
+	free(c);
+	job_set_state(j, JOB_DONE, "done");
+	mig_finished(j);
+}
+
+/* The copy is over (offline) or libvirt's migration returned: job-finish. */
+void
+mig_src_finish(struct job *j)
+{
+	json_t	*msg;
+
+	msg = json_pack("{s:s, s:s}", "op", PM_JOB_FINISH, "job", j->id);
+	if (pmsg_request(j->peer, msg, JOB_PREPARE_TIMEOUT, mig_finish_reply,
+	    j) == -1) {
+		job_fail(j, JOB_FAILED, "tunnel to %s lost", j->peer_name);
+		mig_src_failed(j, VMGW_EXIT_FAIL);
+	}
+	json_decref(msg);
+}
+
+static void
+mig_finished(struct job *j)
+{
+	json_t	*msg;
+
+	mig_close_listeners(j);
+	if (j->state == JOB_DONE) {
+		job_rmdir(j);
+		mig_summary(j);
+		return;
+	}
+	/* libvirt's migration returned: ask the peer what it has */
+	job_set_state(j, JOB_RUNNING, "finishing");
+	msg = json_pack("{s:s, s:s}", "op", PM_JOB_FINISH, "job", j->id);
+	if (pmsg_request(j->peer, msg, 60, mig_finish_reply, j) == -1) {
+		/* libvirt confirmed the move; the peer's answer is lost */
+		snprintf(j->where, sizeof(j->where), "%s", j->peer_name);
+		job_set_state(j, JOB_DONE, "done (peer unreachable to confirm)");
+		job_rmdir(j);
+		mig_summary(j);
+	}
+	json_decref(msg);
+}
+
+/* ------------------------------------------------------------ failures */
+
+/* where the guest runs after a failure (err: where; err2: the hooks') */
+static void
+mig_state_work(void *arg)
+{
+	struct mig_call	*c = arg;
+	struct job	*j = c->job;
+	struct mig	*m = MIG(j);
+	struct kvm	*k = NULL;
+	char		 err[512];
+	int		 st = -1, reason;
+
+	if (kvm_open(&k, j->gw->conf->libvirt, err, sizeof(err)) == 0 &&
+	    kvm_domain_state(k, j->domain, &st, &reason, err,
+	    sizeof(err)) == 0 && st == KVM_DOM_RUNNING)
+		snprintf(c->err, sizeof(c->err), "%s", j->gw->conf->site);
+	else if (st == KVM_DOM_SHUTOFF && m->o.offline)	/* where it was */
+		snprintf(c->err, sizeof(c->err), "%s (shut off)",
+		    j->gw->conf->site);
+	else if (m->s.has_final || m->switched)
+		snprintf(c->err, sizeof(c->err), "%s", j->peer_name);
+	else
+		snprintf(c->err, sizeof(c->err), "unknown (%s is %s here)",
+		    j->domain, st < 0 ? "gone" : kvm_state_name(st));
+	kvm_close(k);
+	if (m->s.pre_hooks_ran && mig_net_hooks(j, "rollback", err,
+	    sizeof(err)) == -1)
+		snprintf(c->err2, sizeof(c->err2), "%s", err);
+}
+
+static void
+mig_report_failure(struct job *j)
+{
+	struct mig	*m = MIG(j);
+	double		 secs = (double)(mono_ns() - j->t0_ns) / 1e9;
+
+	if (m->s.ctl == NULL)
+		return;
+	ctl_send(m->s.ctl, json_pack("{s:s, s:b, s:s, s:i, s:s, s:s, s:s, "
+	    "s:s, s:f, s:O}", "type", "result", "ok", 0, "error", j->error,
+	    "exit", m->s.exitcode, "job", j->id, "domain", j->domain, "state",
+	    m->s.exitcode == VMGW_EXIT_REFUSED ? "refused" :
+	    job_state_name(j->state), "where", j->where, "seconds", secs,
+	    "plan", m->plan ? m->plan : json_null()));
+	ctl_done(m->s.ctl);
+	mig_detach_ctl(j);
+}
+
+static void
+mig_abort_reply(json_t *reply, const char *err, void *arg)
+{
+	struct job	*j = arg;
+
+	if (err != NULL)
+		log_warnx("job %s: %s could not confirm its cleanup: %s (it "
+		    "cleans up on its own when the tunnel is back)", j->id,
+		    j->peer_name, err);
+	else if (json_string_value(json_object_get(reply, "note")) != NULL)
+		log_warnx("job %s: %s: %s", j->id, j->peer_name,
+		    json_string_value(json_object_get(reply, "note")));
+	mig_report_failure(j);
+}
+
+static void
+mig_where(struct job *j, struct mig_call *c)
+{
+	struct mig	*m = MIG(j);
+
+	snprintf(j->where, sizeof(j->where), "%s", c->err);
+	if (c->err2[0] != '\0')
+		snprintf(m->s.hook_err, sizeof(m->s.hook_err), "%s", c->err2);
+}
+
+static void
+mig_state_done(void *arg)
+{
+	struct mig_call	*c = arg;
+	struct job	*j = c->job;
+	struct mig	*m = MIG(j);
+	json_t		*msg;
+
+	j->busy = 0;
+	mig_where(j, c);
+	free(c);
+	job_save(j);
+	log_info("job %s: %s runs at %s", j->id, j->domain, j->where);
+	if (strcmp(j->where, j->gw->conf->site) == 0)
+		mig_net_source_restore(j);	/* routed here, as before */
+	if (m->s.has_final) {		/* it moved: nothing to undo there */
+		mig_report_failure(j);
+		return;
+	}
+	msg = json_pack("{s:s, s:s, s:s, s:b}", "op", PM_JOB_ABORT, "job",
+	    j->id, "reason", j->error, "source_running",
+	    strcmp(j->where, j->gw->conf->site) == 0);
+	if (pmsg_request(j->peer, msg, 60, mig_abort_reply, j) == -1)
+		mig_report_failure(j);	/* the peer cleans up by itself */
+	json_decref(msg);
+}
+
+/* A job ended without success: find the guest, have the peer clean up. */
+void
+mig_src_failed(struct job *j, int exitcode)
+{
+	struct mig	*m = MIG(j);
+	struct mig_call	*c;
+
+	m->s.exitcode = exitcode;
+	mig_close_listeners(j);
+	job_conns_abort(j, j->error);
+	job_rmdir(j);
+	if (m->s.tick != NULL)
+		evtimer_del(m->s.tick);
+	/* before anything moved: nothing to look at or undo */
+	if (exitcode == VMGW_EXIT_REFUSED || exitcode == VMGW_EXIT_PEER ||
+	    m->s.info == NULL || (j->state == JOB_CANCELLED &&
+	    j->phase[0] != '\0' && strcmp(j->phase, "checks") == 0)) {
+		snprintf(j->where, sizeof(j->where), "%s",
+		    j->gw->conf->site);
+		job_save(j);
+		mig_report_failure(j);
+		return;
+	}
+	if ((c = mig_call_new(j)) != NULL && job_work(j, mig_state_work,
+	    mig_state_done, c) == 0)
+		j->busy = 1;
+	else {
+		free(c);
+		mig_report_failure(j);
+	}
+}
+
+/* The destination saw the guest resume: let go of it here now. */
+void
+mig_pm_switched(struct peer *p, json_int_t id, json_t *req)
+{
+	const char	*jid = json_string_value(json_object_get(req, "job"));
+	struct job	*j = jid != NULL ? job_find(p->gw, jid) : NULL;
+
+	if (j != NULL && j->kind == &mig_kind && j->role == JOB_SOURCE &&
+	    j->peer == p && !job_terminal(j))
+		mig_net_source_switched(j);
+	pmsg_reply(p, id, json_object());
+}
+
+/* ------------------------------------------------------------ cancel */
+
+static void
+mig_abort_work(void *arg)
+{
+	struct mig_call	*c = arg;
+	struct kvm	*k = NULL;
+
+	if (kvm_open(&k, c->job->gw->conf->libvirt, c->err,
+	    sizeof(c->err)) == -1 || kvm_job_abort(k, c->job->domain, c->err,
+	    sizeof(c->err)) == -1)
+		log_warnx("job %s: abort: %s", c->job->id, c->err);
+	kvm_close(k);
+}
+
+void
+mig_src_cancel(struct job *j)
+{
+	struct mig	*m = MIG(j);
+	struct mig_call	*c;
+
+	if (m->s.cancel)
+		return;
+	m->s.cancel = 1;
+	log_info("job %s: cancel requested during %s", j->id, j->phase);
+	mig_src_event(j, "phase", json_pack("{s:s}", "phase", "cancelling"));
+	if (j->state == JOB_RUNNING && !m->o.offline) {
+		if ((c = mig_call_new(j)) != NULL && job_work(j,
+		    mig_abort_work, mig_call_free, c) == -1)
+			free(c);
+	} else if (j->state == JOB_RUNNING && m->o.offline)
+		job_conns_abort(j, "cancelled");
+	/* checking / preparing: the next step sees the cancel */
+}
+
+void
+mig_src_set_bandwidth(struct job *j, uint64_t bw)
+{
+	json_t	*msg;
+
+	MIG(j)->o.bandwidth = bw;
+	job_save(j);
+	msg = json_pack("{s:s, s:s, s:I}", "op", PM_JOB_BANDWIDTH, "job",
+	    j->id, "bandwidth", (json_int_t)bw);
+	if (j->peer->tunnel != NULL)
+		pmsg_request(j->peer, msg, 10, NULL, NULL);
+	json_decref(msg);
+	log_info("job %s: bandwidth %llu bytes/s", j->id,
+	    (unsigned long long)bw);
+}
+
+/* after a restart of this gateway: where is the guest? */
+static void
+mig_recover_done(void *arg)
+{
+	struct mig_call	*c = arg;
+	struct job	*j = c->job;
+
+	j->busy = 0;
+	mig_where(j, c);
+	free(c);
+	job_fail(j, JOB_FAILED, "interrupted: vmgwd restarted during %s; %s "
+	    "runs at %s", j->phase, j->domain, j->where);
+}
+
+void
+mig_src_recover(struct job *j)
+{
+	struct mig_call	*c;
+
+	job_rmdir(j);
+	if ((c = mig_call_new(j)) != NULL && job_work(j, mig_state_work,
+	    mig_recover_done, c) == 0)
+		j->busy = 1;
+	else
+		free(c);
+}
+
+/* ------------------------------------------------------------ the command */
+
+static int
+mig_options(struct mig_opts *o, json_t *req, char *err, size_t errlen)
+{
+	json_t		*v;
+	const char	*bw;
+
+	o->dry_run = json_is_true(json_object_get(req, "dry_run"));
+	o->offline = json_is_true(json_object_get(req, "offline"));
+	o->postcopy = json_is_true(json_object_get(req, "postcopy"));
+	o->keep_source = json_is_true(json_object_get(req, "keep_source"));
+	if ((v = json_object_get(req, "parallel")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 32) {
+			snprintf(err, errlen, "--parallel: between 0 and 32");
+			return -1;
+		}
+		o->parallel = (int)json_integer_value(v);
+	}
+	if ((v = json_object_get(req, "max_downtime_ms")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 600000) {
+			snprintf(err, errlen, "--max-downtime: between 1 and "
+			    "600000 ms");
+			return -1;
+		}
+		o->max_downtime_ms = (unsigned)json_integer_value(v);
+	}
+	if ((bw = json_string_value(json_object_get(req, "bandwidth"))) !=
+	    NULL && size_parse(&o->bandwidth, bw) == -1) {
+		snprintf(err, errlen, "--bandwidth %s: not a rate (bytes/s "
+		    "with K/M/G)", bw);
+		return -1;
+	}
+	if (o->offline && (o->postcopy || o->parallel || o->max_downtime_ms)) {
+		snprintf(err, errlen, "--offline moves a shut-off guest: "
+		    "--postcopy, --parallel and --max-downtime do not apply");
+		return -1;
+	}
+	return 0;
+}
+
+void
+ctl_migrate(struct ctl_conn *c, json_t *req)
+{
+	struct gw		*gw = c->gw;
+	const char		*dom = json_string_value(json_object_get(req,
+				    "domain"));
+	const char		*to = json_string_value(json_object_get(req,
+				    "to"));
+	struct job		*j, *other;
+	struct mig_check_call	*cc;
+	struct mig		*m;
+	char			 err[512];
+
+	if (dom == NULL || dom[0] == '\0' || strlen(dom) > 127) {
+		ctl_error(c, VMGW_EXIT_USAGE, "which domain? (vmgw migrate "
+		    "DOMAIN --to SITE)");
+		return;
+	}
+	if (to == NULL || strcmp(to, gw->conf->site) == 0) {
+		ctl_error(c, VMGW_EXIT_USAGE, "--to %s: %s", to ? to : "",
+		    to ? "that is this gateway's own site" : "missing");
+		return;
+	}
+	if (peer_find(gw, to) == NULL) {
+		ctl_error(c, VMGW_EXIT_USAGE, "--to %s: not a peer of %s (see "
+		    "peers in %s)", to, gw->conf->site, gw->conf->path);
+		return;
+	}
+	if ((other = job_active_for_domain(gw, dom)) != NULL) {
+		ctl_error(c, VMGW_EXIT_REFUSED, "%s: job %s is already %s it",
+		    dom, other->id, other->role == JOB_SOURCE ? "moving" :
+		    "receiving");
+		return;
+	}
+	if ((j = job_new(gw, &mig_kind, JOB_SOURCE, NULL, to, dom)) == NULL) {
+		ctl_error(c, VMGW_EXIT_FAIL, "out of memory");
+		return;
+	}
+	m = MIG(j);
+	if (mig_options(&m->o, req, err, sizeof(err)) == -1) {
+		job_discard(j);
+		ctl_error(c, VMGW_EXIT_USAGE, "%s", err);
+		return;
+	}
+	m->s.ctl = c;
+	ctl_set_close_cb(c, mig_ctl_closed, j);
+	job_set_state(j, JOB_CHECKING, "checks");
+	mig_src_event(j, "job", json_pack("{s:s, s:s, s:s}", "domain", dom,
+	    "to", to, "from", gw->conf->site));
+	if ((cc = calloc(1, sizeof(*cc))) != NULL) {
+		cc->job = j;
+		cc->g = m->g;	/* the plan's settings; discovery fills it */
+		cc->g.addrs = cc->g.macs = cc->g.dhcp = NULL;
+		cc->g.announce = NULL;
+	}
+	if (cc == NULL || job_work(j, mig_check_work, mig_check_done,
+	    cc) == -1) {
+		free(cc);
+		job_fail(j, JOB_FAILED, "cannot start a thread: %s",
+		    strerror(errno));
+		mig_src_failed(j, VMGW_EXIT_FAIL);
+		return;
+	}
+	j->busy = 1;
+}

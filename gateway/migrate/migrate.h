@@ -1,0 +1,140 @@
+/*
+ * migrate.h - the migration kind of job, private to migrate/: its state,
+ * and the functions its files share.
+ *
+ *   mig.c          the kind (ops table, records) and its registration
+ *   mig_src.c      the source side: `vmgw migrate`, checks, prepare, the
+ *                  live move, the end, failures, cancel
+ *   mig_offline.c  the source side of --offline: volumes through channels
+ *   mig_dst.c      the destination side: prepare, the job's channels,
+ *                  finish, abort, a lost source
+ *   mig_net.c      the guest's network plan for a move (netplan/guest.h)
+ *
+ * The phases, and the peer messages each sends (peerproto.h):
+ *
+ *   source                                   destination
+ *   checks (worker), pre-move hooks
+ *   prepare        -- job-prepare ------>    checks, volumes, DHCP
+ *   live: sockets, libvirt's migration  ==>  "job" channels to libvirt, QEMU
+ *                  <----- job-switched --    guest resumed: routes, announce
+ *   finishing      -- job-finish ------->    running? probe, hooks: summary
+ *   cleanup: old copy, post-move hooks
+ *   failure:       -- job-abort -------->    what the job made goes
+ */
+#ifndef VMGW_MIGRATE_H
+#define VMGW_MIGRATE_H
+
+#include "job.h"
+#include "kvm.h"
+#include "guest.h"
+
+#define MIG_SOCKS	3		/* libvirt, mig, nbd */
+
+struct mig_opts {
+	int		 dry_run, offline, postcopy, keep_source;
+	int		 parallel;
+	unsigned	 max_downtime_ms;
+	uint64_t	 bandwidth;	/* bytes/s, 0 = none */
+};
+
+/* The source's own. */
+struct mig_src {
+	struct kvm_domain_info	*info;
+	char			*dest_xml;
+	struct ctl_conn		*ctl;		/* the `vmgw migrate` asking */
+	struct evconnlistener	*lis[MIG_SOCKS];
+	int			 cancel;	/* cancel requested */
+	int			 stats_busy;
+	int			 postcopy_started;
+	struct kvm_job_stats	 stats, final;
+	int			 has_final;
+	struct event		*tick;
+	struct kvm		*kstats;	/* statistics connection */
+	int			 exitcode;	/* for the CLI, when it fails */
+	int			 disks_left;	/* offline copy */
+	uint32_t		 seq;		/* channel order */
+	char			 mig_err[512];	/* libvirt's (or a copy's) error */
+	int			 pre_hooks_ran;
+	char			 hook_err[512];
+};
+
+/* The destination's own. */
+struct mig_dst {
+	struct bufferevent_rate_limit_group *rl;	/* --bandwidth */
+	struct ev_token_bucket_cfg *rlcfg;
+	struct event		*orphan;	/* the source was lost */
+	int			 uploads_left;	/* offline copy */
+	char			 upload_err[512];
+	json_int_t		 finish_req;	/* a pending job-finish */
+	int			 abort_pending;	/* abort when the step ends */
+	struct np_probe		*probe;		/* started at the switchover */
+	int			 probing;	/* its worker runs */
+	struct mig_finish	*finishing;	/* job-finish waits for it */
+	char			 hook_err[512];
+};
+
+struct mig {
+	struct job		*job;
+	struct mig_opts		 o;
+	struct np_guest		 g;		/* the guest's plan at this site */
+	json_t			*plan;		/* source: disks, nics, checks,
+						 * steps; destination: the
+						 * job-prepare request */
+	json_t			*volumes;	/* destination: paths we made */
+	json_t			*reach;		/* the verification's result */
+	int			 switched;	/* resumed at the destination */
+	uint64_t		 switch_ns;
+	struct mig_src		 s;		/* role JOB_SOURCE */
+	struct mig_dst		 d;		/* role JOB_DEST */
+};
+
+#define MIG(j)	((struct mig *)(j)->priv)
+
+/* mig.c */
+extern const struct job_kind mig_kind;
+int	 migrate_init(struct gw *);
+
+/* mig_src.c */
+void	 ctl_migrate(struct ctl_conn *, json_t *req);
+void	 mig_src_cancel(struct job *);
+void	 mig_src_set_bandwidth(struct job *, uint64_t);
+void	 mig_src_recover(struct job *);
+void	 mig_src_failed(struct job *, int exitcode);
+void	 mig_src_finish(struct job *);	/* ask the peer, after the copy */
+void	 mig_src_event(struct job *, const char *type, json_t *fields);
+void	 mig_pm_switched(struct peer *, json_int_t id, json_t *req);
+
+/* mig_offline.c */
+void	 mig_src_start_offline(struct job *);
+
+/* mig_dst.c */
+void	 mig_pm_prepare(struct peer *, json_int_t id, json_t *req);
+void	 mig_pm_finish(struct peer *, json_int_t id, json_t *req);
+void	 mig_pm_abort(struct peer *, json_int_t id, json_t *req);
+void	 mig_pm_bandwidth(struct peer *, json_int_t id, json_t *req);
+void	 mig_dst_accept(struct channel *, json_t *req);
+void	 mig_dst_tunnel_down(struct peer *, struct tunnel *, const char *);
+void	 mig_dst_recover(struct job *);
+void	 mig_dst_event(struct gw *, const char *domain, enum kvm_event,
+	    void *);
+void	 mig_dst_free(struct job *);
+void	 mig_dst_probed(struct job *);	/* the switchover's probe ended */
+
+/* mig_net.c */
+void	 mig_net_init(struct job *);
+int	 mig_net_source_check(struct job *, struct np_guest *,
+	    const struct kvm_domain_info *, json_t *plan, struct kvm *,
+	    char *err, size_t errlen);
+json_t	*mig_net_request(const struct job *);
+int	 mig_net_dest_prepare(struct job *, json_t *req, char *err,
+	    size_t errlen);
+int	 mig_net_dest_check(struct job *, json_t *checks, char *err,
+	    size_t errlen);
+int	 mig_net_hooks(struct job *, const char *phase, char *err,
+	    size_t errlen);
+void	 mig_net_source_switched(struct job *);
+void	 mig_net_source_restore(struct job *);
+void	 mig_net_dest_switched(struct job *);
+void	 mig_net_probe_start(struct job *);
+
+#endif /* VMGW_MIGRATE_H */

@@ -1,0 +1,44 @@
+/*
+ * netplan.h - the host-level primitives that keep a guest reachable: the
+ * host's routes and neighbour entries (netlink.c), announcements and probes
+ * (announce.c), hooks (hooks.c).  They know nothing of guests or jobs and
+ * need no event loop; guest.h builds a guest's plan on them.
+ */
+#ifndef VMGW_NETPLAN_H
+#define VMGW_NETPLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RTPROT_VMGW		171	/* vmgw's host routes (unassigned in the kernel and iproute2) */
+#define ANNOUNCE_ROUNDS		3	/* at 0, 100, 300 ms after the switch */
+#define HOOK_TIMEOUT_S		30
+#define HOOK_OUTPUT_MAX		(16 * 1024)
+
+/* netlink.c */
+int	nl_host_route(int add, const char *ip, const char *dev, uint32_t table,
+	    char *err, size_t errlen);
+int	nl_neigh_flush(const char *ip, const char *dev, char *err,
+	    size_t errlen);
+int	nl_neigh_proxy(int add, const char *ip, const char *dev, char *err,
+	    size_t errlen);
+
+/* announce.c */
+int	mac_parse(const char *text, uint8_t mac[6]);
+/* gratuitous ARP (IPv4) or unsolicited neighbour advertisement (IPv6) on
+ * dev: ip is at mac. */
+int	announce_address(const char *dev, const char *ip, const char *mac,
+	    char *err, size_t errlen);
+/* one ICMP echo to ip, waiting up to timeout_ms; 0 when it answered */
+int	probe_icmp(const char *ip, unsigned timeout_ms, char *err,
+	    size_t errlen);
+/* a TCP connection to ip:port within timeout_ms; 0 when it connected */
+int	probe_tcp(const char *ip, uint16_t port, unsigned timeout_ms,
+	    char *err, size_t errlen);
+
+/* hooks.c: run every executable in dir for phase (blocking: a worker) */
+int	hooks_run(const char *dir, const char *phase, char *const env[],
+	    const char *logtag, char *err, size_t errlen);
+int	hooks_list(const char *dir, char *out, size_t outlen);
+
+#endif /* VMGW_NETPLAN_H */

@@ -1,0 +1,563 @@
+/*
+ * channel.c - byte streams multiplexed over a tunnel.
+ *
+ * Each channel has a credit window per direction: a sender may have at most
+ * the receiver's window in flight, and the receiver returns credit only as
+ * its endpoint passes bytes on.  So one stalled consumer stalls only its own
+ * channel, and memory per channel is bounded by the window.
+ *
+ * Each direction ends with an EOF record carrying the byte count and the
+ * digest of the direction (proto.h); the receiver checks both, so a
+ * truncated stream is an error and never a short success.
+ *
+ * Closing is always deferred to the event loop (close_ev): the endpoint's
+ * closed() callback never runs inside one of its own calls into this file,
+ * and a closed channel accepts calls (they do nothing) until then.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport.h"
+
+#define CHAN_CREDIT_MAX	(1ull << 40)
+
+static void	chan_close_deferred(evutil_socket_t, short, void *);
+
+static size_t
+reason_len(const char *reason)
+{
+	size_t	 n = strlen(reason);
+
+	return n > REC_REASON_MAX ? REC_REASON_MAX : n;
+}
+
+static uint32_t
+get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static struct chan_list *
+chan_bucket(struct tunnel *t, uint32_t id)
+{
+	return &t->chans[(id * 2654435761u) % TUNNEL_CHAN_BUCKETS];
+}
+
+struct channel *
+chan_lookup(struct tunnel *t, uint32_t id)
+{
+	struct channel	*ch;
+
+	TAILQ_FOREACH(ch, chan_bucket(t, id), hash_entry)
+		if (ch->id == id)
+			return ch;
+	return NULL;
+}
+
+size_t
+chan_count(const struct tunnel *t)
+{
+	return t->nchannels;
+}
+
+static struct channel *
+chan_alloc(struct tunnel *t, uint32_t id)
+{
+	struct channel	*ch;
+
+	if ((ch = calloc(1, sizeof(*ch))) == NULL)
+		return NULL;
+	if ((ch->close_ev = event_new(t->gw->base, -1, 0, chan_close_deferred,
+	    ch)) == NULL) {
+		free(ch);
+		return NULL;
+	}
+	ch->tunnel = t;
+	ch->id = id;
+	ch->recv_window = t->gw->conf->tunnel.window;
+	ch->recv_outstanding = ch->recv_window;
+	crypto_generichash_init(&ch->tx_digest, NULL, 0, CHAN_DIGEST_LEN);
+	crypto_generichash_init(&ch->rx_digest, NULL, 0, CHAN_DIGEST_LEN);
+	TAILQ_INSERT_TAIL(chan_bucket(t, id), ch, hash_entry);
+	t->nchannels++;
+	return ch;
+}
+
+/*
+ * End a channel: detach it from its tunnel now, tell the endpoint later
+ * (notify) and free it then.  reason NULL is a clean close.
+ */
+static void
+chan_schedule_close(struct channel *ch, const char *reason, int notify)
+{
+	struct tunnel	*t = ch->tunnel;
+
+	if (ch->state == CHAN_CLOSED)
+		return;
+	ch->state = CHAN_CLOSED;
+	ch->notify_close = notify;
+	if (reason != NULL)
+		snprintf(ch->reason, sizeof(ch->reason), "%s", reason);
+	ch->clean = reason == NULL;
+	if (t != NULL) {
+		TAILQ_REMOVE(chan_bucket(t, ch->id), ch, hash_entry);
+		if (ch->blocked)
+			TAILQ_REMOVE(&t->blocked, ch, blocked_entry);
+		ch->blocked = 0;
+		t->nchannels--;
+		ch->tunnel = NULL;
+	}
+	event_active(ch->close_ev, EV_TIMEOUT, 0);
+}
+
+static void
+chan_close_deferred(evutil_socket_t fd, short ev, void *arg)
+{
+	struct channel	*ch = arg;
+
+	if (ch->notify_close && ch->ops != NULL && ch->ops->closed != NULL)
+		ch->ops->closed(ch, ch->clean ? NULL : ch->reason);
+	event_free(ch->close_ev);
+	sodium_memzero(ch, sizeof(*ch));
+	free(ch);
+}
+
+struct channel *
+chan_open(struct tunnel *t, json_t *req, const struct chan_ops *ops,
+    void *arg, const char *what)
+{
+	struct channel	*ch;
+	char		*js;
+	size_t		 jl;
+	uint8_t		*buf;
+	uint32_t	 id;
+
+	if (t->state != TUN_ESTABLISHED || t->probe ||
+	    t->nchannels >= TUNNEL_CHANNELS_MAX)
+		return NULL;
+	id = t->next_chan;
+	if (chan_lookup(t, id) != NULL || id > 0xfffffff0u)
+		return NULL;
+	t->next_chan += 2;
+	if ((js = json_dumps(req, JSON_COMPACT)) == NULL)
+		return NULL;
+	jl = strlen(js);
+	if (jl > CHAN_OPEN_JSON_MAX || (buf = malloc(4 + jl)) == NULL) {
+		free(js);
+		return NULL;
+	}
+	if ((ch = chan_alloc(t, id)) == NULL) {
+		free(js);
+		free(buf);
+		return NULL;
+	}
+	ch->state = CHAN_OPENING;
+	ch->ops = ops;
+	ch->arg = arg;
+	snprintf(ch->what, sizeof(ch->what), "%s", what);
+	put_be32(buf, (uint32_t)ch->recv_window);
+	memcpy(buf + 4, js, jl);
+	free(js);
+	if (tunnel_send(t, REC_OPEN, id, buf, 4 + jl, NULL) == -1) {
+		free(buf);
+		chan_schedule_close(ch, "tunnel lost", 0);
+		return NULL;
+	}
+	free(buf);
+	log_debug("%s: channel %u: open %s", t->peer->conf->name, id, what);
+	return ch;
+}
+
+void
+chan_set_endpoint(struct channel *ch, const struct chan_ops *ops, void *arg)
+{
+	ch->ops = ops;
+	ch->arg = arg;
+}
+
+void
+chan_accept_ok(struct channel *ch)
+{
+	uint8_t	 w[4];
+
+	if (ch->state != CHAN_ACCEPTING)
+		return;
+	put_be32(w, (uint32_t)ch->recv_window);
+	if (tunnel_send(ch->tunnel, REC_OPEN_OK, ch->id, w, sizeof(w), NULL) ==
+	    -1)
+		return;
+	ch->state = CHAN_OPEN;
+	log_debug("%s: channel %u: accepted %s", ch->tunnel->peer->conf->name,
+	    ch->id, ch->what);
+	if (ch->ops != NULL && ch->ops->opened != NULL)
+		ch->ops->opened(ch);
+}
+
+void
+chan_accept_fail(struct channel *ch, const char *reason)
+{
+	if (ch->state != CHAN_ACCEPTING)
+		return;
+	log_warnx("%s: channel %u: refused %s: %s",
+	    ch->tunnel->peer->conf->name, ch->id, ch->what, reason);
+	tunnel_send(ch->tunnel, REC_OPEN_FAIL, ch->id, (const uint8_t *)reason,
+	    reason_len(reason), NULL);
+	chan_schedule_close(ch, reason, 0);
+}
+
+uint64_t
+chan_send_room(const struct channel *ch)
+{
+	if (ch->state != CHAN_OPEN || ch->tx_eof || ch->tunnel == NULL ||
+	    !tunnel_has_room(ch->tunnel))
+		return 0;
+	return ch->send_credit;
+}
+
+static int
+chan_send_chunk(struct channel *ch, const uint8_t *p, struct evbuffer *src,
+    size_t n)
+{
+	uint8_t	 tag[REC_TAG];
+	int	 r;
+
+	if (p != NULL)
+		r = tunnel_send(ch->tunnel, REC_DATA, ch->id, p, n, tag);
+	else
+		r = tunnel_send_evbuffer(ch->tunnel, ch->id, src, n, tag);
+	if (r == -1)
+		return -1;
+	crypto_generichash_update(&ch->tx_digest, tag, sizeof(tag));
+	ch->send_credit -= n;
+	ch->tx_bytes += n;
+	return 0;
+}
+
+static int
+chan_send_any(struct channel *ch, const uint8_t *p, struct evbuffer *src,
+    size_t len)
+{
+	size_t	 n;
+
+	if (ch->state != CHAN_OPEN || ch->tx_eof || ch->tunnel == NULL ||
+	    len > ch->send_credit)
+		return -1;
+	while (len > 0) {
+		n = len > REC_PAYLOAD_MAX ? REC_PAYLOAD_MAX : len;
+		if (chan_send_chunk(ch, p, src, n) == -1)
+			return -1;
+		if (p != NULL)
+			p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+chan_send(struct channel *ch, const uint8_t *p, size_t len)
+{
+	return chan_send_any(ch, p, NULL, len);
+}
+
+int
+chan_send_evbuffer(struct channel *ch, struct evbuffer *src, size_t len)
+{
+	return chan_send_any(ch, NULL, src, len);
+}
+
+static void
+chan_digest_final(const crypto_generichash_state *st,
+    uint8_t out[CHAN_DIGEST_LEN])
+{
+	crypto_generichash_state	 copy = *st;
+
+	crypto_generichash_final(&copy, out, CHAN_DIGEST_LEN);
+	sodium_memzero(&copy, sizeof(copy));
+}
+
+void
+chan_send_eof(struct channel *ch)
+{
+	uint8_t		 b[REC_EOF_LEN];
+	uint64_t	 n = ch->tx_bytes;
+	int		 i;
+
+	if (ch->state != CHAN_OPEN || ch->tx_eof)
+		return;
+	for (i = 0; i < 8; i++)
+		b[i] = (uint8_t)(n >> (56 - 8 * i));
+	chan_digest_final(&ch->tx_digest, b + 8);
+	if (tunnel_send(ch->tunnel, REC_EOF, ch->id, b, sizeof(b), NULL) == -1)
+		return;
+	ch->tx_eof = 1;
+	if (ch->rx_eof)
+		chan_schedule_close(ch, NULL, 1);
+}
+
+void
+chan_consumed(struct channel *ch, size_t n)
+{
+	uint8_t	 b[4];
+
+	if (ch->state != CHAN_OPEN || ch->rx_eof)
+		return;
+	ch->recv_unacked += n;
+	if (ch->recv_unacked < ch->recv_window / 4 &&
+	    ch->recv_outstanding > ch->recv_window / 4)
+		return;
+	put_be32(b, (uint32_t)ch->recv_unacked);
+	if (tunnel_send(ch->tunnel, REC_CREDIT, ch->id, b, sizeof(b), NULL) ==
+	    -1)
+		return;
+	ch->recv_outstanding += ch->recv_unacked;
+	ch->recv_unacked = 0;
+}
+
+/* Tell the peer (RESET) and close; notify: tell our endpoint too. */
+static void
+chan_abort(struct channel *ch, const char *reason, int notify)
+{
+	if (ch->state == CHAN_CLOSED)
+		return;
+	if (ch->tunnel != NULL && ch->tunnel->state == TUN_ESTABLISHED)
+		tunnel_send(ch->tunnel, REC_RESET, ch->id,
+		    (const uint8_t *)reason, reason_len(reason),
+		    NULL);
+	chan_schedule_close(ch, reason, notify);
+}
+
+void
+chan_reset(struct channel *ch, const char *reason)
+{
+	chan_abort(ch, reason, 0);
+}
+
+void
+chan_close_quiet(struct channel *ch, const char *reason)
+{
+	chan_schedule_close(ch, reason, 0);
+}
+
+void
+chan_wait_writable(struct channel *ch)
+{
+	if (ch->state != CHAN_OPEN || ch->blocked || ch->send_credit == 0 ||
+	    ch->tunnel == NULL)
+		return;	/* zero credit: the next CREDIT record wakes it */
+	TAILQ_INSERT_TAIL(&ch->tunnel->blocked, ch, blocked_entry);
+	ch->blocked = 1;
+}
+
+void
+chan_tunnel_drained(struct tunnel *t)
+{
+	struct channel	*ch;
+	size_t		 n = t->nchannels;
+
+	while (n-- > 0 && tunnel_has_room(t) &&
+	    (ch = TAILQ_FIRST(&t->blocked)) != NULL) {
+		TAILQ_REMOVE(&t->blocked, ch, blocked_entry);
+		ch->blocked = 0;
+		if (ch->ops != NULL && ch->ops->writable != NULL)
+			ch->ops->writable(ch);
+	}
+}
+
+void
+chan_tunnel_gone(struct tunnel *t, const char *reason)
+{
+	struct channel	*ch;
+	char		 why[REC_REASON_MAX + 64];
+	size_t		 i;
+
+	snprintf(why, sizeof(why), "tunnel to %s lost: %s",
+	    t->peer != NULL ? t->peer->conf->name : t->addr, reason);
+	for (i = 0; i < TUNNEL_CHAN_BUCKETS; i++)
+		while ((ch = TAILQ_FIRST(&t->chans[i])) != NULL)
+			chan_schedule_close(ch, why, 1);
+}
+
+/* ------------------------------------------------------------ input */
+
+static void
+chan_protocol_error(struct tunnel *t, uint32_t id, const char *what)
+{
+	tunnel_close(t, "protocol error on channel %u: %s", id, what);
+}
+
+static void
+chan_in_open(struct tunnel *t, uint32_t id, const uint8_t *p, size_t len)
+{
+	struct channel	*ch;
+	json_t		*req;
+	json_error_t	 jerr;
+	int		 theirs = (id & 1) == (t->initiator ? 0u : 1u);
+
+	if (!theirs || chan_lookup(t, id) != NULL) {
+		chan_protocol_error(t, id, "bad or duplicate channel id");
+		return;
+	}
+	if (len < 4 || len > 4 + CHAN_OPEN_JSON_MAX) {
+		chan_protocol_error(t, id, "bad open request length");
+		return;
+	}
+	if ((ch = chan_alloc(t, id)) == NULL) {
+		tunnel_send(t, REC_OPEN_FAIL, id, (const uint8_t *)"out of memory",
+		    13, NULL);
+		return;
+	}
+	ch->state = CHAN_ACCEPTING;
+	ch->send_credit = get_be32(p);
+	snprintf(ch->what, sizeof(ch->what), "(opening)");
+	if (t->nchannels > TUNNEL_CHANNELS_MAX) {
+		chan_accept_fail(ch, "too many channels on this tunnel");
+		return;
+	}
+	req = json_loadb((const char *)p + 4, len - 4, JSON_REJECT_DUPLICATES,
+	    &jerr);
+	if (req == NULL || !json_is_object(req)) {
+		chan_accept_fail(ch, "malformed open request");
+		json_decref(req);
+		return;
+	}
+	accept_open(ch, req);
+	json_decref(req);
+}
+
+static void
+chan_sanitize(char *out, size_t outlen, const uint8_t *p, size_t len)
+{
+	size_t	 i, o = 0;
+
+	for (i = 0; i < len && o + 1 < outlen; i++)
+		out[o++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+	out[o] = '\0';
+}
+
+static void
+chan_in_data(struct tunnel *t, struct channel *ch, const uint8_t *p,
+    size_t len, const uint8_t tag[REC_TAG])
+{
+	if (ch->state != CHAN_OPEN || ch->rx_eof) {
+		chan_protocol_error(t, ch->id, "data after end of stream");
+		return;
+	}
+	if (len > ch->recv_outstanding) {
+		chan_protocol_error(t, ch->id, "peer exceeded its credit window");
+		return;
+	}
+	ch->recv_outstanding -= len;
+	ch->rx_bytes += len;
+	crypto_generichash_update(&ch->rx_digest, tag, REC_TAG);
+	if (ch->ops != NULL && ch->ops->data != NULL)
+		ch->ops->data(ch, p, len);
+}
+
+static void
+chan_in_eof(struct tunnel *t, struct channel *ch, const uint8_t *p,
+    size_t len)
+{
+	uint8_t		 d[CHAN_DIGEST_LEN];
+	uint64_t	 n = 0;
+	char		 why[200];
+	int		 i;
+
+	if (len != REC_EOF_LEN || ch->state != CHAN_OPEN || ch->rx_eof) {
+		chan_protocol_error(t, ch->id, "bad end of stream");
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		n = (n << 8) | p[i];
+	chan_digest_final(&ch->rx_digest, d);
+	if (n != ch->rx_bytes || sodium_memcmp(d, p + 8, sizeof(d)) != 0) {
+		snprintf(why, sizeof(why), "end-of-stream check failed: "
+		    "sender sent %llu bytes, we received %llu%s",
+		    (unsigned long long)n, (unsigned long long)ch->rx_bytes,
+		    n == ch->rx_bytes ? " but the digests differ" : "");
+		log_warnx("%s: channel %u (%s): %s", t->peer->conf->name,
+		    ch->id, ch->what, why);
+		chan_abort(ch, why, 1);
+		return;
+	}
+	ch->rx_eof = 1;
+	if (ch->ops != NULL && ch->ops->eof != NULL)
+		ch->ops->eof(ch);
+	if (ch->state == CHAN_OPEN && ch->tx_eof)
+		chan_schedule_close(ch, NULL, 1);
+}
+
+void
+chan_input(struct tunnel *t, uint8_t type, uint32_t id, const uint8_t *p,
+    size_t len, const uint8_t tag[REC_TAG])
+{
+	struct channel	*ch;
+	char		 reason[REC_REASON_MAX + 1], why[REC_REASON_MAX + 80];
+	uint64_t	 inc;
+
+	if (type == REC_OPEN) {
+		chan_in_open(t, id, p, len);
+		return;
+	}
+	if ((ch = chan_lookup(t, id)) == NULL)
+		return;		/* we closed it; records may still be in flight */
+	switch (type) {
+	case REC_OPEN_OK:
+		if (ch->state != CHAN_OPENING || len != 4) {
+			chan_protocol_error(t, id, "unexpected open reply");
+			return;
+		}
+		ch->send_credit = get_be32(p);
+		ch->state = CHAN_OPEN;
+		if (ch->ops != NULL && ch->ops->opened != NULL)
+			ch->ops->opened(ch);
+		return;
+	case REC_OPEN_FAIL:
+		if (ch->state != CHAN_OPENING) {
+			chan_protocol_error(t, id, "unexpected open refusal");
+			return;
+		}
+		chan_sanitize(reason, sizeof(reason), p, len);
+		snprintf(why, sizeof(why), "%s refused: %s",
+		    t->peer->conf->name, reason);
+		chan_schedule_close(ch, why, 1);
+		return;
+	case REC_DATA:
+		chan_in_data(t, ch, p, len, tag);
+		return;
+	case REC_CREDIT:
+		if (len != 4 || ch->state != CHAN_OPEN) {
+			chan_protocol_error(t, id, "unexpected credit");
+			return;
+		}
+		inc = get_be32(p);
+		if (ch->send_credit + inc > CHAN_CREDIT_MAX) {
+			chan_protocol_error(t, id, "credit overflow");
+			return;
+		}
+		ch->send_credit += inc;
+		if (inc > 0 && !ch->tx_eof && ch->ops != NULL &&
+		    ch->ops->writable != NULL)
+			ch->ops->writable(ch);
+		return;
+	case REC_EOF:
+		chan_in_eof(t, ch, p, len);
+		return;
+	case REC_RESET:
+		chan_sanitize(reason, sizeof(reason), p, len);
+		snprintf(why, sizeof(why), "reset by %s: %s",
+		    t->peer->conf->name, reason);
+		chan_schedule_close(ch, why, 1);
+		return;
+	}
+}

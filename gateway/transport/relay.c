@@ -1,0 +1,492 @@
+/*
+ * relay.c - a local socket (TCP or UNIX) at our end of a channel.
+ *
+ * Bytes read from the socket go out as channel data as credit and tunnel
+ * room allow (reading stops when they do not, so memory stays bounded);
+ * bytes from the peer are written to the socket, and credit goes back to
+ * the peer only as the socket takes them.  EOF travels both ways as a
+ * half-close.  Any abnormal end (the tunnel lost, the peer's reset, a bad
+ * end-of-stream check) closes the socket with a TCP RST / abortive close,
+ * so the application sees an error, never a short success.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "transport.h"
+
+#define RELAY_IO_MAX	(256 * 1024)
+
+struct relay {
+	struct gw		*gw;
+	struct channel		*ch;
+	struct bufferevent	*bev;		/* writes */
+	struct event		*rev;		/* reads (sock_read) */
+	struct evbuffer		*in;		/* what rev read */
+	int			 connecting;	/* accepting side, connect in progress */
+	int			 local_eof;	/* the socket's read side ended */
+	int			 peer_eof;	/* the peer's direction ended */
+	int			 shut_wr;
+	int			 flush_then_free;
+	struct event		*retry_ev;	/* unix connect: listener busy */
+	unsigned		 retries;
+	struct vmgw_addr	 target;
+	uint64_t		 bytes_up;	/* socket -> channel */
+	uint64_t		 bytes_down;	/* channel -> socket */
+	relay_done_cb		 done;
+	void			*done_arg;
+	char			 what[320];
+};
+
+static void	relay_read_ev(evutil_socket_t, short, void *);
+static void	relay_writecb(struct bufferevent *, void *);
+static void	relay_eventcb(struct bufferevent *, short, void *);
+static void	relay_outcb(struct evbuffer *, const struct evbuffer_cb_info *,
+		    void *);
+
+void
+relay_abort_socket(evutil_socket_t fd)
+{
+	struct linger	 l = { 1, 0 };
+
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+}
+
+static struct relay *
+relay_alloc(struct gw *gw, struct bufferevent *bev, struct channel *ch)
+{
+	struct relay	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	if ((r->in = evbuffer_new()) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->gw = gw;
+	r->bev = bev;
+	r->ch = ch;
+	snprintf(r->what, sizeof(r->what), "%s", ch != NULL ? ch->what : "");
+	bufferevent_setcb(bev, NULL, relay_writecb, relay_eventcb, r);
+	bufferevent_set_max_single_read(bev, RELAY_IO_MAX);
+	bufferevent_set_max_single_write(bev, RELAY_IO_MAX);
+	evbuffer_add_cb(bufferevent_get_output(bev), relay_outcb, r);
+	return r;
+}
+
+/* Reading on or off (created once the socket is connected). */
+static void
+relay_reading(struct relay *r, int on)
+{
+	evutil_socket_t	 fd;
+
+	if (r->bev == NULL || (fd = bufferevent_getfd(r->bev)) < 0)
+		return;
+	if (r->rev == NULL && (r->rev = event_new(r->gw->base, fd,
+	    EV_READ | EV_PERSIST, relay_read_ev, r)) == NULL)
+		return;
+	if (on)
+		event_add(r->rev, NULL);
+	else
+		event_del(r->rev);
+}
+
+/* Free the relay; abort: close with RST.  Tells the owner once. */
+static void
+relay_finish(struct relay *r, int abort, const char *reason)
+{
+	relay_done_cb	 done = r->done;
+
+	if (r->ch != NULL) {
+		if (abort)
+			chan_reset(r->ch, reason != NULL ? reason : "aborted");
+		else
+			chan_close_quiet(r->ch, NULL);
+		r->ch = NULL;
+	}
+	if (r->rev != NULL)
+		event_free(r->rev);
+	r->rev = NULL;
+	if (r->retry_ev != NULL)
+		event_free(r->retry_ev);
+	r->retry_ev = NULL;
+	if (r->bev != NULL) {
+		if (abort)
+			relay_abort_socket(bufferevent_getfd(r->bev));
+		evbuffer_remove_cb(bufferevent_get_output(r->bev), relay_outcb,
+		    r);
+		bufferevent_free(r->bev);
+		r->bev = NULL;
+	}
+	r->done = NULL;
+	if (done != NULL)
+		done(r, abort ? reason : NULL, r->done_arg);
+	evbuffer_free(r->in);
+	free(r);
+}
+
+struct relay *
+relay_new(struct gw *gw, evutil_socket_t fd, struct channel *ch)
+{
+	struct bufferevent	*bev;
+	struct relay		*r;
+
+	if ((bev = bufferevent_socket_new(gw->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		return NULL;
+	if ((r = relay_alloc(gw, bev, ch)) == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	/* reading starts when the channel is open (relay_opened) */
+	bufferevent_enable(bev, EV_WRITE);
+	return r;
+}
+
+void
+relay_set_channel(struct relay *r, struct channel *ch)
+{
+	r->ch = ch;
+	snprintf(r->what, sizeof(r->what), "%s", ch->what);
+}
+
+void
+relay_set_done(struct relay *r, relay_done_cb cb, void *arg)
+{
+	r->done = cb;
+	r->done_arg = arg;
+}
+
+void
+relay_counts(const struct relay *r, uint64_t *up, uint64_t *down)
+{
+	*up = r->bytes_up;
+	*down = r->bytes_down;
+}
+
+struct bufferevent *
+relay_bev(struct relay *r)
+{
+	return r->bev;
+}
+
+void
+relay_abort(struct relay *r, const char *reason)
+{
+	relay_finish(r, 1, reason);
+}
+
+/* Move what the socket gave us into the channel, as far as credit allows. */
+static void
+relay_pump(struct relay *r)
+{
+	struct evbuffer	*in;
+	size_t		 avail;
+	uint64_t	 room;
+
+	if (r->ch == NULL || r->bev == NULL || r->ch->state != CHAN_OPEN)
+		return;
+	in = r->in;
+	while ((avail = evbuffer_get_length(in)) > 0) {
+		if ((room = chan_send_room(r->ch)) == 0) {
+			relay_reading(r, 0);
+			chan_wait_writable(r->ch);
+			return;
+		}
+		if (avail > room)
+			avail = (size_t)room;
+		if (avail > REC_PAYLOAD_MAX)
+			avail = REC_PAYLOAD_MAX;
+		if (chan_send_evbuffer(r->ch, in, avail) == -1)
+			return;		/* the channel's close will follow */
+		r->bytes_up += avail;
+	}
+	if (r->local_eof && !r->ch->tx_eof)
+		chan_send_eof(r->ch);
+	else if (!r->local_eof)
+		relay_reading(r, 1);
+}
+
+static void
+relay_read_ev(evutil_socket_t fd, short ev, void *arg)
+{
+	struct relay	*r = arg;
+	char		 why[640];
+	ssize_t		 n;
+
+	n = sock_read(fd, r->in, RELAY_IO_MAX);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n == -1) {
+		snprintf(why, sizeof(why), "%s: local connection error: %s",
+		    r->what, strerror(errno));
+		relay_finish(r, 1, why);
+		return;
+	}
+	if (n == 0) {
+		r->local_eof = 1;
+		relay_reading(r, 0);
+	}
+	relay_pump(r);
+}
+
+static void
+relay_maybe_shutdown(struct relay *r)
+{
+	if (r->bev == NULL ||
+	    evbuffer_get_length(bufferevent_get_output(r->bev)) != 0)
+		return;
+	if (r->flush_then_free) {
+		relay_finish(r, 0, NULL);
+		return;
+	}
+	if (r->peer_eof && !r->shut_wr) {
+		shutdown(bufferevent_getfd(r->bev), SHUT_WR);
+		r->shut_wr = 1;
+	}
+}
+
+static void
+relay_writecb(struct bufferevent *bev, void *arg)
+{
+	relay_maybe_shutdown(arg);
+}
+
+static void
+relay_outcb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct relay	*r = arg;
+
+	if (info->n_deleted > 0 && r->ch != NULL)
+		chan_consumed(r->ch, info->n_deleted);
+}
+
+static void
+relay_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct relay	*r = arg;
+	char		 why[640];
+	int		 err = EVUTIL_SOCKET_ERROR();
+
+	if (what & BEV_EVENT_CONNECTED) {
+		r->connecting = 0;
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_enable(bev, EV_WRITE);
+		if (r->ch != NULL)
+			chan_accept_ok(r->ch);	/* relay_opened starts reading */
+		return;
+	}
+	if (r->connecting) {
+		int dnserr = bufferevent_socket_get_dns_error(bev);
+
+		snprintf(why, sizeof(why), "connect %s: %s", r->what,
+		    dnserr != 0 ? evutil_gai_strerror(dnserr) :
+		    evutil_socket_error_to_string(err));
+		if (r->ch != NULL)
+			chan_accept_fail(r->ch, why);
+		r->ch = NULL;
+		relay_finish(r, 1, why);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		r->local_eof = 1;
+		relay_pump(r);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		snprintf(why, sizeof(why), "%s: local connection error: %s",
+		    r->what, evutil_socket_error_to_string(err));
+		relay_finish(r, 1, why);
+	}
+}
+
+/* ------------------------------------------------------------ chan_ops */
+
+static void
+relay_opened(struct channel *ch)
+{
+	struct relay	*r = ch->arg;
+
+	bufferevent_enable(r->bev, EV_WRITE);
+	relay_reading(r, 1);
+	relay_pump(r);
+}
+
+static void
+relay_data(struct channel *ch, const uint8_t *p, size_t len)
+{
+	struct relay	*r = ch->arg;
+
+	if (evbuffer_add(bufferevent_get_output(r->bev), p, len) == -1) {
+		relay_finish(r, 1, "out of memory");
+		return;
+	}
+	r->bytes_down += len;
+}
+
+static void
+relay_eof(struct channel *ch)
+{
+	struct relay	*r = ch->arg;
+
+	r->peer_eof = 1;
+	relay_maybe_shutdown(r);
+}
+
+static void
+relay_writable(struct channel *ch)
+{
+	struct relay	*r = ch->arg;
+
+	if (!r->local_eof)
+		relay_reading(r, 1);
+	relay_pump(r);
+}
+
+static void
+relay_closed(struct channel *ch, const char *reason)
+{
+	struct relay	*r = ch->arg;
+
+	r->ch = NULL;
+	if (reason != NULL) {
+		log_debug("%s: %s", r->what, reason);
+		relay_finish(r, 1, reason);
+		return;
+	}
+	/* both directions ended cleanly: let the socket drain, then close */
+	r->flush_then_free = 1;
+	relay_maybe_shutdown(r);
+}
+
+const struct chan_ops relay_ops = {
+	.opened = relay_opened,
+	.data = relay_data,
+	.eof = relay_eof,
+	.writable = relay_writable,
+	.closed = relay_closed,
+};
+
+/*
+ * A UNIX socket connect completes or fails at once, so it is done here,
+ * synchronously (libevent's connect would run the error callback inside the
+ * call and also return -1).  Only a full listen backlog (EAGAIN) is worth
+ * waiting for, as a blocking connect would: retried with backoff for ~3 s.
+ */
+#define RELAY_UNIX_RETRIES	12
+
+static int
+relay_unix_try(struct relay *r, char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	evutil_socket_t		 fd = bufferevent_getfd(r->bev);
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", r->target.path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return 0;
+	if (errno == EAGAIN && r->retries < RELAY_UNIX_RETRIES)
+		return 1;
+	snprintf(err, errlen, "connect %s: %s", r->target.text,
+	    errno == EAGAIN ? "listener busy (backlog full)" : strerror(errno));
+	return -1;
+}
+
+static void
+relay_unix_connected(struct relay *r)
+{
+	r->connecting = 0;
+	bufferevent_enable(r->bev, EV_WRITE);
+	chan_accept_ok(r->ch);	/* relay_opened starts reading */
+}
+
+static void
+relay_unix_retry(evutil_socket_t fd, short ev, void *arg)
+{
+	struct relay	*r = arg;
+	struct timeval	 tv;
+	char		 err[400];
+	int		 rc;
+
+	r->retries++;
+	if ((rc = relay_unix_try(r, err, sizeof(err))) == 0) {
+		relay_unix_connected(r);
+		return;
+	}
+	if (rc == -1) {
+		if (r->ch != NULL)
+			chan_accept_fail(r->ch, err);
+		r->ch = NULL;
+		relay_finish(r, 1, err);
+		return;
+	}
+	tv.tv_sec = 0;
+	tv.tv_usec = 5000 << (r->retries < 6 ? r->retries : 6);
+	evtimer_add(r->retry_ev, &tv);
+}
+
+/* Accepting side: connect to addr, then OPEN_OK (or OPEN_FAIL). */
+int
+relay_connect(struct gw *gw, struct channel *ch, const struct vmgw_addr *addr,
+    char *err, size_t errlen)
+{
+	struct bufferevent	*bev;
+	struct relay		*r;
+	struct timeval		 tv = { 0, 5000 };
+	evutil_socket_t		 fd = -1;
+	int			 rc;
+
+	if (addr->kind == ADDR_UNIX && (fd = socket(AF_UNIX, SOCK_STREAM |
+	    SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if ((bev = bufferevent_socket_new(gw->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((r = relay_alloc(gw, bev, ch)) == NULL) {
+		bufferevent_free(bev);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(r->what, sizeof(r->what), "%s", addr->text);
+	r->target = *addr;
+	r->connecting = 1;
+	chan_set_endpoint(ch, &relay_ops, r);
+	if (addr->kind == ADDR_UNIX) {
+		if ((rc = relay_unix_try(r, err, errlen)) == 0) {
+			relay_unix_connected(r);
+			return 0;
+		}
+		if (rc == 1 && (r->retry_ev = evtimer_new(gw->base,
+		    relay_unix_retry, r)) != NULL) {
+			evtimer_add(r->retry_ev, &tv);
+			return 0;
+		}
+		goto fail;
+	}
+	/* -1 here means the callback did not run (no resolver request) */
+	if (bufferevent_socket_connect_hostname(bev, gw->dns, AF_UNSPEC,
+	    addr->host, addr->port) == -1) {
+		snprintf(err, errlen, "connect %s: cannot start resolving",
+		    addr->text);
+		goto fail;
+	}
+	return 0;
+ fail:
+	chan_set_endpoint(ch, NULL, NULL);
+	r->ch = NULL;
+	relay_finish(r, 1, err);
+	return -1;
+}

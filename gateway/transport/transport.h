@@ -1,0 +1,309 @@
+/*
+ * transport.h - the transport layer: the tunnel to each peer gateway and
+ * what rides on it.  Structures and every prototype, grouped by the file
+ * that defines it.
+ *
+ *   handshake.c  Noise_IK framing, suites, the replay guard
+ *   tunnel.c     one TCP connection: handshake, then AEAD records
+ *   channel.c    byte streams with credit windows and a checked end
+ *   relay.c      a socket at our end of a channel
+ *   accept.c     what a peer may open here (kinds registered by their owners)
+ *   peer.c       the configured peers: one tunnel each, kept up; observers
+ *   peermsg.c    JSON requests and replies between gateways (ops registered)
+ *   check.c status.c forward.c bench.c   the transport's own commands
+ *   transport.c  start and stop of the layer
+ *
+ * This layer knows nothing of jobs or guests.  The layers above plug in
+ * by registering: channel kinds (accept_register), peer-message ops
+ * (pmsg_register), peer up/down observers (peer_observe) and fields of a
+ * peer's status (peer_status_register).  Its wire protocol is proto.h;
+ * the peer messages of every layer are listed in peerproto.h.
+ */
+#ifndef VMGW_TRANSPORT_H
+#define VMGW_TRANSPORT_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <event2/buffer.h>
+#include <event2/listener.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "gw.h"
+#include "control.h"
+#include "evutil.h"
+#include "noise.h"
+#include "record.h"
+#include "proto.h"
+#include "peerproto.h"
+
+struct channel;
+struct relay;
+
+/* ---------------------------------------------------------------- channel */
+
+/*
+ * What sits at our end of a channel.  The channel layer moves bytes and
+ * credit; an endpoint (a socket relay, the bench generator, a file shipper)
+ * produces and consumes them.
+ */
+struct chan_ops {
+	/* the channel is open (we opened it: OPEN_OK arrived; we accepted it: OPEN_OK sent) */
+	void	(*opened)(struct channel *);
+	/* bytes from the peer; the endpoint calls chan_consumed() when it has passed them on */
+	void	(*data)(struct channel *, const uint8_t *, size_t);
+	/* the peer ended its direction, byte count and digest verified */
+	void	(*eof)(struct channel *);
+	/* send credit became available (or the tunnel drained) */
+	void	(*writable)(struct channel *);
+	/* the channel is gone: reason NULL for a clean close; free the endpoint */
+	void	(*closed)(struct channel *, const char *reason);
+};
+
+enum chan_state {
+	CHAN_OPENING = 1,	/* OPEN sent, waiting for OPEN_OK / OPEN_FAIL */
+	CHAN_ACCEPTING,		/* OPEN received, endpoint being set up */
+	CHAN_OPEN,
+	CHAN_CLOSED
+};
+
+struct channel {
+	TAILQ_ENTRY(channel)	 hash_entry;	/* tunnel's id hash */
+	TAILQ_ENTRY(channel)	 blocked_entry;	/* waiting for tunnel room */
+	struct tunnel		*tunnel;
+	uint32_t		 id;
+	enum chan_state		 state;
+	int			 blocked;	/* on the tunnel's blocked list */
+	const struct chan_ops	*ops;
+	void			*arg;		/* the endpoint's */
+	char			 what[320];	/* for logs: "forward 127.0.0.1:22" */
+
+	uint64_t		 send_credit;	/* bytes the peer lets us send */
+	uint64_t		 recv_window;	/* our window size */
+	uint64_t		 recv_outstanding; /* granted, not yet received */
+	uint64_t		 recv_unacked;	/* consumed, credit not yet returned */
+
+	uint64_t		 tx_bytes;	/* payload bytes sent */
+	uint64_t		 rx_bytes;	/* payload bytes received */
+	crypto_generichash_state tx_digest;
+	crypto_generichash_state rx_digest;
+	int			 tx_eof;	/* we sent EOF */
+	int			 rx_eof;	/* peer's EOF arrived and verified */
+	struct event		*close_ev;	/* deferred close and free */
+	int			 notify_close;	/* call ops->closed then */
+	int			 clean;		/* both directions ended well */
+	char			 reason[REC_REASON_MAX + 80];
+};
+
+/* channel.c */
+struct channel *chan_open(struct tunnel *, json_t *req, const struct chan_ops *,
+	    void *arg, const char *what);
+void	 chan_set_endpoint(struct channel *, const struct chan_ops *, void *arg);
+void	 chan_accept_ok(struct channel *);
+void	 chan_accept_fail(struct channel *, const char *reason);
+uint64_t chan_send_room(const struct channel *);
+int	 chan_send(struct channel *, const uint8_t *, size_t);
+int	 chan_send_evbuffer(struct channel *, struct evbuffer *, size_t);
+void	 chan_send_eof(struct channel *);
+void	 chan_consumed(struct channel *, size_t);
+void	 chan_reset(struct channel *, const char *reason);
+void	 chan_close_quiet(struct channel *, const char *reason);
+void	 chan_wait_writable(struct channel *);
+void	 chan_input(struct tunnel *, uint8_t type, uint32_t id,
+	    const uint8_t *payload, size_t len, const uint8_t tag[REC_TAG]);
+void	 chan_tunnel_gone(struct tunnel *, const char *reason);
+void	 chan_tunnel_drained(struct tunnel *);
+size_t	 chan_count(const struct tunnel *);
+struct channel *chan_lookup(struct tunnel *, uint32_t id);
+
+/* ----------------------------------------------------------------- tunnel */
+
+enum tunnel_state {
+	TUN_CONNECTING = 1,	/* TCP connect in progress (initiator) */
+	TUN_HANDSHAKE,		/* waiting for HS_INIT / HS_RESP */
+	TUN_ESTABLISHED,
+	TUN_DEAD
+};
+
+#define TUNNEL_CHAN_BUCKETS 256
+TAILQ_HEAD(chan_list, channel);
+
+struct tunnel {
+	TAILQ_ENTRY(tunnel)	 entry;		/* gw's pending list */
+	struct gw		*gw;
+	struct peer		*peer;		/* NULL until authenticated (responder) */
+	int			 initiator;
+	int			 probe;		/* `vmgw check`: never adopted */
+	int			 pending;	/* on gw->pending */
+	enum tunnel_state	 state;
+	enum hs_suite		 suite;
+	struct bufferevent	*bev;		/* writes (and their rate limit) */
+	struct event		*rev;		/* reads: sock_read(), not libevent's 4 KiB reads */
+	struct evbuffer		*in;		/* what rev read */
+	char			 addr[300];	/* remote "ip:port" or endpoint */
+	struct noise_handshake	*hs;
+	struct rec_dir		 tx;
+	struct rec_dir		 rx;
+	uint64_t		 rx_offset;	/* stream offset of the next record */
+	struct event		*timer;		/* handshake timeout, keepalive, rekey */
+	time_t			 started;	/* monotonic */
+	time_t			 established;	/* monotonic */
+	time_t			 established_wall;
+	time_t			 last_rx, last_tx;	/* monotonic */
+	uint64_t		 hs_sent_ns;
+	uint64_t		 ping_sent_ns;
+	uint64_t		 rtt_us;
+	uint64_t		 bytes_in, bytes_out;
+	uint32_t		 next_chan;	/* next id we allocate */
+	size_t			 nchannels;
+	struct chan_list	 chans[TUNNEL_CHAN_BUCKETS];
+	struct chan_list	 blocked;	/* channels waiting for room */
+	int			 close_after_flush;
+	int			 rcvlowat;	/* current SO_RCVLOWAT */
+	char			 close_reason[256];
+	/* probe (check) callbacks */
+	void			(*on_up)(struct tunnel *, const char *err, void *);
+	void			(*on_pong)(struct tunnel *, void *);
+	void			*on_up_arg;
+};
+
+/* tunnel.c */
+struct tunnel *tunnel_connect(struct gw *, struct peer *);
+void	 tunnel_accept(struct gw *, int fd, const struct sockaddr *, int socklen);
+int	 tunnel_send(struct tunnel *, uint8_t type, uint32_t chan,
+	    const uint8_t *payload, size_t len, uint8_t tag[REC_TAG]);
+int	 tunnel_send_evbuffer(struct tunnel *, uint32_t chan,
+	    struct evbuffer *src, size_t len, uint8_t tag[REC_TAG]);
+int	 tunnel_send_msg(struct tunnel *, json_t *msg);
+int	 tunnel_has_room(const struct tunnel *);
+void	 tunnel_close(struct tunnel *, const char *fmt, ...) LOG_FMT(2, 3);
+void	 tunnel_ping(struct tunnel *);
+struct tunnel *tunnel_attach(struct gw *, evutil_socket_t fd, struct peer *dial);
+struct tunnel *tunnel_probe(struct gw *, struct peer *,
+	    void (*cb)(struct tunnel *, const char *, void *), void *arg);
+
+/* handshake.c */
+const char *tunnel_suite_name(enum hs_suite);
+int	 hs_suite_choose(enum tunnel_suite conf, enum hs_suite *out);
+int	 hs_suite_acceptable(enum tunnel_suite conf, enum hs_suite);
+void	 hs_frame_header(uint8_t hdr[HS_HDR_LEN], enum hs_kind, enum hs_suite,
+	    size_t len);
+int	 hs_frame_parse(const uint8_t hdr[HS_HDR_LEN], enum hs_kind *,
+	    enum hs_suite *, size_t *len, char *err, size_t errlen);
+struct noise_handshake *hs_new(const struct vmgw_config *, enum hs_suite,
+	    int initiator, const uint8_t *remote_static);
+void	 hs_tai64n_now(uint8_t out[HS_TAI64N_LEN]);
+int	 hs_replay_check(struct peer *, const uint8_t ts[HS_TAI64N_LEN]);
+void	 hs_replay_commit(struct peer *, const uint8_t ts[HS_TAI64N_LEN]);
+
+/* ------------------------------------------------------------------- peer */
+
+struct peer {
+	TAILQ_ENTRY(peer)	 entry;
+	struct gw		*gw;
+	const struct vmgw_peer	*conf;
+	struct tunnel		*tunnel;	/* established, or NULL */
+	struct tunnel		*dialing;	/* our outbound attempt */
+	struct event		*retry;
+	unsigned		 backoff;	/* seconds to the next dial */
+	int			 want;		/* keep a tunnel up */
+	time_t			 since_wall;	/* connected since */
+	time_t			 last_handshake_wall;
+	uint64_t		 bytes_in, bytes_out;	/* of closed tunnels */
+	uint32_t		 handshakes;
+	uint8_t			 last_ts[HS_TAI64N_LEN];	/* replay guard */
+	char			 last_error[256];
+	struct ev_token_bucket_cfg *rate;	/* bandwidth cap */
+	TAILQ_HEAD(, peer_waiter) waiters;
+};
+
+struct peer_waiter {
+	TAILQ_ENTRY(peer_waiter) entry;
+	void			(*cb)(struct peer *, struct tunnel *, const char *err, void *);
+	void			*arg;
+	struct event		*timeout;
+	struct peer		*peer;
+};
+
+/* peer.c */
+typedef void (*peer_up_fn)(struct peer *, struct tunnel *);
+typedef void (*peer_down_fn)(struct peer *, struct tunnel *, const char *why);
+typedef json_t *(*peer_status_fn)(const struct peer *);
+/* Observers of every peer's tunnel (either may be NULL); -1: table full. */
+int	 peer_observe(peer_up_fn, peer_down_fn);
+/* Add key: fn(peer) (when not NULL) to each peer's status. */
+int	 peer_status_register(const char *key, peer_status_fn);
+int	 peers_init(struct gw *);
+void	 peers_free(struct gw *);
+struct peer *peer_find(struct gw *, const char *name);
+struct peer *peer_by_key(struct gw *, const uint8_t key[KEY_LEN]);
+void	 peer_dial_now(struct peer *);
+void	 peer_tunnel_up(struct peer *, struct tunnel *);
+void	 peer_tunnel_down(struct peer *, struct tunnel *, const char *why);
+void	 peer_dial_failed(struct peer *, const char *why);
+struct peer_waiter *peer_wait(struct peer *, unsigned timeout_s,
+	    void (*cb)(struct peer *, struct tunnel *, const char *, void *),
+	    void *arg);
+void	 peer_wait_cancel(struct peer_waiter *);
+json_t	*peer_status_json(struct peer *);
+
+/* check.c: `vmgw check` */
+void	 ctl_check(struct ctl_conn *, json_t *req);
+
+/* status.c: `vmgw status` */
+void	 ctl_status(struct ctl_conn *, json_t *req);
+
+/* forward.c: `vmgw forward`, and its far side */
+void	 ctl_forward(struct ctl_conn *, json_t *req);
+void	 forward_init(void);	/* channel kind "forward", op forward-check */
+
+/* relay.c: a socket at our end of a channel */
+struct relay;
+typedef void (*relay_done_cb)(struct relay *, const char *reason, void *arg);
+extern const struct chan_ops relay_ops;
+struct relay *relay_new(struct gw *, evutil_socket_t fd, struct channel *);
+void	 relay_set_channel(struct relay *, struct channel *);
+void	 relay_set_done(struct relay *, relay_done_cb, void *arg);
+void	 relay_counts(const struct relay *, uint64_t *up, uint64_t *down);
+struct bufferevent *relay_bev(struct relay *);
+void	 relay_abort(struct relay *, const char *reason);
+int	 relay_connect(struct gw *, struct channel *, const struct vmgw_addr *,
+	    char *err, size_t errlen);
+void	 relay_abort_socket(evutil_socket_t fd);
+
+/* accept.c: what a peer may open at this gateway (kinds: peerproto.h) */
+typedef void (*accept_fn)(struct channel *, json_t *req);
+int	 accept_register(const char *kind, accept_fn);
+void	 accept_open(struct channel *, json_t *req);
+
+/* bench.c: `vmgw bench` and its sink (channel kind "bench") */
+void	 ctl_bench(struct ctl_conn *, json_t *req);
+void	 bench_init(void);
+
+/* peermsg.c: REC_MSG requests and replies between gateways */
+typedef void (*pmsg_reply_cb)(json_t *reply, const char *err, void *arg);
+typedef void (*pmsg_op_fn)(struct peer *, json_int_t id, json_t *req);
+/* The handler of requests of op (peerproto.h); -1: table full. */
+int	 pmsg_register(const char *op, pmsg_op_fn);
+int	 pmsg_init(struct gw *);
+void	 pmsg_free(struct gw *);
+int	 pmsg_request(struct peer *, json_t *msg, unsigned timeout_s,
+	    pmsg_reply_cb, void *arg);
+void	 pmsg_input(struct tunnel *, const uint8_t *, size_t);
+void	 pmsg_reply(struct peer *, json_int_t id, json_t *reply);
+void	 pmsg_reply_error(struct peer *, json_int_t id, const char *fmt, ...)
+	    LOG_FMT(3, 4);
+void	 pmsg_tunnel_gone(struct tunnel *);
+
+/* transport.c */
+/* pmsg, peers, the peer listener, the transport's commands and kinds */
+int	 transport_init(struct gw *);
+void	 transport_close(struct gw *);	/* tunnels closing (deferred frees) */
+void	 transport_free(struct gw *);
+
+#endif /* VMGW_TRANSPORT_H */
