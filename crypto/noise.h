@@ -1,10 +1,12 @@
 /*
- * noise.h - the Noise Protocol Framework (revision 34) over libsodium.
+ * noise.h - the Noise Protocol Framework (revision 34) over libsodium, with
+ * AESGCM from libcrypto.
  *
  * DH: 25519 only (crypto_scalarmult).  Ciphers: ChaChaPoly
- * (crypto_aead_chacha20poly1305_ietf) and AESGCM (crypto_aead_aes256gcm, only
- * where the CPU has AES-NI).  Hashes: SHA256, SHA512, BLAKE2b, with HMAC and
- * HKDF built on them as the specification says.
+ * (crypto_aead_chacha20poly1305_ietf) and AESGCM (OpenSSL's AES-256-GCM, only
+ * where the CPU has AES-NI and CLMUL, as crypto_aead_aes256gcm_is_available()
+ * says).  Hashes: SHA256, SHA512, BLAKE2b, with HMAC and HKDF built on them
+ * as the specification says.
  *
  * The handshake is table driven: every pattern of the specification's
  * sections 7.4, 7.5 (deferred) and 9 (psk modifiers) is a list of tokens, and
@@ -36,12 +38,19 @@ enum noise_cipher { NOISE_CIPHER_CHACHAPOLY = 1, NOISE_CIPHER_AESGCM = 2 };
 enum noise_hash   { NOISE_HASH_SHA256 = 1, NOISE_HASH_SHA512 = 2,
 		    NOISE_HASH_BLAKE2B = 3 };
 
-/* CipherState (spec section 5.1) */
+struct noise_aesgcm;	/* a libcrypto AES-256-GCM context holding one key */
+
+/*
+ * CipherState (spec section 5.1).  A plain value that may be copied, until
+ * noise_cipher_prepare() gives it a context of its own (gcm): from then on
+ * it is not copied, and noise_cipher_wipe() frees it.
+ */
 struct noise_cipherstate {
 	uint8_t			k[NOISE_KEYLEN];
 	uint64_t		n;
 	int			has_key;
 	enum noise_cipher	cipher;
+	struct noise_aesgcm	*gcm;	/* AESGCM, prepared: k's context */
 };
 
 /* Opaque HandshakeState (spec section 5.3); allocate with noise_handshake_new. */
@@ -119,9 +128,20 @@ int	noise_remote_static(const struct noise_handshake *,
 int	noise_local_ephemeral(const struct noise_handshake *,
 	    uint8_t out[NOISE_DHLEN]) NOISE_WUR;
 
-/* CipherState operations (spec 5.1) with an explicit nonce counter. */
+/*
+ * CipherState operations (spec 5.1) with an explicit nonce counter.  init
+ * makes an unprepared state (a prepared one must be wiped first); its
+ * AESGCM operations key a short-lived libcrypto context per call.
+ */
 void	noise_cipher_init(struct noise_cipherstate *, enum noise_cipher,
 	    const uint8_t k[NOISE_KEYLEN]);
+/*
+ * For a long-lived CipherState (a record direction): key one libcrypto
+ * context now, used by every later call and replaced by noise_rekey().
+ * Nothing to do for ChaChaPoly.  -1 (EINVAL: no key or already prepared,
+ * ENOMEM) leaves the state unprepared.
+ */
+int	noise_cipher_prepare(struct noise_cipherstate *) NOISE_WUR;
 /*
  * c must hold plen + NOISE_TAGLEN; c == p (in place) is allowed.  Unlike
  * the spec's EncryptWithAd, a CipherState without a key is an error (never
@@ -135,8 +155,13 @@ int	noise_encrypt(struct noise_cipherstate *, uint8_t *c, const uint8_t *ad,
  */
 int	noise_decrypt(struct noise_cipherstate *, uint8_t *p, const uint8_t *ad,
 	    size_t adlen, const uint8_t *c, size_t clen) NOISE_WUR;
-/* Rekey (spec 4.2): k = ENCRYPT(k, maxnonce, zerolen, zeros)[0..32). */
+/*
+ * Rekey (spec 4.2): k = ENCRYPT(k, maxnonce, zerolen, zeros)[0..32).  A
+ * prepared state gets a fresh context for the new key; on failure it keeps
+ * the old key and context.
+ */
 int	noise_rekey(struct noise_cipherstate *) NOISE_WUR;
+/* Free the context of a prepared state and wipe; accepts NULL. */
 void	noise_cipher_wipe(struct noise_cipherstate *);
 
 /* X25519 helpers. */

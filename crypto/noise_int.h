@@ -1,8 +1,9 @@
 /*
  * noise_int.h - what the noise*.c files share and nobody else uses: the
  * hash functions with HMAC and HKDF (noise_hash.c), the pattern table and the
- * protocol name parser (noise_pattern.c), and the raw DH (noise_cipher.c).
- * The unit tests include it to check HMAC and the parser in isolation.
+ * protocol name parser (noise_pattern.c), the raw DH (noise_cipher.c) and
+ * AESGCM through libcrypto (noise_aesgcm.c).  The unit tests include it to
+ * check HMAC, the parser and AESGCM in isolation.
  */
 #ifndef VMGW_NOISE_INT_H
 #define VMGW_NOISE_INT_H
@@ -71,5 +72,24 @@ void	noise_hkdf(enum noise_hash, uint8_t out1[NOISE_HASHLEN_MAX],
 /* DH(priv, pub) of spec 4.1; -1 when the result is all zeros. */
 int	noise_dh(uint8_t out[NOISE_DHLEN], const uint8_t priv[NOISE_DHLEN],
 	    const uint8_t pub[NOISE_DHLEN]) NOISE_WUR;
+
+/*
+ * AESGCM (spec 12.3) through libcrypto: a context keyed once, each message
+ * setting only the nonce 32 zero bits || n big-endian.  The formats are
+ * noise_encrypt()'s and noise_decrypt()'s (c is p || 16-byte tag) and so are
+ * the rules: in place allowed, output zeroed on failure (EBADMSG for a bad
+ * tag).  The nonce rules of the CipherState are the caller's.
+ */
+int	noise_aesgcm_available(void);	/* libcrypto has AES-256-GCM: 1 or 0 */
+/* NULL with errno (ENOTSUP, ENOMEM) on failure; free with noise_aesgcm_free */
+struct noise_aesgcm *noise_aesgcm_new(const uint8_t k[NOISE_KEYLEN]);
+/* Wipe and free; accepts NULL. */
+void	noise_aesgcm_free(struct noise_aesgcm *);
+int	noise_aesgcm_encrypt(struct noise_aesgcm *, uint64_t n, uint8_t *c,
+	    const uint8_t *ad, size_t adlen, const uint8_t *p, size_t plen)
+	    NOISE_WUR;
+int	noise_aesgcm_decrypt(struct noise_aesgcm *, uint64_t n, uint8_t *p,
+	    const uint8_t *ad, size_t adlen, const uint8_t *c, size_t clen)
+	    NOISE_WUR;
 
 #endif /* VMGW_NOISE_INT_H */

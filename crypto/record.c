@@ -3,10 +3,13 @@
  * opened in place in the caller's wire buffer (the format is in record.h).
  *
  * This is the data path: no allocation, no copy, one AEAD call per record.
- * The clear length is checked by rec_peek() before the caller buffers
- * anything, and is the AEAD's associated data, so a changed length fails to
- * open.  The nonce is the direction's record counter, never sent.  A record
- * that fails to open poisons its direction for good.
+ * Each direction's CipherState is prepared (noise_cipher_prepare): with
+ * AESGCM it holds one libcrypto context keyed once, a record sets only its
+ * nonce, and a rekey replaces the context.  The clear length is checked by
+ * rec_peek() before the caller buffers anything, and is the AEAD's
+ * associated data, so a changed length fails to open.  The nonce is the
+ * direction's record counter, never sent.  A record that fails to open
+ * poisons its direction for good.
  */
 #include <errno.h>
 #include <string.h>
@@ -31,20 +34,32 @@ get_be32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-void
+int
 rec_dir_init(struct rec_dir *d, const struct noise_cipherstate *cs,
     time_t now)
 {
 	memset(d, 0, sizeof(*d));
+	/* a prepared state's context cannot be shared by a copy */
+	if (cs->gcm != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
 	d->cs = *cs;
+	if (noise_cipher_prepare(&d->cs) == -1) {
+		sodium_memzero(d, sizeof(*d));
+		return -1;
+	}
 	d->last_rekey = now;
+	return 0;
 }
 
 void
 rec_dir_wipe(struct rec_dir *d)
 {
-	if (d != NULL)
-		sodium_memzero(d, sizeof(*d));
+	if (d == NULL)
+		return;
+	noise_cipher_wipe(&d->cs);
+	sodium_memzero(d, sizeof(*d));
 }
 
 int

@@ -16,8 +16,9 @@
  *
  * Rekeying: the sender of a REKEY-type record switches its own direction to
  * noise_rekey(k) right after sealing it; the receiver switches right after
- * opening it.  rec_should_rekey() says when (bytes or seconds since the last
- * key change).
+ * opening it.  A key change gives the direction a fresh cipher context and
+ * frees the old one.  rec_should_rekey() says when (bytes or seconds since
+ * the last key change).
  */
 #ifndef VMGW_RECORD_H
 #define VMGW_RECORD_H
@@ -56,8 +57,14 @@ enum rec_peek_result {
 	REC_PEEK_TOOSMALL = -2	/* length below REC_WIRE_MIN: close */
 };
 
-void	rec_dir_init(struct rec_dir *, const struct noise_cipherstate *,
-	    time_t now);
+/*
+ * Start a direction with a copy of an unprepared CipherState (noise_split's)
+ * and prepare the copy; the caller still wipes its own.  -1 (EINVAL for a
+ * prepared cs, ENOMEM) leaves d zeroed.  A started direction is ended with
+ * rec_dir_wipe(), which frees its context; it accepts NULL and a zeroed d.
+ */
+int	rec_dir_init(struct rec_dir *, const struct noise_cipherstate *,
+	    time_t now) NOISE_WUR;
 void	rec_dir_wipe(struct rec_dir *);
 
 /*

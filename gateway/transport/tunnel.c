@@ -357,10 +357,11 @@ tunnel_split(struct tunnel *t)
 	struct noise_cipherstate	 c1, c2;
 	int				 ret = -1;
 
-	if (noise_split(t->hs, &c1, &c2) == -1)
+	/* a direction started before a failure is wiped by tunnel_close */
+	if (noise_split(t->hs, &c1, &c2) == -1 ||
+	    rec_dir_init(&t->tx, t->initiator ? &c1 : &c2, mono_now()) == -1 ||
+	    rec_dir_init(&t->rx, t->initiator ? &c2 : &c1, mono_now()) == -1)
 		goto out;
-	rec_dir_init(&t->tx, t->initiator ? &c1 : &c2, mono_now());
-	rec_dir_init(&t->rx, t->initiator ? &c2 : &c1, mono_now());
 	ret = 0;
  out:
 	noise_cipher_wipe(&c1);

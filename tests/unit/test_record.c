@@ -49,8 +49,8 @@ pair_init(struct pair *p, enum noise_cipher c)
 
 	randombytes_buf(k, sizeof(k));
 	noise_cipher_init(&cs, c, k);
-	rec_dir_init(&p->tx, &cs, T0);
-	rec_dir_init(&p->rx, &cs, T0);
+	assert_int_equal(rec_dir_init(&p->tx, &cs, T0), 0);
+	assert_int_equal(rec_dir_init(&p->rx, &cs, T0), 0);
 	noise_cipher_wipe(&cs);
 	sodium_memzero(k, sizeof(k));
 }
