@@ -26,6 +26,7 @@
 
 #include "gw.h"
 #include "control.h"
+#include "sdnotify.h"
 #include "transport.h"
 #include "guest.h"
 #include "job.h"
@@ -48,6 +49,7 @@ gw_signal(evutil_socket_t sig, short ev, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("signal %d: shutting down", (int)sig);
+		sdn_stopping(gw);
 		gw->shutting_down = 1;
 		event_base_loopexit(gw->base, NULL);
 		break;
@@ -78,6 +80,8 @@ static void
 gw_free(struct gw *gw)
 {
 	gw->shutting_down = 1;
+	if (gw->watchdog != NULL)
+		event_free(gw->watchdog);
 	jobs_free(gw);
 	control_free(gw);
 	transport_close(gw);
@@ -194,7 +198,7 @@ main(int argc, char *argv[])
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
 	gw_init(gw, gw->conf);
-	if (gw_start(gw) == 0) {
+	if (gw_start(gw) == 0 && sdn_ready(gw) == 0) {
 		event_base_dispatch(gw->base);
 		ret = 0;
 	}

@@ -40,6 +40,7 @@ struct gw {
 	struct evconnlistener	*ctl_listener;	/* control.c */
 	struct ctl_list		 ctls;		/* control.c */
 	struct event		*sig_term, *sig_int, *sig_hup;
+	struct event		*watchdog;	/* sdnotify.c */
 	time_t			 started_wall;
 	int			 shutting_down;
 
