@@ -133,13 +133,37 @@ fail:
 	return -1;
 }
 
-/* Connect to the qemu-nbd we started, retrying until it listens. */
+/* 1 when qemu-nbd exited within ms: the error is its stderr. */
+static int
+serve_died(struct drc_nbd *n, int ms, char *err, size_t errlen)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	char msg[512];
+	int st, waited;
+
+	for (waited = 0; !drc_exited(n->pid, &st); waited += 10) {
+		if (waited >= ms)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	drc_reap(n->pid, n->errfd, 0, &st, msg, sizeof(msg));
+	n->pid = -1;
+	n->errfd = -1;
+	drc_err(err, errlen, "%s: qemu-nbd: %s", n->name, msg);
+	return 1;
+}
+
+/*
+ * Connect to the qemu-nbd we started, retrying until it listens.  It
+ * listens before it opens the image, so a connection can also be reset by
+ * a qemu-nbd that is about to exit: then its own message is the error.
+ */
 static int
 serve_connect(struct drc_nbd *n, char *err, size_t errlen)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	char msg[512];
-	int waited, e, st;
+	char why[512];
+	int waited, e;
 
 	for (waited = 0; waited < DRC_NBD_START_MS; waited += 10) {
 		if ((n->h = handle_new(n, NULL, err, errlen)) == NULL)
@@ -147,19 +171,16 @@ serve_connect(struct drc_nbd *n, char *err, size_t errlen)
 		if (nbd_connect_unix(n->h, n->sock) == 0)
 			return handle_ready(n, err, errlen);
 		e = nbd_get_errno();
-		if (e != ENOENT && e != ECONNREFUSED) {
-			nbd_fail(n, "connect to qemu-nbd", err, errlen);
-			return -1;
-		}
+		nbd_fail(n, "connect to qemu-nbd", why, sizeof(why));
 		nbd_close(n->h);
 		n->h = NULL;
-		if (drc_exited(n->pid, &st)) {
-			drc_reap(n->pid, n->errfd, 0, &st, msg, sizeof(msg));
-			n->pid = -1;
-			n->errfd = -1;
-			drc_err(err, errlen, "%s: qemu-nbd: %s", n->name, msg);
+		if (e != ENOENT && e != ECONNREFUSED) {
+			if (!serve_died(n, 1000, err, errlen))
+				drc_err(err, errlen, "%s", why);
 			return -1;
 		}
+		if (serve_died(n, 0, err, errlen))
+			return -1;
 		nanosleep(&ts, NULL);
 	}
 	drc_err(err, errlen, "%s: qemu-nbd not listening on %s after %d ms",
