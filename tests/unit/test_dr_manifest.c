@@ -519,6 +519,64 @@ test_partial(void **state)
 	}
 }
 
+/* Commit order: manifest saved, then the partial removed; or nothing. */
+static void
+test_commit(void **state)
+{
+	struct drc_manifest *m, *back;
+	struct drc_partial pr, *pb;
+	struct drc_point p;
+	char path[128], ppath[128], bad[160], err[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/c.json", tmpdir);
+	snprintf(ppath, sizeof(ppath), "%s/c-partial.json", tmpdir);
+	snprintf(bad, sizeof(bad), "%s/no/such/dir/c.json", tmpdir);
+	assert_int_equal(drc_manifest_parse("m", good, strlen(good), &m, err,
+	    sizeof(err)), 0);
+	memset(&pr, 0, sizeof(pr));
+	drc_point_id(pr.id, 6);
+	pr.seq = 6;
+	pr.start = 1700010000;
+	pr.n_disks = 2;
+	new_point(&p, 6, "vdb-p000006.qcow2");
+	pr.disks = p.disks;
+	assert_int_equal(drc_partial_save(ppath, &pr, err, sizeof(err)), 0);
+	assert_int_equal(drc_partial_check(m, &pr, err, sizeof(err)), 0);
+
+	assert_int_equal(drc_manifest_commit(bad, m, &p, ppath, err,
+	    sizeof(err)), -1);
+	assert_int_equal(m->n_points, 3);
+	assert_non_null(p.disks);
+	assert_string_equal(p.id, "p000006");
+	assert_int_equal(access(ppath, F_OK), 0);
+
+	assert_int_equal(drc_manifest_commit(path, m, &p, ppath, err,
+	    sizeof(err)), 0);
+	assert_int_equal(access(ppath, F_OK), -1);
+	assert_int_equal(drc_manifest_load(path, &back, err, sizeof(err)), 0);
+	assert_int_equal(back->n_points, 4);
+	/* the record of a committed point is stale */
+	assert_int_equal(drc_partial_check(back, &pr, err, sizeof(err)), 1);
+	drc_manifest_free(back);
+
+	/* records that contradict the manifest */
+	pr.disks = m->points[3].disks;
+	drc_point_id(pr.id, 7);
+	assert_int_equal(drc_partial_check(m, &pr, err, sizeof(err)), -1);
+	assert_string_equal(err, "partial: seq: 6 not above the newest "
+	    "point's 6");
+	pr.seq = 7;
+	assert_int_equal(drc_partial_check(m, &pr, err, sizeof(err)), -1);
+	assert_string_equal(err, "partial: disks[0].file: \"vda-p000006.qcow2\" "
+	    "is also points[3].disks[0]'s");
+	pr.n_disks = 1;
+	assert_int_equal(drc_partial_check(m, &pr, err, sizeof(err)), -1);
+	assert_string_equal(err, "partial: disks: 1 disks, the base has 2");
+	assert_int_equal(drc_partial_load(path, &pb, err, sizeof(err)), -1);
+	drc_manifest_free(m);
+}
+
 static void
 test_names(void **state)
 {
@@ -552,6 +610,7 @@ main(void)
 		cmocka_unit_test(test_save),
 		cmocka_unit_test(test_add),
 		cmocka_unit_test(test_partial),
+		cmocka_unit_test(test_commit),
 		cmocka_unit_test(test_names),
 	};
 

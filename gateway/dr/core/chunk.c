@@ -116,13 +116,64 @@ drc_chunk_dec_init(struct drc_chunk_dec *d, int ack, uint64_t next_seq,
 		memcpy(d->size, sizes, d->n_disks * sizeof(sizes[0]));
 }
 
-/* Type, disk and range of a point's frame against the decoder's state. */
+/* END_POINT: all disks ended; END_DISK: offset is the disk's size. */
+static int
+check_end(const struct drc_chunk_dec *d, const struct drc_chunk *c,
+    char *err, size_t errlen)
+{
+	if (c->type == DRC_CHUNK_END_POINT) {
+		if (c->disk != 0 || c->offset != 0 || c->length != 0) {
+			drc_err(err, errlen, "chunk %" PRIu64 ": END_POINT: "
+			    "disk, offset and length must be 0", c->seq);
+			return -1;
+		}
+		if (d->n_disks > 0 && d->disk != d->n_disks) {
+			drc_err(err, errlen, "chunk %" PRIu64 ": END_POINT: "
+			    "disk %u of %zu not ended", c->seq, d->disk,
+			    d->n_disks);
+			return -1;
+		}
+		return 0;
+	}
+	if (c->length != 0 || (d->n_disks > 0 &&
+	    c->offset != d->size[c->disk])) {
+		drc_err(err, errlen, "chunk %" PRIu64 ": END_DISK: size %"
+		    PRIu64 " length %" PRIu32 ", expected %" PRIu64 " and 0",
+		    c->seq, c->offset, c->length,
+		    d->n_disks > 0 ? d->size[c->disk] : c->offset);
+		return -1;
+	}
+	return 0;
+}
+
+/* DATA and ZERO: a length within the limit, a range within the disk. */
+static int
+check_range(const struct drc_chunk_dec *d, const struct drc_chunk *c,
+    char *err, size_t errlen)
+{
+	if (c->length == 0 || (c->type == DRC_CHUNK_DATA &&
+	    c->length > DRC_CHUNK_PAYLOAD_MAX)) {
+		drc_err(err, errlen, "chunk %" PRIu64 ": length: %" PRIu32
+		    " not in 1..%u", c->seq, c->length, c->type ==
+		    DRC_CHUNK_DATA ? DRC_CHUNK_PAYLOAD_MAX : UINT32_MAX);
+		return -1;
+	}
+	if (c->offset > UINT64_MAX - c->length || (d->n_disks > 0 &&
+	    c->offset + c->length > d->size[c->disk])) {
+		drc_err(err, errlen, "chunk %" PRIu64 ": offset: %" PRIu64
+		    "+%" PRIu32 " beyond disk %u's end (%" PRIu64 ")", c->seq,
+		    c->offset, c->length, c->disk,
+		    d->n_disks > 0 ? d->size[c->disk] : UINT64_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* A point's frame against the decoder's state, field by field. */
 static int
 check_point(const struct drc_chunk_dec *d, const struct drc_chunk *c,
     uint32_t paylen, char *err, size_t errlen)
 {
-	int ranged = c->type == DRC_CHUNK_DATA || c->type == DRC_CHUNK_ZERO;
-
 	if (c->type == DRC_CHUNK_ACK) {
 		drc_err(err, errlen, "chunk %" PRIu64 ": type: ACK in a point",
 		    c->seq);
@@ -144,52 +195,16 @@ check_point(const struct drc_chunk_dec *d, const struct drc_chunk *c,
 		    drc_chunk_type_str(c->type), c->length);
 		return -1;
 	}
-	if (c->type == DRC_CHUNK_END_POINT) {
-		if (c->disk != 0 || c->offset != 0 || c->length != 0) {
-			drc_err(err, errlen, "chunk %" PRIu64 ": END_POINT: "
-			    "disk, offset and length must be 0", c->seq);
-			return -1;
-		}
-		if (d->n_disks > 0 && d->disk != d->n_disks) {
-			drc_err(err, errlen, "chunk %" PRIu64 ": END_POINT: "
-			    "disk %u of %zu not ended", c->seq, d->disk,
-			    d->n_disks);
-			return -1;
-		}
-		return 0;
-	}
+	if (c->type == DRC_CHUNK_END_POINT)
+		return check_end(d, c, err, errlen);
 	if (c->disk != d->disk || (d->n_disks > 0 && c->disk >= d->n_disks)) {
 		drc_err(err, errlen, "chunk %" PRIu64 ": disk: %u, expected %u"
 		    " (of %zu)", c->seq, c->disk, d->disk, d->n_disks);
 		return -1;
 	}
-	if (!ranged) {		/* END_DISK: offset is the disk's size */
-		if (c->length != 0 || (d->n_disks > 0 &&
-		    c->offset != d->size[c->disk])) {
-			drc_err(err, errlen, "chunk %" PRIu64 ": END_DISK: "
-			    "size %" PRIu64 " length %" PRIu32 ", expected %"
-			    PRIu64 " and 0", c->seq, c->offset, c->length,
-			    d->n_disks > 0 ? d->size[c->disk] : c->offset);
-			return -1;
-		}
-		return 0;
-	}
-	if (c->length == 0 || (c->type == DRC_CHUNK_DATA &&
-	    c->length > DRC_CHUNK_PAYLOAD_MAX)) {
-		drc_err(err, errlen, "chunk %" PRIu64 ": length: %" PRIu32
-		    " not in 1..%u", c->seq, c->length, c->type ==
-		    DRC_CHUNK_DATA ? DRC_CHUNK_PAYLOAD_MAX : UINT32_MAX);
-		return -1;
-	}
-	if (c->offset > UINT64_MAX - c->length || (d->n_disks > 0 &&
-	    c->offset + c->length > d->size[c->disk])) {
-		drc_err(err, errlen, "chunk %" PRIu64 ": offset: %" PRIu64
-		    "+%" PRIu32 " beyond disk %u's end (%" PRIu64 ")", c->seq,
-		    c->offset, c->length, c->disk,
-		    d->n_disks > 0 ? d->size[c->disk] : UINT64_MAX);
-		return -1;
-	}
-	return 0;
+	if (c->type == DRC_CHUNK_END_DISK)
+		return check_end(d, c, err, errlen);
+	return check_range(d, c, err, errlen);
 }
 
 static int

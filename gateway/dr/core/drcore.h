@@ -13,7 +13,8 @@
  *
  * Errors: 0 / -1 (or a count); on -1, err holds one line that names the
  * thing and the place: "manifest.json: points[3].disks[0].file: must be a
- * plain file name", "vda-p000017.qcow2: write at 1048576+65536: disk full".
+ * plain file name", "/srv/dr/web1/vda-p000017.qcow2: write at
+ * 1048576+65536: disk full (no space left on device)".
  *
  * A chain lives in one directory per guest: base files and overlays, all
  * named by plain file names in the manifest, each overlay's backing file
@@ -55,7 +56,8 @@
  *
  * All integers are big-endian.  END_POINT and ACK have disk, offset and
  * length 0.  ACK (backup -> home) acknowledges every frame up to seq:
- * written and flushed at the backup site; a resumed point restarts there.
+ * written and flushed at the backup site; a resumed point restarts at
+ * seq + 1 (the partial record's next_seq).
  */
 #define DRC_CHUNK_VERSION	1		/* bump if this section changes */
 #define DRC_CHUNK_MAGIC		0x56474452u	/* "VGDR" */
@@ -193,6 +195,12 @@ int	drc_manifest_add(struct drc_manifest *, struct drc_point *p,
 	    char *err, size_t errlen) DRC_WUR;
 /* index of the point with that id, or -1 */
 ssize_t	drc_manifest_find(const struct drc_manifest *, const char *id);
+/* A point arrived whole, verified and flushed: add it, save the manifest at
+ * path (the commit), then remove the partial record at partial_path (NULL:
+ * none).  If the save fails, m and p are as they were. */
+int	drc_manifest_commit(const char *path, struct drc_manifest *,
+	    struct drc_point *p, const char *partial_path, char *err,
+	    size_t errlen) DRC_WUR;
 
 int	drc_partial_parse(const char *name, const char *text, size_t len,
 	    struct drc_partial **out, char *err, size_t errlen) DRC_WUR;
@@ -202,6 +210,12 @@ int	drc_partial_load(const char *path, struct drc_partial **out,
 int	drc_partial_save(const char *path, const struct drc_partial *,
 	    char *err, size_t errlen) DRC_WUR;
 int	drc_partial_remove(const char *path, char *err, size_t errlen) DRC_WUR;
+/* The record against the manifest: 1 stale (the manifest has the point:
+ * remove the record, keep its files), 0 resumable, -1 it contradicts the
+ * manifest (seq not above the newest point, not the base's targets, a
+ * file the manifest uses). */
+int	drc_partial_check(const struct drc_manifest *,
+	    const struct drc_partial *, char *err, size_t errlen) DRC_WUR;
 void	drc_partial_free(struct drc_partial *);		/* accepts NULL */
 
 void	drc_point_id(char id[DRC_ID_MAX + 1], uint64_t seq);	/* "p%06" */
@@ -261,6 +275,7 @@ int	drc_reap(pid_t pid, int errfd, int timeout_ms, const int *done,
 /* ---- nbdio.c: NBD connections (libnbd) and qemu-nbd --------------------- */
 #define DRC_NBD_IO_MAX		DRC_CHUNK_PAYLOAD_MAX	/* one pread/pwrite */
 #define DRC_NBD_ZERO_MAX	(1u << 30)	/* one write-zeroes request */
+#define DRC_NBD_STATUS_MAX	(1ull << 30)	/* one block-status request */
 #define DRC_NBD_START_MS	10000		/* qemu-nbd to listen */
 #define DRC_NBD_STOP_MS		5000		/* qemu-nbd to exit after us */
 #define DRC_NBD_ALLOC_CTX	"base:allocation"
@@ -289,12 +304,6 @@ int	drc_nbd_serve(struct drc_nbd **out, const char *image,
  * error with its stderr) and its socket removed.  Accepts NULL. */
 int	drc_nbd_close(struct drc_nbd *, char *err, size_t errlen);
 uint64_t drc_nbd_size(const struct drc_nbd *);
-/* Extents of [offset, offset + length) to ship, merged, in order: with a
- * bitmap the dirty ranges, else every range; each data or zero from
- * base:allocation.  *out is malloc'd (NULL when none). */
-int	drc_nbd_extents(struct drc_nbd *, uint64_t offset, uint64_t length,
-	    struct drc_extent **out, size_t *n, char *err,
-	    size_t errlen) DRC_WUR;
 int	drc_nbd_pread(struct drc_nbd *, void *buf, size_t len, uint64_t offset,
 	    char *err, size_t errlen) DRC_WUR;
 int	drc_nbd_pwrite(struct drc_nbd *, const void *buf, size_t len,
@@ -303,6 +312,15 @@ int	drc_nbd_pwrite(struct drc_nbd *, const void *buf, size_t len,
 int	drc_nbd_zero(struct drc_nbd *, uint64_t len, uint64_t offset,
 	    char *err, size_t errlen) DRC_WUR;
 int	drc_nbd_flush(struct drc_nbd *, char *err, size_t errlen) DRC_WUR;
+
+/* ---- extents.c: what a point ships, from block status ------------------ */
+/* Extents of [offset, offset + length) to ship, merged, in order: with a
+ * bitmap the dirty ranges, else every range; each data or zero from
+ * base:allocation.  *out is malloc'd (NULL when none).  A large disk is
+ * best asked window by window. */
+int	drc_nbd_extents(struct drc_nbd *, uint64_t offset, uint64_t length,
+	    struct drc_extent **out, size_t *n, char *err,
+	    size_t errlen) DRC_WUR;
 
 /* ---- hash.c: block hashes for resync ------------------------------------ */
 #define DRC_HASH_BLOCK		(1u << 20)	/* 1 MiB blocks */

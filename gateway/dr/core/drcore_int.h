@@ -84,6 +84,10 @@ int	drc_jcheck_range(const struct drc_jctx *, const char *where,
 	    const char *key, uint64_t v, uint64_t min, uint64_t max);
 /* 1 when s is 1..max bytes of [A-Za-z0-9._-] */
 int	drc_token_ok(const char *s, size_t max);
+/* manifest.c: 1 when the base or a point of m uses file (where says
+ * which: "base[0]", "points[2].disks[1]") */
+int	drc_manifest_uses(const struct drc_manifest *, const char *file,
+	    char *where, size_t len);
 struct json_t *drc_jdisks_dump(const struct drc_disk *, size_t n);
 /* Dump root (stolen), validate the text with check, write it atomically */
 int	drc_jsave(const struct drc_jctx *, const char *path, struct json_t *root,

@@ -21,7 +21,6 @@
 
 #include "drcore_int.h"
 
-#define DRC_NBD_STATUS_MAX	(1ull << 30)	/* one block-status request */
 #define DIRTY			1u		/* qemu:dirty-bitmap flag */
 
 struct seg {

@@ -486,3 +486,38 @@ drc_manifest_find(const struct drc_manifest *m, const char *id)
 			return (ssize_t)i;
 	return -1;
 }
+
+int
+drc_manifest_uses(const struct drc_manifest *m, const char *file,
+    char *where, size_t len)
+{
+	const struct drc_disk *d;
+	size_t i, n;
+	ssize_t pi;
+
+	for (pi = -1; pi < (ssize_t)m->n_points; pi++) {
+		d = disks_of(m, pi, &n);
+		for (i = 0; i < n; i++)
+			if (strcmp(d[i].file, file) == 0) {
+				file_where(where, len, pi, i);
+				return 1;
+			}
+	}
+	return 0;
+}
+
+int
+drc_manifest_commit(const char *path, struct drc_manifest *m,
+    struct drc_point *p, const char *partial_path, char *err,
+    size_t errlen)
+{
+	if (drc_manifest_add(m, p, err, errlen) == -1)
+		return -1;
+	if (drc_manifest_save(path, m, err, errlen) == -1) {
+		*p = m->points[--m->n_points];	/* back to the caller */
+		return -1;
+	}
+	if (partial_path != NULL)
+		return drc_partial_remove(partial_path, err, errlen);
+	return 0;
+}

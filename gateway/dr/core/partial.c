@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,4 +158,31 @@ drc_partial_remove(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	return drc_fsync_dir(path, 0, err, errlen);
+}
+
+int
+drc_partial_check(const struct drc_manifest *m, const struct drc_partial *p,
+    char *err, size_t errlen)
+{
+	struct drc_jctx c = { "partial", err, errlen };
+	const struct drc_point *newest;
+	char w[32], user[96];
+	size_t i;
+
+	if (drc_manifest_find(m, p->id) >= 0)
+		return 1;
+	newest = m->n_points > 0 ? &m->points[m->n_points - 1] : NULL;
+	if (newest != NULL && p->seq <= newest->seq)
+		return drc_jbad(&c, "", "seq", "%" PRIu64 " not above the "
+		    "newest point's %" PRIu64, p->seq, newest->seq);
+	if (drc_jcheck_disks(&c, "disks", p->disks, p->n_disks, m->base,
+	    m->n_base) == -1)
+		return -1;
+	for (i = 0; i < p->n_disks; i++) {
+		snprintf(w, sizeof(w), "disks[%zu]", i);
+		if (drc_manifest_uses(m, p->disks[i].file, user, sizeof(user)))
+			return drc_jbad(&c, w, "file", "\"%s\" is also %s's",
+			    p->disks[i].file, user);
+	}
+	return 0;
 }
