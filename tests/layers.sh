@@ -23,6 +23,7 @@ declare -A MAY=(
   [gateway/netplan]="gateway/transport gateway/core gateway/common kvm config crypto"
   [gateway/jobs]="gateway/transport gateway/core gateway/common config crypto"
   [gateway/migrate]="gateway/jobs gateway/netplan gateway/transport gateway/core gateway/common kvm config crypto"
+  [gateway/dr/core]=""
   [gateway]="gateway/migrate gateway/jobs gateway/netplan gateway/transport gateway/core gateway/common kvm config crypto"
 )
 # folders that may not use libevent (the CLI and what it links)
