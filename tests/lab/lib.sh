@@ -77,8 +77,23 @@ GUEST=web1
 GUEST_IP=10.99.1.10 GUEST_MAC=52:54:00:99:01:0a
 GUEST_UUID=766d6777-6c61-4200-8000-0000000001a0
 GUEST_MEM_MIB=${GUEST_MEM_MIB:-128}
-GUEST_DISK_MIB=64
+GUEST_DISK_MIB=128                        # vda: raw test regions (disk-write, markers, disk-random)
 GUEST_VOL=$GUEST.qcow2
+# vdb: an ext4 filesystem the guest makes on first boot and mounts at /data
+# (the guest agent freezes it: virDomainFSFreeze).  0: no second disk.
+GUEST_DATA_MIB=${LAB_GUEST_DATA_MIB:-32}
+GUEST_DATA_VOL=$GUEST-data.qcow2
+# the QEMU guest agent (qemu-ga on the virtio-serial port org.qemu.guest_agent.0):
+#   on       channel in the domain XML, qemu-ga runs in the guest (default)
+#   off      channel in the domain XML, qemu-ga not started ("not connected")
+#   none     no channel at all ("guest agent is not configured")
+# read when the domain XML is made (lab_guest_xml / lab_guest_boot), e.g.
+# LAB_GUEST_AGENT=off lab_guest_boot a
+LAB_GUEST_AGENT=${LAB_GUEST_AGENT:-on}
+# IPv6 in the guest (0: disabled).  With it, the agent reports a link-local
+# fe80:: address first, which vmgwd's reachability probe (IPv4 only) takes.
+LAB_GUEST_IPV6=${LAB_GUEST_IPV6:-0}
+GUEST_AGENT_PORT=org.qemu.guest_agent.0
 GUEST_SERIAL=/var/log/libvirt/qemu/$GUEST-serial.log      # path inside a site
 GUEST_KERNEL=/var/lib/libvirt/boot/$GUEST-vmlinuz         # path inside a site
 GUEST_INITRD=/var/lib/libvirt/boot/$GUEST-initrd.img      # path inside a site
@@ -107,7 +122,8 @@ LAB_HTTP_TIMEOUT=${LAB_HTTP_TIMEOUT:-10}
 
 LAB_DEB_PACKAGES="libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
   qemu-system-x86 qemu-utils socat busybox-static linux-image-amd64 iproute2 iptables
-  iputils-ping curl cpio gzip kmod util-linux procps bird2 dnsmasq-base xz-utils zstd python3"
+  iputils-ping curl cpio gzip kmod util-linux procps bird2 dnsmasq-base xz-utils zstd python3
+  qemu-guest-agent libnbd-bin"
 
 case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
 
@@ -297,7 +313,7 @@ lab_deps() {
   local c missing=""
   for c in virsh libvirtd qemu-system-x86_64 qemu-img socat busybox ip tc iptables ping curl \
            cpio gzip modprobe nsenter unshare flock setsid timeout ss sysctl hostname awk \
-           bird birdc python3; do
+           bird birdc python3 qemu-ga nbdinfo ldd; do
     command -v "$c" >/dev/null 2>&1 || missing+=" $c"
   done
   [ -z "$missing" ] || { lab__err "commands missing after the package check:$missing"; return 1; }
@@ -320,7 +336,9 @@ lab_guest_build() {
   # virtio modules with their dependencies, in load order (decompressed)
   local m line f seen=" "
   : >"$R/lib/modules/load.list"
-  for m in virtio_pci virtio_net virtio_blk; do
+  # virtio_console: the guest agent's virtio-serial port; ext4 (+ jbd2, crc16,
+  # mbcache, crc32c): /data on vdb, a filesystem that FIFREEZE can freeze
+  for m in virtio_pci virtio_net virtio_blk virtio_console ext4; do
     local deps
     deps=$(modprobe -S "$kv" --show-depends "$m" 2>&1) ||
       { lab__err "guest build: modprobe -S $kv --show-depends $m failed: $deps"; return 1; }
@@ -343,6 +361,7 @@ lab_guest_build() {
       echo "$base" >>"$R/lib/modules/load.list"
     done <<<"$deps"
   done
+  lab__guest_copy_elf "$R" "$(command -v qemu-ga)" /bin/qemu-ga || return 1
   cp "$LAB_SRC_DIR/guest/init" "$R/init" && cp "$LAB_SRC_DIR"/guest/cgi-bin/* "$R/www/cgi-bin/" ||
     { lab__err "guest build: copying $LAB_SRC_DIR/guest"; return 1; }
   chmod 755 "$R/init" "$R"/www/cgi-bin/*
@@ -354,6 +373,20 @@ lab_guest_build() {
   rm -rf "$R"
   echo "$kv" >"$G/kernel-version"
   lab_log "guest: kernel $kv, initramfs $(stat -c %s "$G/initrd.img") bytes, modules:$seen"
+}
+
+# lab__guest_copy_elf ROOT BINARY DEST: BINARY as ROOT/DEST, with the shared
+# libraries ldd finds for it under their own paths in ROOT (the dynamic
+# loader included), so that it runs in the busybox initramfs.
+lab__guest_copy_elf() {
+  local R=$1 bin=$2 dest=$3 out lib
+  [ -x "$bin" ] || { lab__err "guest build: no $bin"; return 1; }
+  out=$(ldd "$bin" 2>&1) || { lab__err "guest build: ldd $bin: $out"; return 1; }
+  mkdir -p "$R/${dest%/*}" && cp -L "$bin" "$R/$dest" || { lab__err "guest build: copying $bin"; return 1; }
+  for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<<"$out"); do
+    [ -e "$R$lib" ] && continue
+    mkdir -p "$R${lib%/*}" && cp -L "$lib" "$R$lib" || { lab__err "guest build: copying $lib for $bin"; return 1; }
+  done
 }
 
 # The KVM probe boots the guest under plain QEMU with -accel kvm (in the
@@ -1046,8 +1079,22 @@ lab_vmgw() { # SITE ARGS...: the CLI on the host against that site's vmgwd
 ###############################################################################
 # 5. the guest web1
 ###############################################################################
-lab_guest_xml() { # SITE -> domain XML of web1 for that site
-  local s; s=$(lab__site "$1") || return 1
+lab_guest_xml() { # SITE -> domain XML of web1 for that site (LAB_GUEST_AGENT, GUEST_DATA_MIB)
+  local s data="" chan="" agent=1; s=$(lab__site "$1") || return 1
+  case $LAB_GUEST_AGENT in
+    on) ;; off) agent=0 ;; none) agent=0 ;;
+    *) lab__err "LAB_GUEST_AGENT='$LAB_GUEST_AGENT': expected on, off or none"; return 1 ;;
+  esac
+  [ "$LAB_GUEST_AGENT" = none ] || chan="
+    <channel type='unix'>
+      <target type='virtio' name='$GUEST_AGENT_PORT'/>
+    </channel>"
+  [ "$GUEST_DATA_MIB" = 0 ] || data="
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none'/>
+      <source file='${LAB_POOL_DIR[$s]}/$GUEST_DATA_VOL'/>
+      <target dev='vdb' bus='virtio'/>
+    </disk>"
   cat <<EOF
 <domain type='$(lab_accel)'>
   <name>$GUEST</name>
@@ -1059,7 +1106,7 @@ lab_guest_xml() { # SITE -> domain XML of web1 for that site
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$GUEST_KERNEL</kernel>
     <initrd>$GUEST_INITRD</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet vmgw.ip=$GUEST_IP/24 vmgw.gw=$GUEST_GW vmgw.name=$GUEST</cmdline>
+    <cmdline>console=ttyS0 panic=-1 quiet vmgw.ip=$GUEST_IP/24 vmgw.gw=$GUEST_GW vmgw.name=$GUEST vmgw.agent=$agent vmgw.ipv6=$LAB_GUEST_IPV6 vmgw.data=$([ "$GUEST_DATA_MIB" = 0 ] && echo 0 || echo 1)</cmdline>
   </os>
   <features><acpi/><apic/></features>
   <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model></cpu>
@@ -1073,7 +1120,7 @@ lab_guest_xml() { # SITE -> domain XML of web1 for that site
       <driver name='qemu' type='qcow2' cache='none'/>
       <source file='${LAB_POOL_DIR[$s]}/$GUEST_VOL'/>
       <target dev='vda' bus='virtio'/>
-    </disk>
+    </disk>$data
     <interface type='network'>
       <mac address='$GUEST_MAC'/>
       <source network='${LAB_NETWORK[$s]}'/>
@@ -1082,7 +1129,7 @@ lab_guest_xml() { # SITE -> domain XML of web1 for that site
     <serial type='file'>
       <source path='$GUEST_SERIAL'/>
       <target port='0'/>
-    </serial>
+    </serial>$chan
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
   </devices>
@@ -1146,8 +1193,21 @@ lab_guest_wait_up() { # SITE [TIMEOUT_S]: until web1 answers HTTP from the site'
     sleep 0.3
   done
 }
+# lab_guest_agent_ping SITE: the guest agent of web1 at SITE answers (guest-ping)
+lab_guest_agent_ping() {
+  local s; s=$(lab__site "$1") || return 1
+  lab__virsh_t 20 "$s" qemu-agent-command --timeout 5 "$GUEST" '{"execute":"guest-ping"}' >/dev/null 2>&1
+}
+# lab_guest_agent_wait SITE [TIMEOUT_S]: until the guest agent answers (default 30 s)
+lab_guest_agent_wait() {
+  local s; s=$(lab__site "$1") || return 1
+  lab__wait "${2:-30}" 0.3 lab_guest_agent_ping "$s" && return 0
+  lab__err "web1 at site $s: the guest agent does not answer after ${2:-30}s (LAB_GUEST_AGENT=$LAB_GUEST_AGENT)"
+  lab__tail "$(lab_guest_serial "$s")" 10
+  return 1
+}
 # lab_site_clean SITE: destroy + undefine web1 there, delete its volume(s)
-# (web1.qcow2, overlays web1.*) and its /32 in the site's table 100
+# (web1.qcow2, web1-data.qcow2, overlays web1.*) and its /32 in the site's table 100
 lab_site_clean() {
   local s d pool dir f; s=$(lab__site "$1") || return 1; d=$LAB/site-$s; pool=${LAB_POOL[$s]}
   dir=$d/lib/${LAB_POOL_DIR[$s]#/var/lib/libvirt/}
@@ -1159,10 +1219,12 @@ lab_site_clean() {
         --snapshots-metadata --checkpoints-metadata --managed-save || return 1
     fi
   fi
-  if lab__virsh_t 20 "$s" vol-info --pool "$pool" "$GUEST_VOL" >/dev/null 2>&1; then
-    lab__try "deleting volume $GUEST_VOL at site $s" lab__virsh_t 30 "$s" vol-delete --pool "$pool" "$GUEST_VOL" || return 1
-  fi
-  for f in "$dir/$GUEST_VOL" "$dir/$GUEST".*; do
+  for f in "$GUEST_VOL" "$GUEST_DATA_VOL"; do
+    if lab__virsh_t 20 "$s" vol-info --pool "$pool" "$f" >/dev/null 2>&1; then
+      lab__try "deleting volume $f at site $s" lab__virsh_t 30 "$s" vol-delete --pool "$pool" "$f" || return 1
+    fi
+  done
+  for f in "$dir/$GUEST_VOL" "$dir/$GUEST_DATA_VOL" "$dir/$GUEST".*; do
     [ -e "$f" ] || continue
     rm -f "$f" || { lab__err "cannot delete $f"; return 1; }
   done
@@ -1188,6 +1250,10 @@ lab_guest_boot() {
   t0=$(lab__us)
   lab__try "creating volume $GUEST_VOL (${GUEST_DISK_MIB} MiB qcow2) in pool ${LAB_POOL[$s]} at site $s" \
     lab__virsh_t 60 "$s" vol-create-as "${LAB_POOL[$s]}" "$GUEST_VOL" "${GUEST_DISK_MIB}M" --format qcow2 || return 1
+  if [ "$GUEST_DATA_MIB" != 0 ]; then
+    lab__try "creating volume $GUEST_DATA_VOL (${GUEST_DATA_MIB} MiB qcow2) in pool ${LAB_POOL[$s]} at site $s" \
+      lab__virsh_t 60 "$s" vol-create-as "${LAB_POOL[$s]}" "$GUEST_DATA_VOL" "${GUEST_DATA_MIB}M" --format qcow2 || return 1
+  fi
   x=$d/$GUEST.xml
   lab_guest_xml "$s" >"$x" || return 1
   rm -f "$(lab_guest_serial "$s")"
