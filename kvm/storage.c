@@ -183,7 +183,13 @@ format_ok(const char *f)
 	return 1;
 }
 
-/* <volume><name/><capacity unit='bytes'/><allocation/><target><format/></target></volume> */
+/*
+ * <volume><name/><capacity unit='bytes'/><allocation/><target><format/>
+ * [<compat>1.1</compat>]</target></volume>: qcow2 images are made v3
+ * (compat 1.1), since only v3 keeps the persistent dirty bitmaps of
+ * checkpoints (libvirt 9.0 makes v2 without it: "Cannot store dirty bitmaps
+ * in qcow2 v2 files"), so a guest moved here can be protected.
+ */
 static char *
 volume_xml(const char *name, const char *format, uint64_t capacity)
 {
@@ -211,6 +217,9 @@ volume_xml(const char *name, const char *format, uint64_t capacity)
 	    NULL ||
 	    (n = xmlNewChild(target, NULL, BAD_CAST "format", NULL)) == NULL ||
 	    xmlNewProp(n, BAD_CAST "type", BAD_CAST format) == NULL)
+		goto out;
+	if (strcmp(format, "qcow2") == 0 && xmlNewTextChild(target, NULL,
+	    BAD_CAST "compat", BAD_CAST "1.1") == NULL)
 		goto out;
 	xmlDocDumpMemory(doc, &buf, &len);
 	if (buf != NULL && len > 0)
