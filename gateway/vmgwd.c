@@ -31,6 +31,7 @@
 #include "guest.h"
 #include "job.h"
 #include "migrate.h"
+#include "dr.h"
 #include "keys.h"
 
 static void
@@ -124,7 +125,7 @@ gw_start(struct gw *gw)
 	/* bottom up; records are read back once every kind is there */
 	if (gw_signals(gw) == -1 || transport_init(gw) == -1 ||
 	    l2_init(gw) == -1 || jobs_init(gw) == -1 ||
-	    migrate_init(gw) == -1 || jobs_load(gw) == -1 ||
+	    migrate_init(gw) == -1 || dr_init(gw) == -1 || jobs_load(gw) == -1 ||
 	    control_init(gw) == -1)
 		return -1;
 	key_fingerprint(fpr, gw->conf->key.pub);

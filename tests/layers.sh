@@ -24,7 +24,8 @@ declare -A MAY=(
   [gateway/jobs]="gateway/transport gateway/core gateway/common config crypto"
   [gateway/migrate]="gateway/jobs gateway/netplan gateway/transport gateway/core gateway/common kvm config crypto"
   [gateway/dr/core]=""
-  [gateway]="gateway/migrate gateway/jobs gateway/netplan gateway/transport gateway/core gateway/common kvm config crypto"
+  [gateway/dr]="gateway/dr/core gateway/jobs gateway/transport gateway/core gateway/common kvm config crypto"
+  [gateway]="gateway/dr gateway/dr/core gateway/migrate gateway/jobs gateway/netplan gateway/transport gateway/core gateway/common kvm config crypto"
 )
 # folders that may not use libevent (the CLI and what it links)
 NO_EVENT="gateway/common gateway/cli config crypto kvm"
@@ -72,7 +73,7 @@ fi
 # the link graph: each layer's undefined symbols, against every layer above
 BUILD=${2:-}
 if [ -n "$BUILD" ] && command -v nm >/dev/null; then
-  order=(core transport netplan jobs migrate)
+  order=(core transport netplan jobs migrate dr)
   for ((i = 0; i < ${#order[@]}; i++)); do
     lo=${order[$i]}; a=$BUILD/gateway/libvmgw_$lo.a
     [ -e "$a" ] || continue
@@ -81,6 +82,7 @@ if [ -n "$BUILD" ] && command -v nm >/dev/null; then
       hi=${order[$k]}
       [ "$lo/$hi" = netplan/jobs ] && continue	# siblings: neither uses the other
       [ "$lo/$hi" = jobs/netplan ] && continue
+      [ "$lo/$hi" = migrate/dr ] && continue
       def=$(nm --defined-only "$BUILD/gateway/libvmgw_$hi.a" 2>/dev/null |
         awk '$2 ~ /[TDBR]/ {print $3}' | sort -u)
       up=$(comm -12 <(echo "$und") <(echo "$def") | tr '\n' ' ')

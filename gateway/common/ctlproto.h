@@ -36,6 +36,23 @@
  *                    -> job, state "cancelling"
  *   set-bandwidth  job, rate ("20M", "0")     (jobs/jobctl.c)
  *                    -> job, bandwidth (bytes/s)
+ *   protect        domain, to, rpo ("60s", "5m"), keep (1..1000), quiesce,
+ *                  bandwidth                  (dr/dr_ctl.c)
+ *                    -> domain, to, rpo_s, keep, quiesce, bandwidth
+ *   unprotect      domain, keep_replica      (dr/dr_ctl.c)
+ *                    -> domain, to, kept_replica
+ *   replication    domain (optional)          (dr/dr_ctl.c)
+ *                    -> guests [{domain, to, state, reason, rpo_s,
+ *                       target_rpo_s, last_bytes, last_changed,
+ *                       last_duration_s, throughput_bps, points_kept,
+ *                       newest_point, consistency, ...}], violated
+ *   sync           domain                     (dr/dr_ctl.c)
+ *                    event "sync"; -> domain, point, consistency, reason,
+ *                       bytes, changed, seconds
+ *   points         domain                     (dr/dr_ctl.c)
+ *                    -> points [{id, seq, start, end, consistency, reason,
+ *                       bytes, pinned, disks [{target, file, size}]}],
+ *                       dir, source_site, site ("backup" | "here")
  */
 #ifndef VMGW_CTLPROTO_H
 #define VMGW_CTLPROTO_H
@@ -52,6 +69,11 @@
 #define CTL_JOBS		"jobs"
 #define CTL_CANCEL		"cancel"
 #define CTL_SET_BANDWIDTH	"set-bandwidth"
+#define CTL_PROTECT		"protect"
+#define CTL_UNPROTECT		"unprotect"
+#define CTL_REPLICATION		"replication"
+#define CTL_SYNC		"sync"
+#define CTL_POINTS		"points"
 
 /* exit codes of `vmgw` (documented in README and vmgw(1)) */
 enum vmgw_exit {

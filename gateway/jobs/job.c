@@ -236,7 +236,8 @@ job_active_for_domain(struct gw *gw, const char *domain)
 	struct job	*j;
 
 	TAILQ_FOREACH(j, gw->jobs, entry)
-		if (!job_terminal(j) && strcmp(j->domain, domain) == 0)
+		if (!job_terminal(j) && !j->kind->background &&
+		    strcmp(j->domain, domain) == 0)
 			return j;
 	return NULL;
 }

@@ -48,6 +48,9 @@ struct job;
 /* What a kind of job brings to the framework.  Every op runs on the loop. */
 struct job_kind {
 	const char	*name;		/* the records' "kind": "migration" */
+	/* a job of this kind runs beside the others on its domain (a
+	 * protection), not in their way (job_active_for_domain skips it) */
+	int		 background;
 	/* make job->priv for a new job (or one a record is loaded into) */
 	int		(*init)(struct job *);
 	/* add the kind's fields to the job's record (and `vmgw jobs`) */

@@ -44,6 +44,23 @@
  *     (destination -> source: the guest resumed there; the source lets go
  *      of its routes at once)
  *
+ *   dr-begin                  guest, uuid, point ("p000017"), seq, start
+ *     (dr: home -> backup:    (unix s), consistency ("crash" | "app"),
+ *      a point is coming)     reason, disks [{target, source (the home
+ *                             site's image), size}], xml (the domain as
+ *                             mapped for the backup site), incremental
+ *                             (bool), keep, resume (bool: go on with the
+ *                             point of the same id)
+ *                               -> dir (the chain's directory there),
+ *                               next_seq (the first frame it still needs),
+ *                               points (complete points kept); an error
+ *                               with newest_seq when the point cannot
+ *                               stack ("... a full point is needed")
+ *   dr-points                 guest, source (the home site's image of
+ *                             its first disk)  -> points [{id, seq, start, end,
+ *     (any -> backup)         consistency, reason, bytes, pinned, disks
+ *                             [{target, file}]}], dir, newest_seq
+ *
  * Channel kinds.  REC_OPEN carries {"kind": KIND, ...fields}; the
  * receiving gateway accepts (REC_OPEN_OK) or refuses with a reason.
  *
@@ -52,6 +69,8 @@
  *   l2       (none): the l2 plan's stretch            (netplan/l2.c)
  *   job      job, sock ("libvirt", "mig", "nbd", or "disk" with disk: the
  *            target, offline), seq (order of opening) (migrate/)
+ *   dr       guest, point: one point's chunk frames (dr/core drcore.h),
+ *            ACKs back; only after its dr-begin        (dr/)
  */
 #ifndef VMGW_PEERPROTO_H
 #define VMGW_PEERPROTO_H
@@ -63,11 +82,14 @@
 #define PM_JOB_ABORT		"job-abort"
 #define PM_JOB_BANDWIDTH	"job-bandwidth"
 #define PM_JOB_SWITCHED		"job-switched"
+#define PM_DR_BEGIN		"dr-begin"
+#define PM_DR_POINTS		"dr-points"
 
 /* channel kinds */
 #define CHAN_KIND_FORWARD	"forward"
 #define CHAN_KIND_BENCH		"bench"
 #define CHAN_KIND_L2		"l2"
 #define CHAN_KIND_JOB		"job"
+#define CHAN_KIND_DR		"dr"
 
 #endif /* VMGW_PEERPROTO_H */

@@ -1,0 +1,88 @@
+/*
+ * cmd-protect.c - `vmgw protect DOMAIN --to SITE [--rpo DUR] [--keep N]
+ * [--quiesce] [--bandwidth RATE]`: keep points of DOMAIN at SITE, the
+ * backup site, from now on (the daemon checks and records it: a restart
+ * keeps it).  Run again with other settings to change them.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+static int
+protect_exec(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "rpo", required_argument, NULL, 'r' },
+		{ "keep", required_argument, NULL, 'k' },
+		{ "quiesce", no_argument, NULL, 'q' },
+		{ "bandwidth", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_t	*req = json_pack("{s:s}", "cmd", CTL_PROTECT), *res;
+	char	*end;
+	long	 n;
+	int	 ch, ret;
+
+	while ((ch = getopt_long(argc, argv, "t:r:k:qb:j", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			json_object_set_new(req, "to", json_string(optarg));
+			break;
+		case 'r':
+			json_object_set_new(req, "rpo", json_string(optarg));
+			break;
+		case 'b':
+			json_object_set_new(req, "bandwidth",
+			    json_string(optarg));
+			break;
+		case 'q':
+			json_object_set_new(req, "quiesce", json_true());
+			break;
+		case 'j':
+			cli->json = 1;
+			break;
+		case 'k':
+			n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0') {
+				fprintf(stderr, "vmgw: --keep %s: not a "
+				    "number\n", optarg);
+				json_decref(req);
+				return VMGW_EXIT_USAGE;
+			}
+			json_object_set_new(req, "keep", json_integer(n));
+			break;
+		default:
+			json_decref(req);
+			return cli_usage(&cmd_protect);
+		}
+	}
+	if (optind != argc - 1 || json_object_get(req, "to") == NULL) {
+		json_decref(req);
+		return cli_usage(&cmd_protect);
+	}
+	json_object_set_new(req, "domain", json_string(argv[optind]));
+	if ((ret = cli_call(cli, req, &res, NULL, NULL)) != 0)
+		return ret;
+	if (cli->json)
+		cli_print_json(res);
+	else
+		printf("%s: protected to %s (rpo %llds, keep %lld points%s); "
+		    "the first point is on its way\n", cli_str(res, "domain"),
+		    cli_str(res, "to"), cli_int(res, "rpo_s"),
+		    cli_int(res, "keep"), json_is_true(json_object_get(res,
+		    "quiesce")) ? ", quiesced" : "");
+	json_decref(res);
+	return 0;
+}
+
+const struct cli_cmd cmd_protect = {
+	.name = "protect",
+	.args = "DOMAIN --to SITE [--rpo DUR] [--keep N] [--quiesce] "
+	    "[--bandwidth RATE] [--json]",
+	.summary = "replicate a guest's disks to a backup site",
+	.exec = protect_exec,
+};

@@ -1,0 +1,139 @@
+/*
+ * dr.h - disaster recovery, part 1: continuous replication of protected
+ * guests to a backup site.  Private to gateway/dr/.
+ *
+ *   dr_home.c    the home site: the "replication" job kind (one job per
+ *                protected guest, its record the durable protection), the
+ *                scheduler and the cycle of one point
+ *   dr_ship.c    the home site's workers: take a point (freeze, pull-mode
+ *                backup, thaw), ship it (NBD extents -> chunk frames), end
+ *   dr_backup.c  the backup site: prepare a point (overlays, partial
+ *                record), receive it (frames -> qemu-nbd), commit it
+ *                (manifest), merge old points, list them
+ *   dr_ctl.c     protect, unprotect, replication, sync, points
+ *
+ * The building blocks (chunks, manifest, chains, NBD, scheduler,
+ * retention) are gateway/dr/core; libvirt's side is kvm/kvm_backup.h.
+ *
+ * A point, from the home site's view:
+ *   take (worker)   [freeze] backup-begin (incremental from the newest
+ *                   checkpoint, creating the next) [thaw]
+ *   dr-begin   -->  the backup site makes the point's overlays and says
+ *                   from which frame to go on (a resumed point)
+ *   ship (worker) => a "dr" channel: frames, DATA hashed; ACKs back
+ *                   ACK of END_POINT: the manifest is committed there
+ *   end (worker)    backup-end; on a failure the new checkpoint goes too,
+ *                   so the next point is redone from the older one
+ */
+#ifndef VMGW_DR_H
+#define VMGW_DR_H
+
+#include "job.h"
+#include "kvm.h"
+#include "kvm_backup.h"
+#include "drcore.h"
+
+#define DR_CHECKPOINT_PREFIX	"vmgw-"	/* + point id: "vmgw-p000017" */
+#define DR_ACK_EVERY		(32u << 20)	/* flush and ACK every 32 MiB */
+#define DR_RETRY_S		10	/* a failed cycle is retried after */
+#define DR_ACK_TIMEOUT_S	300	/* the backup site's final ACK */
+#define DR_DIR			"vmgw-replica"	/* under the mapped storage dir */
+
+/* What protection is asked for (config or `vmgw protect`). */
+struct dr_settings {
+	char		 to[CONFIG_NAME_MAX + 1];
+	int64_t		 rpo;		/* seconds */
+	unsigned	 keep;		/* points kept at the backup site */
+	int		 quiesce;
+	uint64_t	 bandwidth;	/* bytes/s, 0: none */
+};
+
+/* One disk of a point, as both sites agree on it. */
+struct dr_disk {
+	char		 target[DRC_TARGET_MAX + 1];
+	char		 path[512];	/* home: the image; backup: the chain dir */
+	uint64_t	 size;
+};
+
+/* The priv of a replication job at the home site. */
+struct dr_prot {
+	struct job		*job;
+	struct dr_settings	 set;
+	struct drc_sched	 sched;
+	uint64_t		 seq;		/* newest complete point (0: none) */
+	char			 checkpoint[64];/* its checkpoint ("": none) */
+	int64_t			 newest_start;	/* of the newest complete point */
+	int64_t			 last_start;	/* of the last cycle */
+	char			 status[16];	/* seeding ok warning violation
+						 * resync paused error */
+	char			 reason[512];
+	uint64_t		 last_bytes;	/* shipped by the last point */
+	uint64_t		 last_changed;	/* bytes the bitmap called dirty */
+	int64_t			 last_duration;
+	char			 last_consistency[8];
+	char			 last_point[DRC_ID_MAX + 1];
+	unsigned		 points_kept;
+	char			 source[512];	/* the first disk's image */
+	struct event		*timer;
+	int			 cycling;	/* a cycle runs */
+	int			 stopping;	/* unprotect: end after the cycle */
+	struct dr_cycle		*cur;
+	TAILQ_HEAD(, dr_waiter)	 waiters;	/* `vmgw sync` */
+};
+
+#define DR(j)	((struct dr_prot *)(j)->priv)
+
+/* One cycle (one point), the calls' own data. */
+struct dr_cycle {
+	struct job		*job;
+	uint64_t		 seq;		/* the point's */
+	char			 id[DRC_ID_MAX + 1];
+	char			 from[64];	/* incremental from ("": full) */
+	char			 checkpoint[64];/* created by this point */
+	char			 sock[512];	/* the export's socket */
+	int64_t			 start;
+	int			 app;		/* app-consistent */
+	char			 reason[256];	/* why not, when asked */
+	int			 resync;	/* tracking lost: full again */
+	struct dr_disk		 disks[DRC_DISKS_MAX];
+	size_t			 n_disks;
+	char			*xml;		/* as mapped for the backup site */
+	uint64_t		 next_seq;	/* the backup site resumes here */
+	unsigned		 next_disk;
+	int			 fd;		/* the worker's end of the channel */
+	uint64_t		 bytes;		/* frames written */
+	uint64_t		 changed;	/* extents' bytes */
+	int			 began;		/* backup-begin succeeded */
+	unsigned		 resumes;	/* after lost channels */
+	int			 rc;
+	char			 err[512];
+};
+
+/* dr_home.c */
+extern const struct job_kind dr_kind;
+int	 dr_init(struct gw *);
+struct job *dr_job_for(struct gw *, const char *domain);
+int	 dr_protect(struct gw *, const char *domain,
+	    const struct dr_settings *, char *err, size_t errlen);
+int	 dr_unprotect(struct job *, char *err, size_t errlen);
+json_t	*dr_status_json(const struct job *);
+int	 dr_sync(struct job *, struct ctl_conn *);
+int	 dr_duration_parse(const char *, int64_t *);
+
+/* dr_ship.c (workers) */
+void	 dr_take_work(void *);
+void	 dr_ship_work(void *);
+void	 dr_end_work(void *);
+
+/* dr_backup.c */
+void	 dr_pm_begin(struct peer *, json_int_t id, json_t *req);
+void	 dr_pm_points(struct peer *, json_int_t id, json_t *req);
+void	 dr_accept(struct channel *, json_t *req);
+int	 dr_chain_dir(const struct gw *, const struct vmgw_peer *,
+	    const char *guest, const char *image, char *out, size_t outlen,
+	    char *err, size_t errlen);
+
+/* dr_ctl.c */
+int	 dr_ctl_init(void);
+
+#endif /* VMGW_DR_H */

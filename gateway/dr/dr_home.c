@@ -1,0 +1,712 @@
+/*
+ * dr_home.c - protection at the home site: the "replication" job kind.
+ *
+ * One job per protected guest, role source, running for as long as the
+ * guest is protected: its record (state_dir/jobs/) is the durable
+ * protection, so a restarted gateway protects the same guests from the
+ * same point on.  The scheduler (dr/core sched.c) starts each cycle early
+ * enough to hold the target RPO; a cycle takes one point and ships it:
+ *
+ *   take (worker) -> dr-begin -> "dr" channel + ship (worker) -> end (worker)
+ *
+ * A channel lost while shipping: the export stays open, and once the
+ * tunnel is back the same point goes on from the last acknowledged frame
+ * (dr-begin with resume).  Any other failure ends the export and deletes
+ * the point's checkpoint, and the next cycle redoes it from the previous
+ * checkpoint, which has recorded every write since.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "dr.h"
+
+#define DR_RESUME_TRIES		5
+#define DR_RESUME_WAIT_S	30
+
+struct dr_waiter {
+	TAILQ_ENTRY(dr_waiter)	 entry;
+	struct ctl_conn		*ctl;
+	struct job		*job;
+	uint64_t		 after;		/* a point with seq > after */
+};
+
+static void	dr_cycle_start(struct job *);
+static void	dr_schedule(struct job *);
+static void	dr_begin_point(struct job *, int resume);
+
+int
+dr_duration_parse(const char *s, int64_t *out)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || v <= 0)
+		return -1;
+	if (*end == 's' || *end == '\0')
+		;
+	else if (*end == 'm')
+		v *= 60;
+	else if (*end == 'h')
+		v *= 3600;
+	else
+		return -1;
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (v > 7 * 86400)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* ------------------------------------------------------------ the kind */
+
+static int
+dr_init_priv(struct job *j)
+{
+	struct dr_prot	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	p->job = j;
+	TAILQ_INIT(&p->waiters);
+	snprintf(p->status, sizeof(p->status), "seeding");
+	j->priv = p;
+	return 0;
+}
+
+static void
+dr_save(const struct job *j, json_t *o)
+{
+	const struct dr_prot	*p = DR(j);
+
+	json_object_set_new(o, "protect", json_pack("{s:s, s:I, s:i, s:b, "
+	    "s:I}", "to", p->set.to, "rpo", (json_int_t)p->set.rpo, "keep",
+	    (int)p->set.keep, "quiesce", p->set.quiesce, "bandwidth",
+	    (json_int_t)p->set.bandwidth));
+	json_object_set_new(o, "replication", json_pack("{s:I, s:s, s:I, "
+	    "s:I, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:i, s:s}", "seq",
+	    (json_int_t)p->seq, "checkpoint", p->checkpoint, "newest_start",
+	    (json_int_t)p->newest_start, "last_start",
+	    (json_int_t)p->last_start, "status", p->status, "reason",
+	    p->reason, "last_bytes", (json_int_t)p->last_bytes,
+	    "last_changed", (json_int_t)p->last_changed, "last_duration",
+	    (json_int_t)p->last_duration, "last_consistency",
+	    p->last_consistency, "last_point", p->last_point, "points_kept",
+	    (int)p->points_kept, "source", p->source));
+}
+
+static int
+dr_load(struct job *j, json_t *o)
+{
+	struct dr_prot	*p = DR(j);
+	json_t		*s = json_object_get(o, "protect");
+	json_t		*r = json_object_get(o, "replication");
+	const char	*v;
+
+	if (!json_is_object(s) || !json_is_object(r))
+		return -1;
+	snprintf(p->set.to, sizeof(p->set.to), "%s",
+	    json_string_value(json_object_get(s, "to")) ?: "");
+	p->set.rpo = json_integer_value(json_object_get(s, "rpo"));
+	p->set.keep = (unsigned)json_integer_value(json_object_get(s, "keep"));
+	p->set.quiesce = json_is_true(json_object_get(s, "quiesce"));
+	p->set.bandwidth = (uint64_t)json_integer_value(json_object_get(s,
+	    "bandwidth"));
+	if (p->set.rpo <= 0 || p->set.keep == 0)
+		return -1;
+	p->seq = (uint64_t)json_integer_value(json_object_get(r, "seq"));
+	if ((v = json_string_value(json_object_get(r, "checkpoint"))) != NULL)
+		snprintf(p->checkpoint, sizeof(p->checkpoint), "%s", v);
+	p->newest_start = json_integer_value(json_object_get(r,
+	    "newest_start"));
+	p->last_bytes = (uint64_t)json_integer_value(json_object_get(r,
+	    "last_bytes"));
+	p->last_duration = json_integer_value(json_object_get(r,
+	    "last_duration"));
+	if ((v = json_string_value(json_object_get(r, "last_point"))) != NULL)
+		snprintf(p->last_point, sizeof(p->last_point), "%s", v);
+	if ((v = json_string_value(json_object_get(r, "last_consistency"))) !=
+	    NULL)
+		snprintf(p->last_consistency, sizeof(p->last_consistency),
+		    "%s", v);
+	p->points_kept = (unsigned)json_integer_value(json_object_get(r,
+	    "points_kept"));
+	if ((v = json_string_value(json_object_get(r, "source"))) != NULL)
+		snprintf(p->source, sizeof(p->source), "%s", v);
+	return 0;
+}
+
+static void
+dr_free(struct job *j)
+{
+	struct dr_prot		*p = DR(j);
+	struct dr_waiter	*w;
+
+	if (p == NULL)
+		return;
+	while ((w = TAILQ_FIRST(&p->waiters)) != NULL) {
+		TAILQ_REMOVE(&p->waiters, w, entry);
+		ctl_set_close_cb(w->ctl, NULL, NULL);
+		free(w);
+	}
+	if (p->timer != NULL)
+		event_free(p->timer);
+	free(p);
+	j->priv = NULL;
+}
+
+/* A restart: protection goes on.  A backup job of ours left running ends
+ * (the point is redone from the previous checkpoint). */
+static void
+dr_recover(struct job *j)
+{
+	struct dr_prot	*p = DR(j);
+
+	log_info("%s: protection to %s goes on after the restart (newest point "
+	    "%s)", j->domain, p->set.to, p->last_point[0] ? p->last_point :
+	    "none");
+	drc_sched_init(&p->sched, p->set.rpo, p->set.rpo < DRC_SCHED_FLOOR_S ?
+	    p->set.rpo / 2 + 1 : 0);
+	if (p->last_duration > 0)
+		drc_sched_record(&p->sched, p->last_duration);
+	p->cycling = 0;
+	dr_schedule(j);
+}
+
+const struct job_kind dr_kind = {
+	.name = "replication",
+	.background = 1,
+	.init = dr_init_priv,
+	.save = dr_save,
+	.load = dr_load,
+	.recover = dr_recover,
+	.free = dr_free,
+};
+
+struct job *
+dr_job_for(struct gw *gw, const char *domain)
+{
+	struct job	*j;
+
+	TAILQ_FOREACH(j, gw->jobs, entry)
+		if (j->kind == &dr_kind && !job_terminal(j) &&
+		    strcmp(j->domain, domain) == 0)
+			return j;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ status */
+
+static void
+dr_update_status(struct job *j)
+{
+	struct dr_prot		*p = DR(j);
+	struct drc_sched_out	 so;
+
+	drc_sched_next(&p->sched, p->newest_start, p->last_start,
+	    (int64_t)time(NULL), &so);
+	if (p->seq == 0)
+		snprintf(p->status, sizeof(p->status), "seeding");
+	else if (strcmp(p->status, "error") == 0 ||
+	    strcmp(p->status, "resync") == 0 ||
+	    strcmp(p->status, "paused") == 0)
+		;
+	else
+		snprintf(p->status, sizeof(p->status), "%s",
+		    drc_rpo_state_str(so.state));
+}
+
+json_t *
+dr_status_json(const struct job *j)
+{
+	const struct dr_prot	*p = DR(j);
+	struct drc_sched_out	 so;
+	int64_t			 now = (int64_t)time(NULL);
+	const char		*st = p->status;
+
+	drc_sched_next(&p->sched, p->newest_start, p->last_start, now, &so);
+	if (p->seq > 0 && (strcmp(st, "ok") == 0 || strcmp(st, "warning") ==
+	    0 || strcmp(st, "violation") == 0))
+		st = drc_rpo_state_str(so.state);
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, "
+	    "s:i, s:s, s:s, s:b, s:i, s:I, s:I}", "domain", j->domain, "to",
+	    p->set.to, "state", st, "reason", p->reason, "rpo_s",
+	    (json_int_t)(p->seq > 0 ? now - p->newest_start : -1),
+	    "target_rpo_s", (json_int_t)p->set.rpo, "last_bytes",
+	    (json_int_t)p->last_bytes, "last_changed",
+	    (json_int_t)p->last_changed, "last_duration_s",
+	    (json_int_t)p->last_duration, "throughput_bps",
+	    p->last_duration > 0 ? (double)p->last_bytes /
+	    (double)p->last_duration : 0.0, "points_kept",
+	    (int)p->points_kept, "newest_point", p->last_point,
+	    "consistency", p->last_consistency, "quiesce", p->set.quiesce,
+	    "keep", (int)p->set.keep, "next_cycle",
+	    (json_int_t)(p->cycling ? 0 : so.next_start), "job",
+	    (json_int_t)0);
+}
+
+/* ------------------------------------------------------------ scheduler */
+
+static void
+dr_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	dr_cycle_start(arg);
+}
+
+static void
+dr_schedule(struct job *j)
+{
+	struct dr_prot		*p = DR(j);
+	struct drc_sched_out	 so;
+	struct timeval		 tv = { 0, 0 };
+	int64_t			 now = (int64_t)time(NULL);
+
+	if (p->stopping || job_terminal(j))
+		return;
+	if (p->timer == NULL &&
+	    (p->timer = evtimer_new(j->gw->base, dr_timer, j)) == NULL)
+		return;
+	drc_sched_next(&p->sched, p->newest_start, p->last_start, now, &so);
+	if (strcmp(p->status, "error") == 0 && so.next_start < now + DR_RETRY_S)
+		so.next_start = now + DR_RETRY_S;
+	if (!TAILQ_EMPTY(&p->waiters) || p->seq == 0)
+		so.next_start = strcmp(p->status, "error") == 0 ?
+		    now + DR_RETRY_S : now;
+	tv.tv_sec = so.next_start > now ? so.next_start - now : 0;
+	evtimer_add(p->timer, &tv);
+}
+
+/* ------------------------------------------------------------ a cycle */
+
+static void
+dr_waiters_done(struct job *j, const char *err)
+{
+	struct dr_prot		*p = DR(j);
+	struct dr_waiter	*w, *next;
+
+	for (w = TAILQ_FIRST(&p->waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (err == NULL && p->seq <= w->after)
+			continue;
+		TAILQ_REMOVE(&p->waiters, w, entry);
+		ctl_set_close_cb(w->ctl, NULL, NULL);
+		if (err != NULL)
+			ctl_error(w->ctl, VMGW_EXIT_FAIL, "%s: %s", j->domain,
+			    err);
+		else
+			ctl_ok(w->ctl, json_pack("{s:s, s:s, s:s, s:s, s:I, "
+			    "s:I, s:I}", "domain", j->domain, "point",
+			    p->last_point, "consistency", p->last_consistency,
+			    "reason", p->reason, "bytes",
+			    (json_int_t)p->last_bytes, "changed",
+			    (json_int_t)p->last_changed, "seconds",
+			    (json_int_t)p->last_duration));
+		free(w);
+	}
+}
+
+static void
+dr_cycle_free(struct dr_cycle *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd != -1)
+		close(c->fd);
+	free(c->xml);
+	free(c);
+}
+
+/* The cycle is over (its end worker ran): the state, the next one. */
+static void
+dr_cycle_over(void *arg)
+{
+	struct dr_cycle	*c = arg;
+	struct job	*j = c->job;
+	struct dr_prot	*p = DR(j);
+	int64_t		 now = (int64_t)time(NULL);
+
+	j->busy = 0;
+	p->cycling = 0;
+	p->cur = NULL;
+	job_rmdir(j);
+	if (c->rc == 0) {
+		p->seq = c->seq;
+		snprintf(p->checkpoint, sizeof(p->checkpoint), "%s",
+		    c->checkpoint);
+		snprintf(p->last_point, sizeof(p->last_point), "%s", c->id);
+		snprintf(p->last_consistency, sizeof(p->last_consistency),
+		    "%s", c->app ? "app" : "crash");
+		p->newest_start = c->start;
+		p->last_bytes = c->bytes;
+		p->last_changed = c->changed;
+		p->last_duration = now - c->start;
+		drc_sched_record(&p->sched, p->last_duration);
+		snprintf(p->reason, sizeof(p->reason), "%s", c->reason);
+		snprintf(p->status, sizeof(p->status), "ok");
+		dr_update_status(j);
+		job_set_state(j, JOB_RUNNING, "protected");
+		log_info("%s: point %s (%s) complete at %s: %llu bytes shipped "
+		    "in %llds%s%s", j->domain, c->id, p->last_consistency,
+		    p->set.to, (unsigned long long)c->bytes,
+		    (long long)p->last_duration, c->reason[0] ? "; " : "",
+		    c->reason);
+		if (p->last_duration * 2 > p->set.rpo)
+			log_warnx("%s: the cycle took %llds, more than half the "
+			    "target RPO (%llds)", j->domain,
+			    (long long)p->last_duration, (long long)p->set.rpo);
+		dr_waiters_done(j, NULL);
+	} else {
+		snprintf(p->status, sizeof(p->status), "error");
+		snprintf(p->reason, sizeof(p->reason), "%s", c->err);
+		snprintf(j->phase, sizeof(j->phase), "error");
+		job_save(j);
+		log_warnx("%s: point %s failed: %s", j->domain, c->id, c->err);
+		dr_waiters_done(j, c->err);
+	}
+	dr_cycle_free(c);
+	if (p->stopping) {
+		job_set_state(j, JOB_DONE, "unprotected");
+		return;
+	}
+	dr_schedule(j);
+}
+
+static void
+dr_cycle_end(struct dr_cycle *c)
+{
+	struct job	*j = c->job;
+
+	job_conns_abort(j, c->rc == 0 ? "point done" : c->err);
+	if (!c->began) {
+		dr_cycle_over(c);
+		return;
+	}
+	if (job_work(j, dr_end_work, dr_cycle_over, c) == -1)
+		dr_cycle_over(c);
+}
+
+static void
+dr_fail(struct dr_cycle *c, const char *fmt, ...) LOG_FMT(2, 3);
+
+static void
+dr_fail(struct dr_cycle *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	c->rc = -1;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(c->err, sizeof(c->err), fmt, ap);
+		va_end(ap);
+	}
+	dr_cycle_end(c);
+}
+
+static void
+dr_ship_done(void *arg)
+{
+	struct dr_cycle	*c = arg;
+	struct job	*j = c->job;
+
+	if (c->rc == 0) {
+		dr_cycle_end(c);
+		return;
+	}
+	/* the channel was lost, and the export is still open: go on from
+	 * the last acknowledged frame once the tunnel is back */
+	if ((j->conn_err[0] != '\0' || strstr(c->err, "channel") != NULL) &&
+	    c->resumes++ < DR_RESUME_TRIES && !DR(j)->stopping) {
+		log_warnx("%s: point %s: %s; resuming when %s is back",
+		    j->domain, c->id, j->conn_err[0] ? j->conn_err : c->err,
+		    j->peer_name);
+		job_conns_abort(j, "resuming");
+		j->conn_err[0] = '\0';
+		c->err[0] = '\0';
+		dr_begin_point(j, 1);
+		return;
+	}
+	if (j->conn_err[0] != '\0' && strstr(c->err, "channel") != NULL)
+		snprintf(c->err, sizeof(c->err), "%s", j->conn_err);
+	dr_fail(c, NULL);
+}
+
+/* The backup site is ready: the channel, its relay, the ship worker. */
+static void
+dr_ship(struct dr_cycle *c)
+{
+	struct job	*j = c->job;
+	struct tunnel	*t = j->peer->tunnel;
+	struct relay	*r;
+	struct channel	*ch;
+	json_t		*req;
+	int		 sv[2];
+
+	if (t == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv) == -1) {
+		dr_fail(c, "no tunnel to %s", j->peer_name);
+		return;
+	}
+	set_nonblock_cloexec(sv[1]);
+	if ((r = relay_new(j->gw, sv[1], NULL)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		dr_fail(c, "out of memory");
+		return;
+	}
+	c->fd = sv[0];
+	job_conn_add(j, r, "dr");
+	req = json_pack("{s:s, s:s, s:s}", "kind", CHAN_KIND_DR, "guest",
+	    j->domain, "point", c->id);
+	ch = chan_open(t, req, &relay_ops, r, "dr point");
+	json_decref(req);
+	if (ch == NULL) {
+		relay_abort(r, "cannot open a channel");
+		dr_fail(c, "cannot open a channel to %s", j->peer_name);
+		return;
+	}
+	relay_set_channel(r, ch);
+	snprintf(j->phase, sizeof(j->phase), "shipping %s", c->id);
+	if (job_work(j, dr_ship_work, dr_ship_done, c) == -1)
+		dr_fail(c, "cannot start a thread");
+}
+
+static void
+dr_begun(json_t *reply, const char *err, void *arg)
+{
+	struct job	*j = arg;
+	struct dr_prot	*p = DR(j);
+	struct dr_cycle	*c = p->cur;
+	const char	*dir;
+
+	if (c == NULL)
+		return;
+	if (err != NULL) {
+		if (strstr(err, "full point") != NULL) {
+			/* the backup site has no chain (any more) */
+			p->checkpoint[0] = '\0';
+			p->seq = (uint64_t)json_integer_value(json_object_get(
+			    reply, "newest_seq"));
+		}
+		dr_fail(c, "%s: %s", j->peer_name, err);
+		return;
+	}
+	c->next_seq = (uint64_t)json_integer_value(json_object_get(reply,
+	    "next_seq"));
+	p->points_kept = (unsigned)json_integer_value(json_object_get(reply,
+	    "points"));
+	if ((dir = json_string_value(json_object_get(reply, "dir"))) != NULL)
+		log_debug("%s: point %s goes to %s:%s from frame %llu",
+		    j->domain, c->id, j->peer_name, dir,
+		    (unsigned long long)c->next_seq);
+	dr_ship(c);
+}
+
+static void
+dr_peer_up(struct peer *peer, struct tunnel *t, const char *err, void *arg)
+{
+	struct job	*j = arg;
+	struct dr_prot	*p = DR(j);
+	struct dr_cycle	*c = p->cur;
+	json_t		*m, *disks;
+	size_t		 i;
+
+	if (c == NULL)
+		return;
+	if (t == NULL) {
+		dr_fail(c, "%s", err);
+		return;
+	}
+	disks = json_array();
+	for (i = 0; i < c->n_disks; i++)
+		json_array_append_new(disks, json_pack("{s:s, s:s, s:I}",
+		    "target", c->disks[i].target, "source", c->disks[i].path,
+		    "size", (json_int_t)c->disks[i].size));
+	m = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:s, "
+	    "s:b, s:i, s:b}", "op", PM_DR_BEGIN, "guest", j->domain, "uuid",
+	    j->uuid, "point", c->id, "seq", (json_int_t)c->seq, "start",
+	    (json_int_t)c->start, "consistency", c->app ? "app" : "crash",
+	    "reason", c->reason, "disks", disks, "xml", c->xml ? c->xml : "",
+	    "incremental", c->from[0] != '\0', "keep", (int)p->set.keep,
+	    "resume", c->next_seq != 0 || c->bytes != 0);
+	if (pmsg_request(peer, m, JOB_PREPARE_TIMEOUT, dr_begun, j) == -1)
+		dr_fail(c, "tunnel to %s lost", j->peer_name);
+	json_decref(m);
+}
+
+static void
+dr_begin_point(struct job *j, int resume)
+{
+	struct dr_prot	*p = DR(j);
+
+	if (peer_wait(j->peer, resume ? DR_RESUME_WAIT_S : 10, dr_peer_up,
+	    j) == NULL)
+		dr_fail(p->cur, "out of memory");
+}
+
+static void
+dr_taken(void *arg)
+{
+	struct dr_cycle	*c = arg;
+	struct job	*j = c->job;
+	struct dr_prot	*p = DR(j);
+
+	if (!c->began) {
+		dr_fail(c, NULL);
+		return;
+	}
+	if (c->resync) {
+		snprintf(p->status, sizeof(p->status), "resync");
+		snprintf(p->reason, sizeof(p->reason), "%s", c->reason);
+		log_warnx("%s: %s", j->domain, c->reason);
+	}
+	snprintf(j->phase, sizeof(j->phase), "point %s taken", c->id);
+	snprintf(p->source, sizeof(p->source), "%s", c->disks[0].path);
+	dr_begin_point(j, 0);
+}
+
+static void
+dr_cycle_start(struct job *j)
+{
+	struct dr_prot	*p = DR(j);
+	struct dr_cycle	*c;
+	char		 dir[512];
+
+	if (p->cycling || p->stopping || job_terminal(j))
+		return;
+	if (j->peer == NULL) {
+		snprintf(p->status, sizeof(p->status), "error");
+		snprintf(p->reason, sizeof(p->reason), "%s is not a peer of "
+		    "this site", j->peer_name);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	c->job = j;
+	c->fd = -1;
+	c->seq = p->seq + 1;
+	drc_point_id(c->id, c->seq);
+	snprintf(c->from, sizeof(c->from), "%s", p->checkpoint);
+	snprintf(c->checkpoint, sizeof(c->checkpoint), "%s%s",
+	    DR_CHECKPOINT_PREFIX, c->id);
+	job_rundir(j, dir, sizeof(dir));
+	if (mkdir_p(dir, 0700) == -1 || snprintf(c->sock, sizeof(c->sock),
+	    "%s/%s.sock", dir, c->id) >= KVM_BACKUP_SOCK_MAX) {
+		snprintf(p->status, sizeof(p->status), "error");
+		snprintf(p->reason, sizeof(p->reason), "%s: cannot make the "
+		    "export's socket directory (or its path is too long)", dir);
+		free(c);
+		dr_schedule(j);
+		return;
+	}
+	unlink(c->sock);
+	p->cycling = 1;
+	p->cur = c;
+	p->last_start = (int64_t)time(NULL);
+	j->busy = 1;
+	snprintf(j->phase, sizeof(j->phase), "taking %s", c->id);
+	if (job_work(j, dr_take_work, dr_taken, c) == -1) {
+		snprintf(c->err, sizeof(c->err), "cannot start a thread");
+		dr_cycle_over(c);
+	}
+}
+
+/* ------------------------------------------------------------ commands */
+
+int
+dr_protect(struct gw *gw, const char *domain, const struct dr_settings *s,
+    char *err, size_t errlen)
+{
+	struct job	*j;
+	struct dr_prot	*p;
+
+	if ((j = dr_job_for(gw, domain)) != NULL) {
+		/* new settings for a protected guest */
+		p = DR(j);
+		if (strcmp(p->set.to, s->to) != 0) {
+			snprintf(err, errlen, "%s is protected to %s: unprotect "
+			    "it first", domain, p->set.to);
+			return -1;
+		}
+		p->set = *s;
+		drc_sched_init(&p->sched, s->rpo, s->rpo < DRC_SCHED_FLOOR_S ?
+		    s->rpo / 2 + 1 : 0);
+		job_save(j);
+		dr_schedule(j);
+		return 0;
+	}
+	if ((j = job_new(gw, &dr_kind, JOB_SOURCE, NULL, s->to, domain)) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p = DR(j);
+	p->set = *s;
+	drc_sched_init(&p->sched, s->rpo, s->rpo < DRC_SCHED_FLOOR_S ?
+	    s->rpo / 2 + 1 : 0);
+	job_set_state(j, JOB_RUNNING, "seeding");
+	log_info("%s: protected to %s (rpo %llds, keep %u%s)", domain, s->to,
+	    (long long)s->rpo, s->keep, s->quiesce ? ", quiesced" : "");
+	dr_schedule(j);
+	return 0;
+}
+
+int
+dr_unprotect(struct job *j, char *err, size_t errlen)
+{
+	struct dr_prot	*p = DR(j);
+
+	p->stopping = 1;
+	if (p->timer != NULL)
+		evtimer_del(p->timer);
+	log_info("%s: protection to %s ends", j->domain, p->set.to);
+	if (!p->cycling)
+		job_set_state(j, JOB_DONE, "unprotected");
+	return 0;
+}
+
+static void
+dr_waiter_closed(struct ctl_conn *ctl, void *arg)
+{
+	struct dr_waiter	*w = arg;
+
+	TAILQ_REMOVE(&DR(w->job)->waiters, w, entry);
+	free(w);
+}
+
+/* `vmgw sync`: a point now; the answer when it is complete there. */
+int
+dr_sync(struct job *j, struct ctl_conn *ctl)
+{
+	struct dr_prot		*p = DR(j);
+	struct dr_waiter	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->ctl = ctl;
+	w->job = j;
+	/* a point that starts from now: after the one running, if any */
+	w->after = p->seq + (p->cycling ? 1 : 0);
+	TAILQ_INSERT_TAIL(&p->waiters, w, entry);
+	ctl_set_close_cb(ctl, dr_waiter_closed, w);
+	if (!p->cycling)
+		dr_schedule(j);
+	return 0;
+}
+
+int
+dr_init(struct gw *gw)
+{
+	if (job_kind_register(&dr_kind) == -1 ||
+	    pmsg_register(PM_DR_BEGIN, dr_pm_begin) == -1 ||
+	    pmsg_register(PM_DR_POINTS, dr_pm_points) == -1 ||
+	    accept_register(CHAN_KIND_DR, dr_accept) == -1)
+		return -1;
+	return dr_ctl_init();
+}

@@ -1,0 +1,367 @@
+/*
+ * dr_ship.c - the home site's workers of one point (struct dr_cycle is the
+ * calls' own data; the loop reads it only after each call's done()).
+ *
+ *   take   the guest's disks and its domain XML as mapped for the backup
+ *          site; is the newest checkpoint still usable (after a hard kill
+ *          of QEMU it is not: resync); [freeze]; pull-mode backup-begin,
+ *          incremental from it, creating the point's checkpoint; [thaw]
+ *   ship   per disk, the export's extents (dirty ranges, or everything for
+ *          a full point), as chunk frames on the worker's end of the "dr"
+ *          channel: DATA in pieces of at most DRC_CHUNK_PAYLOAD_MAX with
+ *          their BLAKE2b, ZERO for ranges that read as zeros; frames before
+ *          the backup site's next_seq are skipped (a resumed point: the
+ *          same export gives the same frames); then the ACK of END_POINT,
+ *          which means the point is committed there
+ *   end    backup-end; when the point failed, its checkpoint is deleted
+ *          too (its bitmap merges into the older one, which has been
+ *          recording all along), so the next point is redone from there
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dr.h"
+
+#define DR_WINDOW	(1ull << 30)	/* block status asked per window */
+#define DR_ZERO_FRAME	(1u << 30)	/* one ZERO frame covers at most */
+
+static int
+dr_disks(struct dr_cycle *c, const struct kvm_domain_info *di)
+{
+	size_t	 i;
+
+	c->n_disks = 0;
+	for (i = 0; i < di->n_disks; i++) {
+		const struct kvm_disk *d = &di->disks[i];
+
+		if (d->readonly || strcmp(d->device, "disk") != 0 ||
+		    d->path == NULL)
+			continue;
+		if (!d->is_file || d->shareable) {
+			snprintf(c->err, sizeof(c->err), "%s: disk %s: vmgw "
+			    "protects unshared file-backed disks only",
+			    di->name, d->target);
+			return -1;
+		}
+		if (c->n_disks == DRC_DISKS_MAX) {
+			snprintf(c->err, sizeof(c->err), "%s: more than %d "
+			    "disks", di->name, DRC_DISKS_MAX);
+			return -1;
+		}
+		snprintf(c->disks[c->n_disks].target, sizeof(c->disks[0].target),
+		    "%s", d->target);
+		snprintf(c->disks[c->n_disks].path, sizeof(c->disks[0].path),
+		    "%s", d->path);
+		c->disks[c->n_disks].size = d->capacity;
+		c->n_disks++;
+	}
+	if (c->n_disks == 0) {
+		snprintf(c->err, sizeof(c->err), "%s: no disk to protect",
+		    di->name);
+		return -1;
+	}
+	return 0;
+}
+
+void
+dr_take_work(void *arg)
+{
+	struct dr_cycle		*c = arg;
+	struct job		*j = c->job;
+	const struct vmgw_peer	*pc = j->peer->conf;
+	struct kvm		*k = NULL;
+	struct kvm_domain_info	*di = NULL;
+	struct kvm_backup_disk	 bd[DRC_DISKS_MAX];
+	char			 why[256], e2[256];
+	char			 scratch[DRC_DISKS_MAX][600];
+	int			 usable, froze = 0, no_agent = 0, n;
+	size_t			 i;
+
+	if (kvm_open(&k, j->gw->conf->libvirt, c->err, sizeof(c->err)) == -1 ||
+	    kvm_domain_inspect(k, j->domain, &di, c->err, sizeof(c->err)) == -1)
+		goto out;
+	if (di->state != KVM_DOM_RUNNING && di->state != KVM_DOM_PAUSED) {
+		snprintf(c->err, sizeof(c->err), "%s is %s here: a point is "
+		    "taken of a running guest", j->domain, di->state_str);
+		goto out;
+	}
+	if (dr_disks(c, di) == -1 || kvm_xml_rewrite(di->xml, pc->networks,
+	    pc->n_networks, pc->storage, pc->n_storage, &c->xml, c->err,
+	    sizeof(c->err)) == -1)
+		goto out;
+	if (c->from[0] != '\0') {
+		usable = kvm_checkpoint_usable(k, j->domain, c->from, why,
+		    sizeof(why), c->err, sizeof(c->err));
+		if (usable == -1)
+			goto out;
+		if (usable == 0) {
+			/* lost change tracking: a full point, never trusted */
+			c->resync = 1;
+			snprintf(c->reason, sizeof(c->reason), "change "
+			    "tracking lost (%s): full point", why);
+			if (kvm_checkpoint_delete(k, j->domain, c->from, 1, e2,
+			    sizeof(e2)) == -1)
+				log_warnx("%s: %s", j->domain, e2);
+			c->from[0] = '\0';
+		}
+	}
+	/* libvirt 9.0 wants a scratch file per disk in pull mode (it makes
+	 * and removes it): beside the image, which QEMU can write */
+	for (i = 0; i < c->n_disks; i++) {
+		snprintf(scratch[i], sizeof(scratch[i]), "%s.vmgw-scratch",
+		    c->disks[i].path);
+		bd[i].target = c->disks[i].target;
+		bd[i].scratch = scratch[i];
+	}
+	if (DR(j)->set.quiesce) {
+		if ((n = kvm_fs_freeze(k, j->domain, &no_agent, why,
+		    sizeof(why))) >= 0)
+			froze = 1;
+		else
+			snprintf(c->reason, sizeof(c->reason), "not "
+			    "app-consistent: %s", why);
+	}
+	c->start = (int64_t)time(NULL);
+	if (kvm_backup_begin_pull(k, j->domain, c->sock, c->from[0] ? c->from :
+	    NULL, c->checkpoint, bd, c->n_disks, c->err, sizeof(c->err)) == 0)
+		c->began = 1;
+	if (froze) {
+		if (kvm_fs_thaw(k, j->domain, e2, sizeof(e2)) == -1)
+			log_warnx("%s: thaw: %s", j->domain, e2);
+		c->app = c->began;
+	}
+ out:
+	kvm_domain_info_free(di);
+	kvm_close(k);
+}
+
+/* ------------------------------------------------------------ ship */
+
+struct dr_out {
+	struct dr_cycle		*c;
+	uint64_t		 seq;		/* the next frame's */
+	uint64_t		 acked;		/* ACKs up to this seq + 1 */
+	struct drc_chunk_dec	 ackdec;
+	uint8_t			 in[4096];
+	size_t			 inlen;
+	int			 eof;
+};
+
+static int
+dr_write_all(int fd, const void *p, size_t len)
+{
+	const uint8_t	*b = p;
+	ssize_t		 w;
+
+	while (len > 0) {
+		if ((w = write(fd, b, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Take the ACKs that came (wait up to ms); -1 when the stream failed. */
+static int
+dr_read_acks(struct dr_out *o, int ms)
+{
+	struct dr_cycle	*c = o->c;
+	struct pollfd	 pfd = { c->fd, POLLIN, 0 };
+	struct drc_chunk ck;
+	ssize_t		 r;
+	size_t		 used;
+	int		 d;
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return 0;
+	if ((r = read(c->fd, o->in + o->inlen, sizeof(o->in) - o->inlen)) <=
+	    0) {
+		if (r == -1 && (errno == EINTR || errno == EAGAIN))
+			return 0;
+		o->eof = 1;
+		return 0;
+	}
+	o->inlen += (size_t)r;
+	for (;;) {
+		d = drc_chunk_decode(&o->ackdec, o->in, o->inlen, &ck, &used,
+		    c->err, sizeof(c->err));
+		if (d == -1)
+			return -1;
+		if (d == 0)
+			break;
+		o->acked = ck.seq + 1;
+		memmove(o->in, o->in + used, o->inlen - used);
+		o->inlen -= used;
+	}
+	return 0;
+}
+
+static int
+dr_frame(struct dr_out *o, struct drc_chunk *ck)
+{
+	struct dr_cycle	*c = o->c;
+	uint8_t		 hdr[DRC_CHUNK_HDR];
+
+	ck->seq = o->seq++;
+	if (ck->seq < c->next_seq)
+		return 0;		/* the backup site has it */
+	if (drc_chunk_encode(hdr, ck, c->err, sizeof(c->err)) == -1)
+		return -1;
+	if (dr_write_all(c->fd, hdr, sizeof(hdr)) == -1 ||
+	    (ck->type == DRC_CHUNK_DATA && dr_write_all(c->fd, ck->payload,
+	    ck->length) == -1)) {
+		snprintf(c->err, sizeof(c->err), "the backup site's channel "
+		    "closed at frame %llu", (unsigned long long)ck->seq);
+		return -1;
+	}
+	c->bytes += DRC_CHUNK_HDR + (ck->type == DRC_CHUNK_DATA ? ck->length :
+	    0);
+	return dr_read_acks(o, 0);
+}
+
+/* One extent: DATA pieces (read from the export) or ZERO frames. */
+static int
+dr_extent(struct dr_out *o, struct drc_nbd *nbd, unsigned disk,
+    const struct drc_extent *e, uint8_t *buf)
+{
+	struct dr_cycle	*c = o->c;
+	struct drc_chunk ck;
+	uint64_t	 off = e->offset, end = e->offset + e->length, n;
+
+	while (off < end) {
+		n = end - off;
+		if (n > (e->zero ? DR_ZERO_FRAME : DRC_CHUNK_PAYLOAD_MAX))
+			n = e->zero ? DR_ZERO_FRAME : DRC_CHUNK_PAYLOAD_MAX;
+		memset(&ck, 0, sizeof(ck));
+		ck.type = e->zero ? DRC_CHUNK_ZERO : DRC_CHUNK_DATA;
+		ck.disk = (uint16_t)disk;
+		ck.offset = off;
+		ck.length = (uint32_t)n;
+		if (!e->zero) {
+			/* no read for a frame the backup site has */
+			if (o->seq >= c->next_seq && drc_nbd_pread(nbd, buf,
+			    (size_t)n, off, c->err, sizeof(c->err)) == -1)
+				return -1;
+			ck.payload = buf;
+		}
+		if (dr_frame(o, &ck) == -1)
+			return -1;
+		off += n;
+	}
+	c->changed += e->length;
+	return 0;
+}
+
+static int
+dr_ship_disk(struct dr_out *o, unsigned disk, uint8_t *buf)
+{
+	struct dr_cycle		*c = o->c;
+	struct drc_nbd		*nbd = NULL;
+	struct drc_extent	*ext = NULL;
+	struct drc_chunk	 ck;
+	char			 bitmap[64], e2[256];
+	uint64_t		 size, off;
+	size_t			 n, i;
+	int			 ret = -1;
+
+	snprintf(bitmap, sizeof(bitmap), "backup-%s", c->disks[disk].target);
+	if (drc_nbd_connect(&nbd, c->sock, c->disks[disk].target,
+	    c->from[0] ? bitmap : NULL, c->err, sizeof(c->err)) == -1)
+		goto out;
+	size = drc_nbd_size(nbd);
+	for (off = 0; off < size; off += DR_WINDOW) {
+		if (drc_nbd_extents(nbd, off, size - off < DR_WINDOW ?
+		    size - off : DR_WINDOW, &ext, &n, c->err,
+		    sizeof(c->err)) == -1)
+			goto out;
+		for (i = 0; i < n; i++)
+			if (dr_extent(o, nbd, disk, &ext[i], buf) == -1)
+				goto out;
+		free(ext);
+		ext = NULL;
+	}
+	memset(&ck, 0, sizeof(ck));
+	ck.type = DRC_CHUNK_END_DISK;
+	ck.disk = (uint16_t)disk;
+	ck.offset = size;
+	ret = dr_frame(o, &ck);
+ out:
+	free(ext);
+	drc_nbd_close(nbd, e2, sizeof(e2));
+	return ret;
+}
+
+void
+dr_ship_work(void *arg)
+{
+	struct dr_cycle	*c = arg;
+	struct dr_out	 o;
+	struct drc_chunk ck;
+	uint8_t		*buf = NULL;
+	uint64_t	 last;
+	time_t		 until;
+	unsigned	 d;
+
+	c->rc = -1;
+	memset(&o, 0, sizeof(o));
+	o.c = c;
+	drc_chunk_dec_init(&o.ackdec, 1, 0, 0, NULL, 0);
+	if ((buf = malloc(DRC_CHUNK_PAYLOAD_MAX)) == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		goto out;
+	}
+	for (d = 0; d < c->n_disks; d++)
+		if (dr_ship_disk(&o, d, buf) == -1)
+			goto out;
+	memset(&ck, 0, sizeof(ck));
+	ck.type = DRC_CHUNK_END_POINT;
+	if (dr_frame(&o, &ck) == -1)
+		goto out;
+	/* the ACK of END_POINT: the point is committed at the backup site */
+	last = o.seq;
+	until = time(NULL) + DR_ACK_TIMEOUT_S;
+	while (o.acked < last && !o.eof && time(NULL) < until)
+		if (dr_read_acks(&o, 1000) == -1)
+			goto out;
+	if (o.acked < last) {
+		snprintf(c->err, sizeof(c->err), "the backup site did not "
+		    "confirm the point (%s)", o.eof ? "its channel closed" :
+		    "no answer");
+		goto out;
+	}
+	c->rc = 0;
+ out:
+	free(buf);
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+}
+
+void
+dr_end_work(void *arg)
+{
+	struct dr_cycle	*c = arg;
+	struct job	*j = c->job;
+	struct kvm	*k = NULL;
+	char		 err[512];
+
+	if (kvm_open(&k, j->gw->conf->libvirt, err, sizeof(err)) == -1) {
+		log_warnx("%s: backup end: %s", j->domain, err);
+		return;
+	}
+	if (kvm_backup_end(k, j->domain, err, sizeof(err)) == -1)
+		log_warnx("%s: %s", j->domain, err);
+	if (c->rc != 0 && c->began && kvm_checkpoint_delete(k, j->domain,
+	    c->checkpoint, 0, err, sizeof(err)) == -1)
+		log_warnx("%s: %s", j->domain, err);
+	kvm_close(k);
+}
