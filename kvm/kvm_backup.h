@@ -111,8 +111,11 @@ int	kvm_checkpoint_delete(struct kvm *, const char *domain,
 	    size_t errlen) KVM_WUR;
 /* Define a checkpoint again from saved XML (VIR_DOMAIN_CHECKPOINT_CREATE_
  * REDEFINE): after the domain was undefined and defined, migrated, or
- * restored.  validate: also have libvirt check that the bitmaps are in the
- * images (REDEFINE_VALIDATE; running domains only). */
+ * restored; parents first.  A live migration to qcow2 v3 images carries
+ * the bitmaps but not the checkpoints: redefining them at the destination
+ * (with or without the source's <domain>) makes them usable there.
+ * validate: also have libvirt check the bitmaps (REDEFINE_VALIDATE;
+ * running domains only, else "domain is not running"). */
 int	kvm_checkpoint_redefine(struct kvm *, const char *domain,
 	    const char *xml, int validate, char *err, size_t errlen) KVM_WUR;
 /* Create a checkpoint now, for the listed disks, of a running (or paused)
