@@ -2,7 +2,8 @@
  * kvm_backup.h - the libvirt side of disaster recovery: pull-mode
  * incremental backups (one point of a protected guest's disks), the
  * checkpoints that mark those points, and filesystem freeze / thaw through
- * the guest agent for app-consistent points.  kvm/backup.c implements it.
+ * the guest agent for app-consistent points.  kvm/backup.c (backups and
+ * the XML), kvm/checkpoint.c and kvm/agent.c implement it.
  *
  * The same rules as kvm.h: every call may block, worker threads only, one
  * struct kvm per thread; 0 / -1 (or a count / a 1-0 answer where said);
@@ -139,7 +140,7 @@ int	kvm_start_with_checkpoint(struct kvm *, const char *domain,
  * metadata is checked.  After a hard kill of QEMU every checkpoint of the
  * domain is unusable (the bitmaps made in that run are lost, the older
  * ones are left "in-use" in the image, inconsistent on the next start).
- * See backup.c for why no QMP is used.
+ * See checkpoint.c for why no QMP is used.
  */
 int	kvm_checkpoint_usable(struct kvm *, const char *domain,
 	    const char *name, char *why, size_t whylen, char *err,
