@@ -2,7 +2,8 @@
  * kvm_backup.h - the libvirt side of disaster recovery: pull-mode
  * incremental backups (one point of a protected guest's disks), the
  * checkpoints that mark those points, and filesystem freeze / thaw through
- * the guest agent for app-consistent points.  kvm/backup.c implements it.
+ * the guest agent for app-consistent points.  kvm/backup.c (backups and
+ * the XML), kvm/checkpoint.c and kvm/agent.c implement it.
  *
  * The same rules as kvm.h: every call may block, worker threads only, one
  * struct kvm per thread; 0 / -1 (or a count / a 1-0 answer where said);
@@ -111,8 +112,11 @@ int	kvm_checkpoint_delete(struct kvm *, const char *domain,
 	    size_t errlen) KVM_WUR;
 /* Define a checkpoint again from saved XML (VIR_DOMAIN_CHECKPOINT_CREATE_
  * REDEFINE): after the domain was undefined and defined, migrated, or
- * restored.  validate: also have libvirt check that the bitmaps are in the
- * images (REDEFINE_VALIDATE; running domains only). */
+ * restored; parents first.  A live migration to qcow2 v3 images carries
+ * the bitmaps but not the checkpoints: redefining them at the destination
+ * (with or without the source's <domain>) makes them usable there.
+ * validate: also have libvirt check the bitmaps (REDEFINE_VALIDATE;
+ * running domains only, else "domain is not running"). */
 int	kvm_checkpoint_redefine(struct kvm *, const char *domain,
 	    const char *xml, int validate, char *err, size_t errlen) KVM_WUR;
 /* Create a checkpoint now, for the listed disks, of a running (or paused)
@@ -136,7 +140,7 @@ int	kvm_start_with_checkpoint(struct kvm *, const char *domain,
  * metadata is checked.  After a hard kill of QEMU every checkpoint of the
  * domain is unusable (the bitmaps made in that run are lost, the older
  * ones are left "in-use" in the image, inconsistent on the next start).
- * See backup.c for why no QMP is used.
+ * See checkpoint.c for why no QMP is used.
  */
 int	kvm_checkpoint_usable(struct kvm *, const char *domain,
 	    const char *name, char *why, size_t whylen, char *err,

@@ -1231,6 +1231,16 @@ lab_site_clean() {
   lab__virsh_t 30 "$s" pool-refresh "$pool" >/dev/null 2>&1 || true
   [ ! -e "/run/netns/${LAB_NS[$s]}" ] || lab__guest_route_del "$s"
 }
+# lab__vol_create SITE NAME MIB: a qcow2 volume in the site's pool, compat
+# 1.1: libvirt makes qcow2 v2 (compat 0.10) unless told, and QEMU cannot
+# store the persistent dirty bitmaps of checkpoints in v2 ("Cannot store
+# dirty bitmaps in qcow2 v2 files")
+lab__vol_create() {
+  local s=$1 x=$LAB/site-$1/vol-$2.xml
+  printf "<volume><name>%s</name><capacity unit='MiB'>%s</capacity><allocation>0</allocation>\n  <target><format type='qcow2'/><compat>1.1</compat></target>\n</volume>\n" "$2" "$3" >"$x"
+  lab__try "creating volume $2 ($3 MiB qcow2 v3) in pool ${LAB_POOL[$s]} at site $s" \
+    lab__virsh_t 60 "$s" vol-create "${LAB_POOL[$s]}" "$x"
+}
 # lab_guest_boot SITE: create web1's volume in the site's pool, define and start
 # web1 there, wait until it answers HTTP, then put its /32 in the site's
 # table 100 (lab_guest_route) and wait until r routes it there: the client
@@ -1248,11 +1258,9 @@ lab_guest_boot() {
   fi
   lab_site_clean "$s" || return 1
   t0=$(lab__us)
-  lab__try "creating volume $GUEST_VOL (${GUEST_DISK_MIB} MiB qcow2) in pool ${LAB_POOL[$s]} at site $s" \
-    lab__virsh_t 60 "$s" vol-create-as "${LAB_POOL[$s]}" "$GUEST_VOL" "${GUEST_DISK_MIB}M" --format qcow2 || return 1
+  lab__vol_create "$s" "$GUEST_VOL" "$GUEST_DISK_MIB" || return 1
   if [ "$GUEST_DATA_MIB" != 0 ]; then
-    lab__try "creating volume $GUEST_DATA_VOL (${GUEST_DATA_MIB} MiB qcow2) in pool ${LAB_POOL[$s]} at site $s" \
-      lab__virsh_t 60 "$s" vol-create-as "${LAB_POOL[$s]}" "$GUEST_DATA_VOL" "${GUEST_DATA_MIB}M" --format qcow2 || return 1
+    lab__vol_create "$s" "$GUEST_DATA_VOL" "$GUEST_DATA_MIB" || return 1
   fi
   x=$d/$GUEST.xml
   lab_guest_xml "$s" >"$x" || return 1

@@ -1,7 +1,8 @@
 /*
- * test_kvm_backup.c - kvm/backup.c: the backup and checkpoint XML builders
- * (results parsed back with libxml2 and checked by XPath, values with
- * quotes, ampersands and angle brackets survive; refusals as a table), the
+ * test_kvm_backup.c - kvm_backup.h (backup.c, checkpoint.c, agent.c): the
+ * backup and checkpoint XML builders (results parsed back with libxml2 and
+ * checked by XPath, values with quotes, ampersands and angle brackets
+ * survive; refusals as a table), the
  * checkpoint name rule as a table, then the calls against libvirt's test
  * driver (test:///default) where it has them: checkpoints (create, list
  * with parents, XML, the usable check, delete with and without metadata
