@@ -21,6 +21,13 @@
 #define CFG_FMT(a, b)	__attribute__((format(printf, a, b)))
 #define CFG_QUOTE_MAX	72	/* room for a quoted value in a message */
 #define CFG_LINE_MAX	2048	/* one formatted error line */
+/*
+ * Values the walk may visit: aliases let a small file name the same big
+ * sequence thousands of times ("billion laughs"), and every visit costs
+ * memory.  A file of CONFIG_FILE_MAX without aliases has fewer than half
+ * as many nodes, so only alias expansion reaches it.
+ */
+#define CFG_WALK_MAX	2000000
 
 struct cfg_ctx {
 	const char	*file;		/* name in messages */
@@ -29,6 +36,7 @@ struct cfg_ctx {
 	config_error_fn	*report;	/* gets each error line */
 	void		*report_arg;
 	size_t		 nerr;		/* errors reported so far */
+	size_t		 visits;	/* values walked, up to CFG_WALK_MAX */
 	int		 stop;		/* cap reached or out of memory: unwind */
 	char		 path[512];	/* dotted key path of the current node */
 	size_t		 pathlen;

@@ -35,6 +35,7 @@ static int	 cfg_samekey(const struct cfg_keyref *,
 		    const struct cfg_keyref *);
 static int	 cfg_check_keys(struct cfg_ctx *, yaml_node_t *, uint8_t **);
 static int	 cfg_has_cntrl(const char *);
+static int	 cfg_visit(struct cfg_ctx *, const yaml_node_t *);
 static const char *cfg_size_str(char [32], uint64_t);
 
 /*
@@ -377,6 +378,18 @@ out:
 	return ret;
 }
 
+/* Count one value walked; past CFG_WALK_MAX the walk stops. */
+static int
+cfg_visit(struct cfg_ctx *ctx, const yaml_node_t *node)
+{
+	if (++ctx->visits <= CFG_WALK_MAX)
+		return 0;
+	cfg_error(ctx, node, "aliases expand the file to more than %d values",
+	    CFG_WALK_MAX);
+	ctx->stop = 1;
+	return -1;
+}
+
 /*
  * A mapping with the fixed keys of keys[]: unknown keys are errors, each
  * value goes to its key's parser with obj, required keys must be there.
@@ -415,7 +428,8 @@ cfg_struct(struct cfg_ctx *ctx, yaml_node_t *node, const struct cfg_key *keys,
 			continue;
 		}
 		len = cfg_push(ctx, name);
-		if (keys[i].parse(ctx, cfg_node(ctx, p->value), obj) == -1)
+		if (cfg_visit(ctx, cfg_node(ctx, p->value)) == -1 ||
+		    keys[i].parse(ctx, cfg_node(ctx, p->value), obj) == -1)
 			ret = -1;
 		cfg_pop(ctx, len);
 	}
@@ -456,7 +470,8 @@ cfg_pairs(struct cfg_ctx *ctx, yaml_node_t *node, cfg_pair_fn fn, void *arg)
 			continue;
 		k = cfg_node(ctx, p->key);
 		len = cfg_push(ctx, (const char *)k->data.scalar.value);
-		if (fn(ctx, k, cfg_node(ctx, p->value), arg) == -1)
+		if (cfg_visit(ctx, cfg_node(ctx, p->value)) == -1 ||
+		    fn(ctx, k, cfg_node(ctx, p->value), arg) == -1)
 			ret = -1;
 		cfg_pop(ctx, len);
 	}
@@ -479,7 +494,8 @@ cfg_items(struct cfg_ctx *ctx, yaml_node_t *node, cfg_item_fn fn, void *arg)
 	for (i = 0, it = node->data.sequence.items.start;
 	    it < node->data.sequence.items.top && !ctx->stop; it++, i++) {
 		len = cfg_push_index(ctx, i);
-		if (fn(ctx, cfg_node(ctx, *it), i, arg) == -1)
+		if (cfg_visit(ctx, cfg_node(ctx, *it)) == -1 ||
+		    fn(ctx, cfg_node(ctx, *it), i, arg) == -1)
 			ret = -1;
 		cfg_pop(ctx, len);
 	}

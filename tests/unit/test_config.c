@@ -1113,7 +1113,8 @@ rnd(uint64_t *s)
 
 /*
  * Hostile files fail fast and cleanly: deep nesting (libyaml alone is
- * quadratic in it), many keys, and every truncation and a few thousand
+ * quadratic in it), many keys, an alias expanded a thousand times ("billion
+ * laughs"), and every truncation and a few thousand
  * random mutations of the full file (under ASan: no leak, no overrun).
  */
 static void
@@ -1136,6 +1137,21 @@ test_hostile(void **state)
 	off += (size_t)sprintf(buf + off, "k7: 2\n");
 	assert_load_fails(buf, off, "vmgw.yaml:100001:1: duplicate key 'k7' "
 	    "(first at 8:1)");
+
+	/* one alias named a thousand times: the walk stops, memory stays low */
+	off = (size_t)sprintf(buf, "%sguests:\n  g0: { addresses: &a [", MIN);
+	for (i = 0; i < 3000; i++)
+		off += (size_t)sprintf(buf + off, "%s10.%zu.%zu.1", i ? ", " : "",
+		    i / 256, i % 256);
+	off += (size_t)sprintf(buf + off, "] }\n");
+	for (i = 1; i < 1000; i++)
+		off += (size_t)sprintf(buf + off, "  g%zu: { addresses: *a }\n", i);
+	assert_int_equal(config_load_string("vmgw.yaml", buf, off, &cfg, err,
+	    sizeof(err)), -1);
+	assert_null(cfg);
+	if (strstr(err, ": aliases expand the file to more than 2000000 "
+	    "values") == NULL || strchr(err, '\n') != NULL)
+		fail_msg("alias expansion: %s", err);
 
 	for (i = 0; i < len; i++) {
 		rc = config_load_string("vmgw.yaml", full_yaml, i, &cfg, err,
