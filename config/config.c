@@ -7,8 +7,9 @@
  * of the top level are here, the nested sections in sections.c), checks
  * what involves several sections (a peer named like this site, a peer with
  * this site's key, guest plans against peer plans), and loads the private
- * key last.  The first error ends the load: one message, nothing kept.
- * The rest of the file answers questions about a loaded config.
+ * key last.  Every error is reported (config.h says how) and nothing is
+ * kept; the checks across sections run where what they read parsed.  The
+ * rest of the file answers questions about a loaded config.
  *
  * config_load_string()'s name is both the file name in messages and the
  * base of relative paths: "private_key: site-a.key" in "/etc/vmgw/vmgw.yaml"
@@ -61,6 +62,9 @@ static int	cfg_load_doc(struct cfg_ctx *, yaml_parser_t *,
 static int	cfg_dirname(struct cfg_ctx *);
 static struct vmgw_config *config_new(const char *);
 static int	cfg_read_file(const char *, char **, size_t *, char *, size_t);
+struct cfg_errbuf;
+static void	cfg_errbuf_add(void *, const char *);
+static void	cfg_errbuf_end(struct cfg_errbuf *);
 
 static const struct cfg_key top_keys[] = {
 	{ "site",		cfg_site,		1 },
@@ -169,17 +173,20 @@ cfg_check_peer_names(struct cfg_ctx *ctx, yaml_node_t *root,
     struct vmgw_config *cfg)
 {
 	yaml_node_t	*peers = cfg_get(ctx, root, "peers");
-	size_t		 i;
+	size_t		 i, len;
+	int		 ret = 0;
 
 	for (i = 0; i < cfg->n_peers; i++) {
-		if (strcmp(cfg->peers[i].name, cfg->site) != 0)
+		if (cfg->peers[i].name == NULL ||
+		    strcmp(cfg->peers[i].name, cfg->site) != 0)
 			continue;
-		(void)cfg_push(ctx, "peers");
+		len = cfg_push(ctx, "peers");
 		(void)cfg_push(ctx, cfg->peers[i].name);
-		return cfg_error(ctx, cfg_get_key(ctx, peers, cfg->peers[i].name),
+		ret = cfg_error(ctx, cfg_get_key(ctx, peers, cfg->peers[i].name),
 		    "a peer cannot have this site's name");
+		cfg_pop(ctx, len);
 	}
-	return 0;
+	return ret;
 }
 
 /*
@@ -192,27 +199,30 @@ cfg_check_guest_plans(struct cfg_ctx *ctx, yaml_node_t *root,
 {
 	const struct vmgw_guest	*g;
 	yaml_node_t		*node;
-	size_t			 i, j;
+	size_t			 i, j, len;
+	int			 ret = 0;
 
 	for (i = 0; i < cfg->n_guests; i++) {
 		g = &cfg->guests[i];
 		if (!(g->plan.set & PLAN_SET_MODE) || g->plan.mode == PLAN_NONE ||
 		    (g->plan.set & PLAN_SET_BRIDGE))
 			continue;
-		for (j = 0; j < cfg->n_peers; j++) {
-			if (cfg->peers[j].plan.bridge != NULL)
-				continue;
-			node = cfg_get(ctx, cfg_get(ctx, cfg_get(ctx, root,
-			    "guests"), g->name), "plan");
-			(void)cfg_push(ctx, "guests");
-			(void)cfg_push(ctx, g->name);
-			(void)cfg_push(ctx, "plan");
-			return cfg_error(ctx, node, "mode '%s' needs 'bridge' "
-			    "(peer '%s' has none)", g->plan.mode == PLAN_ROUTE ?
-			    "route" : "l2", cfg->peers[j].name);
-		}
+		for (j = 0; j < cfg->n_peers; j++)
+			if (cfg->peers[j].plan.bridge == NULL)
+				break;
+		if (j == cfg->n_peers)
+			continue;
+		node = cfg_get(ctx, cfg_get(ctx, cfg_get(ctx, root,
+		    "guests"), g->name), "plan");
+		len = cfg_push(ctx, "guests");
+		(void)cfg_push(ctx, g->name);
+		(void)cfg_push(ctx, "plan");
+		ret = cfg_error(ctx, node, "mode '%s' needs 'bridge' (peer '%s' "
+		    "has none)", g->plan.mode == PLAN_ROUTE ? "route" : "l2",
+		    cfg->peers[j].name);
+		cfg_pop(ctx, len);
 	}
-	return 0;
+	return ret;
 }
 
 /* Load the private key; no peer may have its public key. */
@@ -220,44 +230,58 @@ static int
 cfg_load_key(struct cfg_ctx *ctx, yaml_node_t *root, struct vmgw_config *cfg)
 {
 	yaml_node_t	*peer;
-	char		 why[CONFIG_ERR_MAX];
-	size_t		 i;
+	char		 why[CFG_LINE_MAX / 2];
+	size_t		 i, len;
+	int		 ret = 0;
 
 	if (key_load_file(cfg->private_key_path, &cfg->key, why,
 	    sizeof(why)) == -1) {
-		(void)cfg_push(ctx, "private_key");
-		return cfg_error(ctx, cfg_get(ctx, root, "private_key"), "%s",
+		len = cfg_push(ctx, "private_key");
+		ret = cfg_error(ctx, cfg_get(ctx, root, "private_key"), "%s",
 		    why);
+		cfg_pop(ctx, len);
+		return ret;
 	}
+	/* a peer whose key did not parse has zeros, never a public key */
 	for (i = 0; i < cfg->n_peers; i++) {
-		if (sodium_memcmp(cfg->peers[i].public_key, cfg->key.pub,
+		if (cfg->peers[i].name == NULL ||
+		    sodium_memcmp(cfg->peers[i].public_key, cfg->key.pub,
 		    KEY_LEN) != 0)
 			continue;
 		peer = cfg_get(ctx, cfg_get(ctx, root, "peers"),
 		    cfg->peers[i].name);
-		(void)cfg_push(ctx, "peers");
+		len = cfg_push(ctx, "peers");
 		(void)cfg_push(ctx, cfg->peers[i].name);
 		(void)cfg_push(ctx, "public_key");
-		return cfg_error(ctx, cfg_get(ctx, peer, "public_key"),
+		ret = cfg_error(ctx, cfg_get(ctx, peer, "public_key"),
 		    "this site's own public key (of private_key)");
+		cfg_pop(ctx, len);
 	}
-	return 0;
+	return ret;
 }
 
 static int
 cfg_root(struct cfg_ctx *ctx, struct vmgw_config *cfg)
 {
 	yaml_node_t	*root;
+	int		 ret;
 
 	if ((root = yaml_document_get_root_node(ctx->doc)) == NULL)
 		return cfg_error(ctx, NULL, "empty; expected a mapping with "
 		    "site, private_key, listen and peers");
-	if (cfg_struct(ctx, root, top_keys, nitems(top_keys), cfg) == -1 ||
-	    cfg_check_peer_names(ctx, root, cfg) == -1 ||
-	    cfg_check_guest_plans(ctx, root, cfg) == -1 ||
-	    cfg_load_key(ctx, root, cfg) == -1)
+	ret = cfg_struct(ctx, root, top_keys, nitems(top_keys), cfg);
+	if (ctx->stop || root->type != YAML_MAPPING_NODE)
 		return -1;
-	return 0;
+	/* names and the key file are checked whatever else is wrong ... */
+	if (cfg->site != NULL && cfg_check_peer_names(ctx, root, cfg) == -1)
+		ret = -1;
+	/* ... guest plans only against peers and guests that parsed */
+	if (ret == 0 && cfg_check_guest_plans(ctx, root, cfg) == -1)
+		ret = -1;
+	if (cfg->private_key_path != NULL && !ctx->stop &&
+	    cfg_load_key(ctx, root, cfg) == -1)
+		ret = -1;
+	return ctx->stop ? -1 : ret;
 }
 
 /* "FILE:LINE:COL: YAML syntax error: problem (context)" */
@@ -269,8 +293,7 @@ cfg_syntax_error(struct cfg_ctx *ctx, yaml_parser_t *p, const char *yaml,
 	size_t	i;
 
 	if (p->error == YAML_MEMORY_ERROR) {
-		(void)snprintf(ctx->err, ctx->errlen, "%s: out of memory",
-		    ctx->file);
+		cfg_report(ctx, "%s: out of memory", ctx->file);
 		return -1;
 	}
 	if (p->error == YAML_READER_ERROR) {
@@ -283,7 +306,7 @@ cfg_syntax_error(struct cfg_ctx *ctx, yaml_parser_t *p, const char *yaml,
 			}
 		}
 	}
-	(void)snprintf(ctx->err, ctx->errlen, "%s:%zu:%zu: YAML syntax error: "
+	cfg_report(ctx, "%s:%zu:%zu: YAML syntax error: "
 	    "%s%s%s%s", ctx->file, line, col,
 	    p->problem != NULL ? p->problem : "unknown problem",
 	    p->context != NULL ? " (" : "",
@@ -306,8 +329,7 @@ cfg_check_depth(struct cfg_ctx *ctx, const char *yaml, size_t len)
 	int		depth = 0, done = 0, ret = -1;
 
 	if (!yaml_parser_initialize(&p)) {
-		(void)snprintf(ctx->err, ctx->errlen, "%s: out of memory",
-		    ctx->file);
+		cfg_report(ctx, "%s: out of memory", ctx->file);
 		return -1;
 	}
 	yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
@@ -393,8 +415,8 @@ config_new(const char *path)
 }
 
 int
-config_load_string(const char *name, const char *yaml, size_t len,
-    struct vmgw_config **out, char *err, size_t errlen)
+config_load_string_report(const char *name, const char *yaml, size_t len,
+    struct vmgw_config **out, config_error_fn *fn, void *arg)
 {
 	struct cfg_ctx		 ctx;
 	struct vmgw_config	*cfg = NULL;
@@ -406,15 +428,13 @@ config_load_string(const char *name, const char *yaml, size_t len,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.file = name;
 	ctx.doc = &doc;
-	ctx.err = err;
-	ctx.errlen = errlen;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
+	ctx.report = fn;
+	ctx.report_arg = arg;
 	if (yaml == NULL)
 		yaml = "";
 	if (cfg_dirname(&ctx) == -1 || (cfg = config_new(name)) == NULL ||
 	    !(have_parser = yaml_parser_initialize(&parser))) {
-		(void)snprintf(err, errlen, "%s: out of memory", name);
+		cfg_report(&ctx, "%s: out of memory", name);
 		goto out;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
@@ -498,18 +518,94 @@ out:
 }
 
 int
-config_load(const char *path, struct vmgw_config **out, char *err,
-    size_t errlen)
+config_load_report(const char *path, struct vmgw_config **out,
+    config_error_fn *fn, void *arg)
 {
-	char	*buf;
+	char	*buf, err[CFG_LINE_MAX];
 	size_t	 len;
 	int	 ret;
 
 	*out = NULL;
-	if (cfg_read_file(path, &buf, &len, err, errlen) == -1)
+	if (cfg_read_file(path, &buf, &len, err, sizeof(err)) == -1) {
+		if (fn != NULL)
+			fn(arg, err);
 		return -1;
-	ret = config_load_string(path, buf, len, out, err, errlen);
+	}
+	ret = config_load_string_report(path, buf, len, out, fn, arg);
 	free(buf);
+	return ret;
+}
+
+/*
+ * The error buffer of config_load(): the first line always (cut to fit),
+ * each later one only whole, keeping room for the note that says how many
+ * did not fit.
+ */
+struct cfg_errbuf {
+	const char	*name;
+	char		*buf;
+	size_t		 size, used, nlines, dropped;
+};
+
+static void
+cfg_errbuf_add(void *arg, const char *line)
+{
+	struct cfg_errbuf	*eb = arg;
+	size_t			 n = strlen(line);
+	size_t			 room = strlen(eb->name) + 48;
+
+	if (eb->buf == NULL || eb->size == 0)
+		return;
+	if (eb->nlines++ == 0) {
+		(void)snprintf(eb->buf, eb->size, "%s", line);
+		eb->used = strnlen(eb->buf, eb->size - 1);
+		return;
+	}
+	if (eb->used + 1 + n + room >= eb->size) {
+		eb->dropped++;
+		return;
+	}
+	eb->buf[eb->used++] = '\n';
+	memcpy(eb->buf + eb->used, line, n + 1);
+	eb->used += n;
+}
+
+static void
+cfg_errbuf_end(struct cfg_errbuf *eb)
+{
+	if (eb->dropped == 0 || eb->buf == NULL || eb->size == 0)
+		return;
+	(void)snprintf(eb->buf + eb->used, eb->size - eb->used, "\n%s: %zu "
+	    "more error%s not shown", eb->name, eb->dropped,
+	    eb->dropped == 1 ? "" : "s");
+}
+
+int
+config_load_string(const char *name, const char *yaml, size_t len,
+    struct vmgw_config **out, char *err, size_t errlen)
+{
+	struct cfg_errbuf	eb = { name, err, errlen, 0, 0, 0 };
+	int			ret;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	ret = config_load_string_report(name, yaml, len, out, cfg_errbuf_add,
+	    &eb);
+	cfg_errbuf_end(&eb);
+	return ret;
+}
+
+int
+config_load(const char *path, struct vmgw_config **out, char *err,
+    size_t errlen)
+{
+	struct cfg_errbuf	eb = { path, err, errlen, 0, 0, 0 };
+	int			ret;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	ret = config_load_report(path, out, cfg_errbuf_add, &eb);
+	cfg_errbuf_end(&eb);
 	return ret;
 }
 

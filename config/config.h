@@ -3,12 +3,18 @@
  *
  * config_load() parses the whole file into a fresh struct vmgw_config,
  * validates it, reads the private key, and returns it only when everything
- * passed; on any error it returns -1 with one message of the form
+ * passed; otherwise it returns -1, nothing is allocated, and every error
+ * found is reported, as a compiler does, one line each:
  *
  *     FILE:LINE:COL: key.path: what is wrong
  *
- * and nothing is allocated.  A running daemon swaps a new config in only on
- * success (reload), as OpenBSD's daemons do.
+ * The load goes on after a bad value, an unknown key or a missing required
+ * key; it stops at broken YAML (one error) and after CONFIG_ERRORS_MAX
+ * errors ("FILE:LINE:COL: too many errors, stopping here").  Checks that
+ * span sections (a guest plan against the peers' plans) run only when the
+ * sections parsed cleanly, so that one mistake is not reported twice.
+ * A running daemon swaps a new config in only on success (reload), as
+ * OpenBSD's daemons do.
  *
  * Relative paths in the file (private_key, hooks) are relative to the
  * directory of the file.
@@ -29,7 +35,9 @@
 #define CONFIG_DEFAULT_STATE	"/var/lib/vmgw"
 #define CONFIG_DEFAULT_RUN	"/run/vmgw"
 #define CONFIG_NAME_MAX		63	/* site, peer, guest, network names */
-#define CONFIG_ERR_MAX		1024	/* size of an error message buffer */
+#define CONFIG_ERRORS_MAX	50	/* errors reported by one load */
+/* size of an error buffer: room for CONFIG_ERRORS_MAX typical lines */
+#define CONFIG_ERR_MAX		16384
 
 /*
  * An address: "HOST:PORT" (HOST an IPv4 literal, [IPv6] literal or a DNS
@@ -148,16 +156,29 @@ struct vmgw_config {
 };
 
 /*
- * Load and validate path.  Returns 0 and *out, or -1 with err set
- * ("FILE:LINE:COL: key.path: what is wrong") and *out NULL.
- * Does not check that the private key file exists when skip_key is set
- * (used by tests of the schema alone).
+ * Load and validate path.  Returns 0 and *out, or -1 with *out NULL and
+ * err holding every error, one "FILE:LINE:COL: key.path: what is wrong"
+ * per line, joined by '\n' (no newline after the last).  The first line is
+ * always there (cut when errlen is too small); a later line that does not
+ * fit is left out and counted in a last line "FILE: N more errors not
+ * shown".  CONFIG_ERR_MAX holds CONFIG_ERRORS_MAX lines of usual length.
  */
 int	config_load(const char *path, struct vmgw_config **out, char *err,
 	    size_t errlen);
 /* Same, from a string (tests, fuzzing); name is used in messages. */
 int	config_load_string(const char *name, const char *yaml, size_t len,
 	    struct vmgw_config **out, char *err, size_t errlen);
+/*
+ * The same loads with each error handed to fn(arg, line) as it is found,
+ * in the order found (file order within a section), line without a
+ * newline.  fn may be NULL.
+ */
+typedef void	config_error_fn(void *arg, const char *line);
+int	config_load_report(const char *path, struct vmgw_config **out,
+	    config_error_fn *fn, void *arg);
+int	config_load_string_report(const char *name, const char *yaml,
+	    size_t len, struct vmgw_config **out, config_error_fn *fn,
+	    void *arg);
 void	config_free(struct vmgw_config *);	/* accepts NULL; wipes the key */
 
 const struct vmgw_peer *config_peer_by_name(const struct vmgw_config *,

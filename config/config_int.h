@@ -2,6 +2,11 @@
  * config_int.h - internals of config/: the walker over a libyaml document
  * that keeps the dotted key path and reports "FILE:LINE:COL: path: what".
  * Not for use outside config/.
+ *
+ * Every check reports its error through cfg_error() and returns -1; the
+ * walkers (cfg_struct, cfg_pairs, cfg_items) note the failure and go on with
+ * the next key or item, so that one load reports every error in the file.
+ * Only ctx->stop (the error cap, out of memory) ends the walk early.
  */
 #ifndef VMGW_CONFIG_INT_H
 #define VMGW_CONFIG_INT_H
@@ -15,13 +20,24 @@
 
 #define CFG_FMT(a, b)	__attribute__((format(printf, a, b)))
 #define CFG_QUOTE_MAX	72	/* room for a quoted value in a message */
+#define CFG_LINE_MAX	2048	/* one formatted error line */
+/*
+ * Values the walk may visit: aliases let a small file name the same big
+ * sequence thousands of times ("billion laughs"), and every visit costs
+ * memory.  A file of CONFIG_FILE_MAX without aliases has fewer than half
+ * as many nodes, so only alias expansion reaches it.
+ */
+#define CFG_WALK_MAX	2000000
 
 struct cfg_ctx {
 	const char	*file;		/* name in messages */
 	char		*dir;		/* for relative paths; NULL: the cwd */
 	yaml_document_t	*doc;
-	char		*err;
-	size_t		 errlen;
+	config_error_fn	*report;	/* gets each error line */
+	void		*report_arg;
+	size_t		 nerr;		/* errors reported so far */
+	size_t		 visits;	/* values walked, up to CFG_WALK_MAX */
+	int		 stop;		/* cap reached or out of memory: unwind */
 	char		 path[512];	/* dotted key path of the current node */
 	size_t		 pathlen;
 };
@@ -43,7 +59,8 @@ int	 cfg_error(struct cfg_ctx *, const yaml_node_t *, const char *, ...)
 	    CFG_FMT(3, 4);		/* always returns -1 */
 int	 cfg_error_at(struct cfg_ctx *, const yaml_mark_t *, const char *,
 	    ...) CFG_FMT(3, 4);	/* always returns -1 */
-int	 cfg_oom(struct cfg_ctx *, const yaml_node_t *);
+int	 cfg_oom(struct cfg_ctx *, const yaml_node_t *);	/* and stops */
+void	 cfg_report(struct cfg_ctx *, const char *, ...) CFG_FMT(2, 3);
 size_t	 cfg_push(struct cfg_ctx *, const char *);
 size_t	 cfg_push_index(struct cfg_ctx *, size_t);
 void	 cfg_pop(struct cfg_ctx *, size_t);

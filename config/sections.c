@@ -440,24 +440,31 @@ cfg_peer(struct cfg_ctx *ctx, yaml_node_t *key, yaml_node_t *value,
 	struct vmgw_config	*cfg = obj;
 	struct vmgw_peer	*p = &cfg->peers[cfg->n_peers++];
 	const char		*name = (const char *)key->data.scalar.value;
-	size_t			 i;
+	size_t			 i, len;
+	int			 ret = 0;
 
 	cfg_plan_defaults(&p->plan);
+	/* a bad name is reported and the peer's keys are still checked */
 	if (cfg_check_name(ctx, key, name) == -1)
-		return -1;
-	if ((p->name = strdup(name)) == NULL)
+		ret = -1;
+	else if ((p->name = strdup(name)) == NULL)
 		return cfg_oom(ctx, key);
-	if (cfg_struct(ctx, value, peer_keys, nitems(peer_keys), p) == -1)
+	if (cfg_struct(ctx, value, peer_keys, nitems(peer_keys), p) == -1 ||
+	    ret == -1)
 		return -1;
+	/* earlier peers that failed have no name or no key: not compared */
 	for (i = 0; i + 1 < cfg->n_peers; i++) {
-		if (sodium_memcmp(cfg->peers[i].public_key, p->public_key,
-		    KEY_LEN) == 0) {
-			(void)cfg_push(ctx, "public_key");
-			return cfg_error(ctx, cfg_get(ctx, value, "public_key"),
-			    "same key as peer '%s'", cfg->peers[i].name);
-		}
+		if (cfg->peers[i].name == NULL ||
+		    sodium_memcmp(cfg->peers[i].public_key, p->public_key,
+		    KEY_LEN) != 0)
+			continue;
+		len = cfg_push(ctx, "public_key");
+		ret = cfg_error(ctx, cfg_get(ctx, value, "public_key"),
+		    "same key as peer '%s'", cfg->peers[i].name);
+		cfg_pop(ctx, len);
+		break;
 	}
-	return 0;
+	return ret;
 }
 
 int
@@ -523,13 +530,16 @@ cfg_guest(struct cfg_ctx *ctx, yaml_node_t *key, yaml_node_t *value,
 	struct vmgw_config	*cfg = obj;
 	struct vmgw_guest	*g = &cfg->guests[cfg->n_guests++];
 	const char		*name = (const char *)key->data.scalar.value;
+	int			 ret = 0;
 
 	cfg_plan_defaults(&g->plan);
 	if (cfg_check_label(ctx, key, name) == -1)
-		return -1;
-	if ((g->name = strdup(name)) == NULL)
+		ret = -1;
+	else if ((g->name = strdup(name)) == NULL)
 		return cfg_oom(ctx, key);
-	return cfg_struct(ctx, value, guest_keys, nitems(guest_keys), g);
+	if (cfg_struct(ctx, value, guest_keys, nitems(guest_keys), g) == -1)
+		ret = -1;
+	return ret;
 }
 
 int
@@ -621,18 +631,23 @@ cfg_tunnel(struct cfg_ctx *ctx, yaml_node_t *node, void *obj)
 	struct vmgw_config	*cfg = obj;
 	struct vmgw_tunnel_conf	*t = &cfg->tunnel;
 	yaml_node_t		*n;
+	size_t			 len;
+	int			 ret;
 
 	if (cfg_struct(ctx, node, tunnel_keys, nitems(tunnel_keys), t) == -1)
 		return -1;
 	if (t->timeout > t->keepalive)
 		return 0;
 	if ((n = cfg_get(ctx, node, "timeout")) != NULL) {
-		(void)cfg_push(ctx, "timeout");
-		return cfg_error(ctx, n, "must be greater than keepalive (%u), "
+		len = cfg_push(ctx, "timeout");
+		ret = cfg_error(ctx, n, "must be greater than keepalive (%u), "
 		    "got %u", t->keepalive, t->timeout);
+	} else {
+		n = cfg_get(ctx, node, "keepalive");
+		len = cfg_push(ctx, "keepalive");
+		ret = cfg_error(ctx, n, "must be less than timeout (%u), got %u",
+		    t->timeout, t->keepalive);
 	}
-	n = cfg_get(ctx, node, "keepalive");
-	(void)cfg_push(ctx, "keepalive");
-	return cfg_error(ctx, n, "must be less than timeout (%u), got %u",
-	    t->timeout, t->keepalive);
+	cfg_pop(ctx, len);
+	return ret;
 }

@@ -5,7 +5,9 @@
  * plan") and every check reports "FILE:LINE:COL: path: what is wrong" at
  * the node that is wrong: the value when a value is bad, the key when the
  * key itself is (unknown, duplicate).  Mappings are checked for non-scalar
- * and duplicate keys before any of their values is looked at.  The typed
+ * and duplicate keys before any of their values is looked at; the values of
+ * the other keys are still walked.  cfg_emit() hands each error to the
+ * caller and stops the walk after CONFIG_ERRORS_MAX.  The typed
  * getters below (cfg_uint, cfg_size, ...) each accept one kind of scalar
  * and name the accepted range in their message.
  */
@@ -31,30 +33,52 @@ static int	 cfg_expect(struct cfg_ctx *, yaml_node_t *, yaml_node_type_t,
 static int	 cfg_keycmp(const void *, const void *);
 static int	 cfg_samekey(const struct cfg_keyref *,
 		    const struct cfg_keyref *);
-static int	 cfg_check_keys(struct cfg_ctx *, yaml_node_t *);
+static int	 cfg_check_keys(struct cfg_ctx *, yaml_node_t *, uint8_t **);
 static int	 cfg_has_cntrl(const char *);
+static int	 cfg_visit(struct cfg_ctx *, const yaml_node_t *);
 static const char *cfg_size_str(char [32], uint64_t);
+
+/*
+ * Hand one error line to the caller: the first CONFIG_ERRORS_MAX as they
+ * are, then one "too many errors" at the next, and the walk stops.
+ */
+static void
+cfg_emit(struct cfg_ctx *ctx, const char *line, const yaml_mark_t *mark)
+{
+	char	buf[CFG_LINE_MAX];
+
+	if (ctx->stop)
+		return;
+	if (ctx->nerr++ == CONFIG_ERRORS_MAX) {
+		(void)snprintf(buf, sizeof(buf), "%s:%zu:%zu: too many errors, "
+		    "stopping here", ctx->file, mark != NULL ? mark->line + 1 :
+		    1, mark != NULL ? mark->column + 1 : 1);
+		line = buf;
+		ctx->stop = 1;
+	}
+	if (ctx->report != NULL)
+		ctx->report(ctx->report_arg, line);
+}
 
 static void
 cfg_verror(struct cfg_ctx *ctx, const yaml_mark_t *mark, const char *fmt,
     va_list ap)
 {
-	char	msg[CONFIG_ERR_MAX];
-	size_t	line = 1, col = 1;
+	char	msg[CFG_LINE_MAX], line[CFG_LINE_MAX];
+	size_t	l = 1, col = 1;
 
-	if (ctx->err == NULL || ctx->errlen == 0)
-		return;
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (mark != NULL) {
-		line = mark->line + 1;
+		l = mark->line + 1;
 		col = mark->column + 1;
 	}
 	if (ctx->pathlen > 0)
-		(void)snprintf(ctx->err, ctx->errlen, "%s:%zu:%zu: %s: %s",
-		    ctx->file, line, col, ctx->path, msg);
+		(void)snprintf(line, sizeof(line), "%s:%zu:%zu: %s: %s",
+		    ctx->file, l, col, ctx->path, msg);
 	else
-		(void)snprintf(ctx->err, ctx->errlen, "%s:%zu:%zu: %s",
-		    ctx->file, line, col, msg);
+		(void)snprintf(line, sizeof(line), "%s:%zu:%zu: %s",
+		    ctx->file, l, col, msg);
+	cfg_emit(ctx, line, mark);
 }
 
 /* "FILE:LINE:COL: path: message" at node (NULL: at 1:1) */
@@ -82,10 +106,26 @@ cfg_error_at(struct cfg_ctx *ctx, const yaml_mark_t *mark, const char *fmt,
 	return -1;
 }
 
+/* A whole line as it is (no location or path added). */
+void
+cfg_report(struct cfg_ctx *ctx, const char *fmt, ...)
+{
+	char	line[CFG_LINE_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	cfg_emit(ctx, line, NULL);
+}
+
+/* Out of memory: reported once, and the walk stops. */
 int
 cfg_oom(struct cfg_ctx *ctx, const yaml_node_t *node)
 {
-	return cfg_error(ctx, node, "out of memory");
+	cfg_error(ctx, node, "out of memory");
+	ctx->stop = 1;
+	return -1;
 }
 
 /* Append ".key" (or "key" at the top) to the path; returns the old length. */
@@ -265,64 +305,95 @@ cfg_samekey(const struct cfg_keyref *x, const struct cfg_keyref *y)
 /*
  * Every key of the mapping is a scalar without NUL bytes and appears once.
  * Duplicates are found by sorting, so that a hostile file with many keys
- * costs n log n; the one reported is the first repeat in the file.
+ * costs n log n.  Each bad key is reported, in file order: a repeat names
+ * where the key first appeared.  *skipp (caller frees; NULL for an empty
+ * mapping) marks the pairs the walk must leave out: bad keys and repeats.
  */
 static int
-cfg_check_keys(struct cfg_ctx *ctx, yaml_node_t *map)
+cfg_check_keys(struct cfg_ctx *ctx, yaml_node_t *map, uint8_t **skipp)
 {
-	struct cfg_keyref	*refs;
+	struct cfg_keyref	*refs = NULL;
 	yaml_node_pair_t	*p;
-	yaml_node_t		*k;
+	yaml_node_t		*k, *first;
+	size_t			*dup = NULL;	/* 1 + position of the first */
+	uint8_t			*skip = NULL;
 	char			 q[CFG_QUOTE_MAX];
-	size_t			 i, g, dup = 0, first = 0, n = cfg_count(map);
+	size_t			 i, g, nrefs = 0, n = cfg_count(map);
 	int			 ret = -1;
 
+	*skipp = NULL;
 	if (n == 0)
 		return 0;
-	if ((refs = calloc(n, sizeof(*refs))) == NULL)
-		return cfg_oom(ctx, map);
-	for (i = 0, p = map->data.mapping.pairs.start; i < n; i++, p++) {
-		k = cfg_node(ctx, p->key);
-		if (k->type != YAML_SCALAR_NODE) {
-			cfg_error(ctx, k, "expected a string as key, got %s",
-			    k->type == YAML_MAPPING_NODE ? "a mapping" :
-			    "a sequence");
-			goto out;
-		}
-		if (strlen((char *)k->data.scalar.value) !=
-		    k->data.scalar.length) {
-			cfg_error(ctx, k, "key contains a NUL byte");
-			goto out;
-		}
-		refs[i].node = k;
-		refs[i].pos = i;
-	}
-	qsort(refs, n, sizeof(*refs), cfg_keycmp);
-	for (g = 0, i = 1; i < n; i++) {
-		if (!cfg_samekey(&refs[g], &refs[i]))
-			g = i;
-		else if (i == g + 1 && (dup == 0 || refs[i].pos < refs[dup].pos)) {
-			dup = i;
-			first = g;
-		}
-	}
-	if (dup != 0) {
-		cfg_error(ctx, refs[dup].node, "duplicate key '%s' (first at "
-		    "%zu:%zu)", cfg_quote(q,
-		    (const char *)refs[dup].node->data.scalar.value),
-		    refs[first].node->start_mark.line + 1,
-		    refs[first].node->start_mark.column + 1);
+	if ((refs = calloc(n, sizeof(*refs))) == NULL ||
+	    (dup = calloc(n, sizeof(*dup))) == NULL ||
+	    (skip = calloc(n, 1)) == NULL) {
+		cfg_oom(ctx, map);
 		goto out;
 	}
+	for (i = 0, p = map->data.mapping.pairs.start; i < n; i++, p++) {
+		k = cfg_node(ctx, p->key);
+		if (k->type != YAML_SCALAR_NODE ||
+		    strlen((char *)k->data.scalar.value) !=
+		    k->data.scalar.length) {
+			skip[i] = 1;
+			continue;
+		}
+		refs[nrefs].node = k;
+		refs[nrefs++].pos = i;
+	}
+	qsort(refs, nrefs, sizeof(*refs), cfg_keycmp);
+	for (g = 0, i = 1; i < nrefs; i++) {
+		if (!cfg_samekey(&refs[g], &refs[i]))
+			g = i;
+		else
+			dup[refs[i].pos] = refs[g].pos + 1;
+	}
 	ret = 0;
+	for (i = 0, p = map->data.mapping.pairs.start; i < n && !ctx->stop;
+	    i++, p++) {
+		k = cfg_node(ctx, p->key);
+		if (k->type != YAML_SCALAR_NODE)
+			ret = cfg_error(ctx, k, "expected a string as key, got "
+			    "%s", k->type == YAML_MAPPING_NODE ? "a mapping" :
+			    "a sequence");
+		else if (skip[i])
+			ret = cfg_error(ctx, k, "key contains a NUL byte");
+		else if (dup[i] != 0) {
+			first = cfg_node(ctx,
+			    map->data.mapping.pairs.start[dup[i] - 1].key);
+			skip[i] = 1;
+			ret = cfg_error(ctx, k, "duplicate key '%s' (first at "
+			    "%zu:%zu)", cfg_quote(q,
+			    (const char *)k->data.scalar.value),
+			    first->start_mark.line + 1,
+			    first->start_mark.column + 1);
+		}
+	}
+	*skipp = skip;
+	skip = NULL;
 out:
 	free(refs);
+	free(dup);
+	free(skip);
 	return ret;
+}
+
+/* Count one value walked; past CFG_WALK_MAX the walk stops. */
+static int
+cfg_visit(struct cfg_ctx *ctx, const yaml_node_t *node)
+{
+	if (++ctx->visits <= CFG_WALK_MAX)
+		return 0;
+	cfg_error(ctx, node, "aliases expand the file to more than %d values",
+	    CFG_WALK_MAX);
+	ctx->stop = 1;
+	return -1;
 }
 
 /*
  * A mapping with the fixed keys of keys[]: unknown keys are errors, each
  * value goes to its key's parser with obj, required keys must be there.
+ * A bad key or value is reported and the walk goes on with the next pair.
  */
 int
 cfg_struct(struct cfg_ctx *ctx, yaml_node_t *node, const struct cfg_key *keys,
@@ -331,64 +402,81 @@ cfg_struct(struct cfg_ctx *ctx, yaml_node_t *node, const struct cfg_key *keys,
 	yaml_node_pair_t	*p;
 	yaml_node_t		*k;
 	const char		*name;
+	uint8_t			*skip = NULL;
 	char			 q[CFG_QUOTE_MAX];
-	size_t			 i, len;
+	size_t			 i, j, len;
+	int			 ret = 0;
 
 	if (cfg_null(node))
 		goto required;		/* an empty value is an empty mapping */
-	if (cfg_expect(ctx, node, YAML_MAPPING_NODE, "a mapping") == -1 ||
-	    cfg_check_keys(ctx, node) == -1)
+	if (cfg_expect(ctx, node, YAML_MAPPING_NODE, "a mapping") == -1)
 		return -1;
-	for (p = node->data.mapping.pairs.start;
-	    p < node->data.mapping.pairs.top; p++) {
+	if (cfg_check_keys(ctx, node, &skip) == -1)
+		ret = -1;
+	for (j = 0, p = node->data.mapping.pairs.start;
+	    p < node->data.mapping.pairs.top && !ctx->stop; j++, p++) {
+		if (skip != NULL && skip[j])
+			continue;
 		k = cfg_node(ctx, p->key);
 		name = (const char *)k->data.scalar.value;
 		for (i = 0; i < nkeys; i++)
 			if (strcmp(keys[i].name, name) == 0)
 				break;
-		if (i == nkeys)
-			return cfg_error(ctx, k, "unknown key '%s'",
+		if (i == nkeys) {
+			ret = cfg_error(ctx, k, "unknown key '%s'",
 			    cfg_quote(q, name));
+			continue;
+		}
 		len = cfg_push(ctx, name);
-		if (keys[i].parse(ctx, cfg_node(ctx, p->value), obj) == -1)
-			return -1;
+		if (cfg_visit(ctx, cfg_node(ctx, p->value)) == -1 ||
+		    keys[i].parse(ctx, cfg_node(ctx, p->value), obj) == -1)
+			ret = -1;
 		cfg_pop(ctx, len);
 	}
+	free(skip);
 required:
-	for (i = 0; i < nkeys; i++)
+	for (i = 0; i < nkeys && !ctx->stop; i++)
 		if (keys[i].required && cfg_get_key(ctx, node, keys[i].name) ==
 		    NULL)
-			return cfg_error(ctx, node, "missing required key '%s'",
+			ret = cfg_error(ctx, node, "missing required key '%s'",
 			    keys[i].name);
-	return 0;
+	return ctx->stop ? -1 : ret;
 }
 
 /*
  * A mapping with free keys (peer names, ...): fn(key, value) for each.
  * Here and in cfg_struct() and cfg_items() an empty value ("guests:" with
- * every guest commented out) is an empty collection.
+ * every guest commented out) is an empty collection, and a failed pair or
+ * item does not stop the walk.
  */
 int
 cfg_pairs(struct cfg_ctx *ctx, yaml_node_t *node, cfg_pair_fn fn, void *arg)
 {
 	yaml_node_pair_t	*p;
 	yaml_node_t		*k;
-	size_t			 len;
+	uint8_t			*skip = NULL;
+	size_t			 j, len;
+	int			 ret = 0;
 
 	if (cfg_null(node))
 		return 0;
-	if (cfg_expect(ctx, node, YAML_MAPPING_NODE, "a mapping") == -1 ||
-	    cfg_check_keys(ctx, node) == -1)
+	if (cfg_expect(ctx, node, YAML_MAPPING_NODE, "a mapping") == -1)
 		return -1;
-	for (p = node->data.mapping.pairs.start;
-	    p < node->data.mapping.pairs.top; p++) {
+	if (cfg_check_keys(ctx, node, &skip) == -1)
+		ret = -1;
+	for (j = 0, p = node->data.mapping.pairs.start;
+	    p < node->data.mapping.pairs.top && !ctx->stop; j++, p++) {
+		if (skip != NULL && skip[j])
+			continue;
 		k = cfg_node(ctx, p->key);
 		len = cfg_push(ctx, (const char *)k->data.scalar.value);
-		if (fn(ctx, k, cfg_node(ctx, p->value), arg) == -1)
-			return -1;
+		if (cfg_visit(ctx, cfg_node(ctx, p->value)) == -1 ||
+		    fn(ctx, k, cfg_node(ctx, p->value), arg) == -1)
+			ret = -1;
 		cfg_pop(ctx, len);
 	}
-	return 0;
+	free(skip);
+	return ctx->stop ? -1 : ret;
 }
 
 /* A sequence: fn(item, index) for each; the path gets "[index]". */
@@ -397,19 +485,21 @@ cfg_items(struct cfg_ctx *ctx, yaml_node_t *node, cfg_item_fn fn, void *arg)
 {
 	yaml_node_item_t	*it;
 	size_t			 i, len;
+	int			 ret = 0;
 
 	if (cfg_null(node))
 		return 0;
 	if (cfg_expect(ctx, node, YAML_SEQUENCE_NODE, "a sequence") == -1)
 		return -1;
 	for (i = 0, it = node->data.sequence.items.start;
-	    it < node->data.sequence.items.top; it++, i++) {
+	    it < node->data.sequence.items.top && !ctx->stop; it++, i++) {
 		len = cfg_push_index(ctx, i);
-		if (fn(ctx, cfg_node(ctx, *it), i, arg) == -1)
-			return -1;
+		if (cfg_visit(ctx, cfg_node(ctx, *it)) == -1 ||
+		    fn(ctx, cfg_node(ctx, *it), i, arg) == -1)
+			ret = -1;
 		cfg_pop(ctx, len);
 	}
-	return 0;
+	return ctx->stop ? -1 : ret;
 }
 
 /* A non-empty-value scalar without NUL bytes; what is "a string", ... */

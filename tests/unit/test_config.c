@@ -435,12 +435,122 @@ static const struct bad_case bad_cases[] = {
 	  "vmgw.yaml:2:14: private_key: sub: not a regular file" },
 };
 
+/*
+ * Files with several errors: every line, in order.  The bad cases above
+ * that report more than one line are here too, under the same name.
+ */
+#define MULTI_LINES	8
+struct multi_case {
+	const char	*name;
+	const char	*yaml;
+	const char	*lines[MULTI_LINES];	/* NULL after the last */
+};
+
+static const struct multi_case multi_cases[] = {
+	{ "null peer", HEAD "peers:\n  site-b:\n  site-c: ~\n", {
+	  "vmgw.yaml:5:10: peers.site-b: missing required key 'public_key'",
+	  "vmgw.yaml:6:11: peers.site-c: missing required key 'public_key'" } },
+	{ "bad values in every section",
+	  "site: Site_A\n"				/* 1 */
+	  L_KEY						/* 2 */
+	  "listen: 10.99.0.1:0\n"			/* 3 */
+	  "peers:\n"					/* 4 */
+	  "  site-b:\n"					/* 5 */
+	  "    public_key: not-base64!\n"		/* 6 */
+	  "    bandwidth: 10Q\n"			/* 7 */
+	  "  site-c:\n"					/* 8 */
+	  "    endpoint: 10.0.0.3:7400\n"		/* 9 */
+	  "tunnel:\n"					/* 10 */
+	  "  keepalive: -1\n"				/* 11 */
+	  "  colour: blue\n",				/* 12 */
+	  { "vmgw.yaml:1:7: site: 'Site_A' is not a valid name: 1 to 63 of "
+	    "a-z 0-9 . _ - starting with a letter or digit",
+	    "vmgw.yaml:3:9: listen: port must be between 1 and 65535, got '0'",
+	    "vmgw.yaml:6:17: peers.site-b.public_key: not 32 bytes of base64",
+	    "vmgw.yaml:7:16: peers.site-b.bandwidth: expected a size such as "
+	    "512K, 4M or 1G, got '10Q'",
+	    "vmgw.yaml:9:5: peers.site-c: missing required key 'public_key'",
+	    "vmgw.yaml:11:14: tunnel.keepalive: must be an integer between 1 "
+	    "and 3600, got '-1'",
+	    "vmgw.yaml:12:3: tunnel: unknown key 'colour'" } },
+	{ "duplicates, unknown and missing keys",
+	  "site: site-a\n"				/* 1 */
+	  "site: site-b\n"				/* 2 */
+	  "privat_key: site-a.key\n"			/* 3 */
+	  "guests:\n"					/* 4 */
+	  "  web1: { addresses: [10.0.0.1], adresses: [] }\n" /* 5 */
+	  "  web1: {}\n"					/* 6 */
+	  "  db/1: {}\n",					/* 7 */
+	  { "vmgw.yaml:2:1: duplicate key 'site' (first at 1:1)",
+	    "vmgw.yaml:3:1: unknown key 'privat_key'",
+	    "vmgw.yaml:6:3: guests: duplicate key 'web1' (first at 5:3)",
+	    "vmgw.yaml:5:34: guests.web1: unknown key 'adresses'",
+	    "vmgw.yaml:7:3: guests.db/1: 'db/1' is not a valid name: 1 to 63 "
+	    "bytes without '/' or control characters",
+	    "vmgw.yaml:1:1: missing required key 'private_key'",
+	    "vmgw.yaml:1:1: missing required key 'listen'",
+	    "vmgw.yaml:1:1: missing required key 'peers'" } },
+	{ "schema errors and the key file",
+	  L_SITE "private_key: grp.key\n" L_LISTEN PEERS
+	  "forward_targets: [127.0.0.1:22, localhost, \"[::1]:0\"]\n", /* 7 */
+	  { "vmgw.yaml:7:33: forward_targets[1]: expected HOST:PORT or "
+	    "unix:/PATH, got 'localhost'",
+	    "vmgw.yaml:7:44: forward_targets[2]: port must be between 1 and "
+	    "65535, got '0'",
+	    "vmgw.yaml:2:14: private_key: grp.key: mode 0640 is "
+	    "group/world-accessible; run chmod 600 grp.key" } },
+	{ "a bad peer name and its bad keys",
+	  HEAD "peers:\n"
+	  "  Site_B:\n"					/* 5 */
+	  "    public_key: " K31 "\n"			/* 6 */
+	  "    plan: { mode: bridge }\n"			/* 7 */
+	  "  site-a:\n"					/* 8 */
+	  "    public_key: @SELF@\n",			/* 9 */
+	  { "vmgw.yaml:5:3: peers.Site_B: 'Site_B' is not a valid name: 1 to "
+	    "63 of a-z 0-9 . _ - starting with a letter or digit",
+	    "vmgw.yaml:6:17: peers.Site_B.public_key: not 32 bytes of base64",
+	    "vmgw.yaml:7:19: peers.Site_B.plan.mode: expected route, l2 or "
+	    "none, got 'bridge'",
+	    "vmgw.yaml:8:3: peers.site-a: a peer cannot have this site's name",
+	    "vmgw.yaml:9:17: peers.site-a.public_key: this site's own public "
+	    "key (of private_key)" } },
+	/* one mistake, one message: no follow-on errors */
+	{ "no cascades",
+	  HEAD "peers:\n"
+	  "  site-b:\n"					/* 5 */
+	  "    public_key: " K31 "\n"			/* 6 */
+	  "    plan: { mode: route, bridge: \"br 0\" }\n"	/* 7 */
+	  "  site-c:\n"					/* 8 */
+	  "    public_key: " K31 "\n"			/* 9 */
+	  "guests:\n"					/* 10 */
+	  "  web1: { plan: { mode: l2 } }\n"		/* 11 */
+	  "tunnel: { keepalive: 0, timeout: 5 }\n",	/* 12 */
+	  { "vmgw.yaml:6:17: peers.site-b.public_key: not 32 bytes of base64",
+	    "vmgw.yaml:7:34: peers.site-b.plan.bridge: 'br 0' is not an "
+	    "interface name: 1 to 15 of A-Z a-z 0-9 _ . -",
+	    "vmgw.yaml:9:17: peers.site-c.public_key: not 32 bytes of base64",
+	    "vmgw.yaml:12:22: tunnel.keepalive: must be an integer between 1 "
+	    "and 3600, got '0'" } },
+};
+
+static const struct multi_case *
+multi_case(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(multi_cases); i++)
+		if (strcmp(multi_cases[i].name, name) == 0)
+			return &multi_cases[i];
+	return NULL;
+}
+
+/* The first line of each bad file is exactly its message. */
 static void
 test_bad(void **state)
 {
 	const struct bad_case	*c = *state;
 	struct vmgw_config	*cfg = (struct vmgw_config *)&cfg;
-	char			 err[CONFIG_ERR_MAX], *text;
+	char			 err[CONFIG_ERR_MAX], *text, *nl;
 
 	text = expand(c->yaml);
 	assert_non_null(text);
@@ -449,7 +559,122 @@ test_bad(void **state)
 	    &cfg, err, sizeof(err)), -1);
 	free(text);
 	assert_null(cfg);
+	/* more lines only where multi_cases lists them all */
+	if ((nl = strchr(err, '\n')) != NULL) {
+		if (multi_case(c->name) == NULL)
+			fail_msg("more than one error: %s", err);
+		*nl = '\0';
+	}
 	assert_string_equal(err, c->msg);
+}
+
+struct lines {
+	char	*line[CONFIG_ERRORS_MAX + 2];
+	size_t	 n;
+};
+
+static void
+collect(void *arg, const char *line)
+{
+	struct lines	*l = arg;
+
+	assert_null(strchr(line, '\n'));
+	assert_true(l->n < nitems(l->line));
+	assert_non_null(l->line[l->n++] = strdup(line));
+}
+
+static void
+lines_free(struct lines *l)
+{
+	while (l->n > 0)
+		free(l->line[--l->n]);
+}
+
+/* Every line through the callback, and the same joined in the buffer. */
+static void
+test_multi(void **state)
+{
+	const struct multi_case	*c = *state;
+	struct vmgw_config	*cfg = (struct vmgw_config *)&cfg;
+	struct lines		 got = { { NULL }, 0 };
+	char			 err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX], *text;
+	size_t			 i, n = 0;
+
+	text = expand(c->yaml);
+	assert_non_null(text);
+	assert_int_equal(config_load_string_report("vmgw.yaml", text,
+	    strlen(text), &cfg, collect, &got), -1);
+	assert_null(cfg);
+	for (i = 0; i < MULTI_LINES && c->lines[i] != NULL; i++) {
+		if (i >= got.n)
+			fail_msg("line %zu missing: %s", i + 1, c->lines[i]);
+		assert_string_equal(got.line[i], c->lines[i]);
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%s",
+		    i > 0 ? "\n" : "", c->lines[i]);
+	}
+	if (got.n > i)
+		fail_msg("unexpected line %zu: %s", i + 1, got.line[i]);
+	assert_true(i >= 2);
+	lines_free(&got);
+
+	cfg = (struct vmgw_config *)&cfg;
+	assert_int_equal(config_load_string("vmgw.yaml", text, strlen(text),
+	    &cfg, err, sizeof(err)), -1);
+	assert_null(cfg);
+	assert_string_equal(err, want);
+	free(text);
+}
+
+/* After CONFIG_ERRORS_MAX errors, one more line says the load stopped. */
+static void
+test_error_cap(void **state)
+{
+	struct vmgw_config	*cfg;
+	struct lines		 got = { { NULL }, 0 };
+	char			 yaml[8192], want[128];
+	size_t			 i, off;
+
+	off = (size_t)snprintf(yaml, sizeof(yaml), "%sforward_targets:\n", MIN);
+	for (i = 0; i < 60; i++)		/* lines 8..67 */
+		off += (size_t)snprintf(yaml + off, sizeof(yaml) - off,
+		    "  - bad%zu\n", i);
+	assert_int_equal(config_load_string_report("vmgw.yaml", yaml, off,
+	    &cfg, collect, &got), -1);
+	assert_null(cfg);
+	assert_int_equal(got.n, CONFIG_ERRORS_MAX + 1);
+	assert_string_equal(got.line[0], "vmgw.yaml:8:5: forward_targets[0]: "
+	    "expected HOST:PORT or unix:/PATH, got 'bad0'");
+	assert_string_equal(got.line[49], "vmgw.yaml:57:5: forward_targets[49]: "
+	    "expected HOST:PORT or unix:/PATH, got 'bad49'");
+	(void)snprintf(want, sizeof(want), "vmgw.yaml:%d:5: too many errors, "
+	    "stopping here", 8 + CONFIG_ERRORS_MAX);
+	assert_string_equal(got.line[CONFIG_ERRORS_MAX], want);
+	lines_free(&got);
+}
+
+/*
+ * A buffer too small for every line: whole lines while they fit, then a
+ * count of the rest.
+ */
+static void
+test_err_buffer_full(void **state)
+{
+	static const char yaml[] = MIN "forward_targets: [a, b, c, d, e]\n";
+	struct vmgw_config	*cfg;
+	char			 err[250];
+
+	assert_int_equal(config_load_string("vmgw.yaml", yaml,
+	    sizeof(yaml) - 1, &cfg, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	    "vmgw.yaml:7:19: forward_targets[0]: expected HOST:PORT or "
+	    "unix:/PATH, got 'a'\n"
+	    "vmgw.yaml:7:22: forward_targets[1]: expected HOST:PORT or "
+	    "unix:/PATH, got 'b'\n"
+	    "vmgw.yaml: 3 more errors not shown");
+	/* and through the callback API with no callback at all */
+	assert_int_equal(config_load_string_report("vmgw.yaml", yaml,
+	    sizeof(yaml) - 1, &cfg, NULL, NULL), -1);
+	assert_null(cfg);
 }
 
 /* every key, written to a file and loaded by its absolute path */
@@ -713,7 +938,7 @@ test_relative_paths(void **state)
 {
 	struct vmgw_config	*cfg = NULL;
 	char			 err[CONFIG_ERR_MAX], path[PATH_MAX];
-	char			 want[PATH_MAX + 64];
+	char			 want[3 * PATH_MAX + 128];
 
 	(void)snprintf(path, sizeof(path), "%s/sub/vmgw.yaml", tmpdir);
 	assert_int_equal(write_file(path, L_SITE "private_key: ../site-a.key\n"
@@ -723,11 +948,13 @@ test_relative_paths(void **state)
 	assert_string_equal(cfg->private_key_path, want);
 	config_free(cfg);
 
-	/* and messages name the file as given */
+	/* and messages name the file as given, the key file as resolved */
 	assert_int_equal(write_file(path, MIN "bogus: 1\n", 0600), 0);
 	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -1);
 	assert_null(cfg);
-	(void)snprintf(want, sizeof(want), "%s:7:1: unknown key 'bogus'", path);
+	(void)snprintf(want, sizeof(want), "%s:7:1: unknown key 'bogus'\n"
+	    "%s:2:14: private_key: %s/sub/site-a.key: cannot open: %s", path,
+	    path, tmpdir, strerror(ENOENT));
 	assert_string_equal(err, want);
 }
 
@@ -886,7 +1113,8 @@ rnd(uint64_t *s)
 
 /*
  * Hostile files fail fast and cleanly: deep nesting (libyaml alone is
- * quadratic in it), many keys, and every truncation and a few thousand
+ * quadratic in it), many keys, an alias expanded a thousand times ("billion
+ * laughs"), and every truncation and a few thousand
  * random mutations of the full file (under ASan: no leak, no overrun).
  */
 static void
@@ -909,6 +1137,21 @@ test_hostile(void **state)
 	off += (size_t)sprintf(buf + off, "k7: 2\n");
 	assert_load_fails(buf, off, "vmgw.yaml:100001:1: duplicate key 'k7' "
 	    "(first at 8:1)");
+
+	/* one alias named a thousand times: the walk stops, memory stays low */
+	off = (size_t)sprintf(buf, "%sguests:\n  g0: { addresses: &a [", MIN);
+	for (i = 0; i < 3000; i++)
+		off += (size_t)sprintf(buf + off, "%s10.%zu.%zu.1", i ? ", " : "",
+		    i / 256, i % 256);
+	off += (size_t)sprintf(buf + off, "] }\n");
+	for (i = 1; i < 1000; i++)
+		off += (size_t)sprintf(buf + off, "  g%zu: { addresses: *a }\n", i);
+	assert_int_equal(config_load_string("vmgw.yaml", buf, off, &cfg, err,
+	    sizeof(err)), -1);
+	assert_null(cfg);
+	if (strstr(err, ": aliases expand the file to more than 2000000 "
+	    "values") == NULL || strchr(err, '\n') != NULL)
+		fail_msg("alias expansion: %s", err);
 
 	for (i = 0; i < len; i++) {
 		rc = config_load_string("vmgw.yaml", full_yaml, i, &cfg, err,
@@ -1133,6 +1376,8 @@ main(void)
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_load_file_errors),
 		cmocka_unit_test(test_small_err_buffer),
+		cmocka_unit_test(test_err_buffer_full),
+		cmocka_unit_test(test_error_cap),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_effective_plan),
@@ -1141,19 +1386,25 @@ main(void)
 		cmocka_unit_test(test_addr_long),
 		cmocka_unit_test(test_addr_equal),
 	};
-	struct CMUnitTest	*tests;
-	size_t			 i, n = nitems(fixed) + nitems(bad_cases);
+	struct CMUnitTest	*tests, *t;
+	size_t			 i, n;
 	int			 rc;
 
-	/* one test per bad config, named after it */
+	/* one test per bad config and per multi-error file, named after it */
+	n = nitems(fixed) + nitems(bad_cases) + nitems(multi_cases);
 	if ((tests = calloc(n, sizeof(*tests))) == NULL)
 		return 1;
 	memcpy(tests, fixed, sizeof(fixed));
-	for (i = 0; i < nitems(bad_cases); i++) {
-		tests[nitems(fixed) + i].name = bad_cases[i].name;
-		tests[nitems(fixed) + i].test_func = test_bad;
-		tests[nitems(fixed) + i].initial_state =
-		    (void *)&bad_cases[i];
+	t = tests + nitems(fixed);
+	for (i = 0; i < nitems(bad_cases); i++, t++) {
+		t->name = bad_cases[i].name;
+		t->test_func = test_bad;
+		t->initial_state = (void *)&bad_cases[i];
+	}
+	for (i = 0; i < nitems(multi_cases); i++, t++) {
+		t->name = multi_cases[i].name;
+		t->test_func = test_multi;
+		t->initial_state = (void *)&multi_cases[i];
 	}
 	rc = _cmocka_run_group_tests("config", tests, n, group_setup,
 	    group_teardown);
