@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kvm_int.h"
 #include "kvm_backup.h"
@@ -292,8 +293,9 @@ kvm_backup_running(struct kvm *k, const char *domain, char *err,
 int
 kvm_backup_end(struct kvm *k, const char *domain, char *err, size_t errlen)
 {
+	static const struct timespec step = { 0, 20 * 1000 * 1000 };
 	virDomainPtr dom;
-	int rc, ret = -1;
+	int rc, waited, ret = -1;
 
 	if (domain == NULL || *domain == '\0') {
 		kvm_err(err, errlen, "domain: no name given");
@@ -318,7 +320,15 @@ kvm_backup_end(struct kvm *k, const char *domain, char *err, size_t errlen)
 			kvm_lverr(err, errlen, "%s: backup end", domain);
 		goto out;
 	}
-	ret = 0;
+	/* the abort only asks QEMU to cancel the block jobs; the job (with the
+	 * export and the scratch files) ends when QEMU reports them done */
+	for (waited = 0; (rc = backup_job(dom, domain, err, errlen)) == 1 &&
+	    waited < KVM_BACKUP_END_WAIT_MS; waited += 20)
+		nanosleep(&step, NULL);
+	if (rc == 1)
+		kvm_err(err, errlen, "%s: backup end: the job still runs %d ms "
+		    "after the abort", domain, KVM_BACKUP_END_WAIT_MS);
+	ret = rc == 0 ? 0 : -1;
  out:
 	virDomainFree(dom);
 	return ret;

@@ -36,6 +36,7 @@
 
 #define KVM_BACKUP_SOCK_MAX	107	/* sun_path: QEMU's NBD server socket */
 #define KVM_CHECKPOINT_NAME_MAX	128
+#define KVM_BACKUP_END_WAIT_MS	10000	/* kvm_backup_end waits this long */
 
 /* One disk of a point. */
 struct kvm_backup_disk {
@@ -80,9 +81,11 @@ int	kvm_backup_begin_pull(struct kvm *, const char *domain,
 	    const char *socket_path, const char *incremental_from,
 	    const char *new_checkpoint, const struct kvm_backup_disk *disks,
 	    size_t n_disks, char *err, size_t errlen) KVM_WUR;
-/* End the domain's backup job (close the export, drop the scratch files).
- * 0 also when no backup runs, the domain is shut off or gone; another kind
- * of job (a migration) is left alone. */
+/* End the domain's backup job (close the export, drop the scratch files)
+ * and wait until it has ended (virDomainAbortJob returns before QEMU's
+ * block jobs are done; at most KVM_BACKUP_END_WAIT_MS).  0 also when no
+ * backup runs, the domain is shut off or gone; another kind of job (a
+ * migration) is left alone. */
 int	kvm_backup_end(struct kvm *, const char *domain, char *err,
 	    size_t errlen) KVM_WUR;
 /* 1 a backup job runs, 0 none (or another kind of job), -1 error */

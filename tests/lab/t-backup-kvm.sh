@@ -40,6 +40,7 @@ check "the export socket exists" [ -S "$DR/t1.sock" ]
 check_eq "kvm_backup_running: running" running "$(probe running)"
 check_grep "the export has vda and vdb" 'export="vdb"' <(nbdinfo --list "nbd+unix:///?socket=$DR/t1.sock")
 check "kvm_backup_end" probe end
+check "the export socket is gone when it returns" [ ! -e "$DR/t1.sock" ]
 probe running >/dev/null; check_eq "kvm_backup_running after the end: exit 3 (none)" 3 $?
 check "kvm_backup_end again: nothing to end, fine" probe end
 check "the scratch files are gone" eval "! ls $LAB/site-a/lib/images/$GUEST.vd?.scratch 2>/dev/null | grep -q ."
