@@ -338,5 +338,22 @@ const struct cli_cmd cmd_migrate = {
 	    "[--max-downtime MS] [--bandwidth RATE] [--parallel N] "
 	    "[--keep-source] [--json]",
 	.summary = "move a guest to SITE (live, or --offline)",
+	.help = "  --to SITE          the destination gateway's site "
+	    "(required)\n"
+	    "  --dry-run          every check at both sites and the plan's "
+	    "steps; nothing\n                     moves\n"
+	    "  --offline          a shut-off guest: copy its volumes and define "
+	    "it at SITE\n"
+	    "  --postcopy         switch to post-copy after the first memory "
+	    "pass\n"
+	    "  --max-downtime MS  the longest pause allowed at the switchover\n"
+	    "  --bandwidth RATE   cap, bytes/s with K/M/G (vmgw set-bandwidth "
+	    "changes it)\n"
+	    "  --parallel N       N memory connections (QEMU multifd)\n"
+	    "  --keep-source      keep the guest's definition and volumes here\n"
+	    "  --json, -j         events and the result as JSON, one per line\n"
+	    "\nProgress, then a summary: time, downtime, memory and disk sizes, "
+	    "the bytes\nthrough the tunnel per stream.  Ctrl-C cancels (the "
+	    "guest stays here); a\nsecond Ctrl-C leaves the job running.\n",
 	.exec = migrate_exec,
 };
