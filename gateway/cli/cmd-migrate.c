@@ -211,9 +211,10 @@ print_summary(json_t *res)
 	reach = json_object_get(res, "reach");
 	if (json_is_true(json_object_get(reach, "ok")) &&
 	    json_object_get(reach, "ms") != NULL)
-		printf("  reachable  from %s after %lld ms (plan %s)\n",
+		printf("  reachable  from %s after %lld ms (plan %s)%s%s\n",
 		    cli_str(res, "where"), cli_int(reach, "ms"),
-		    cli_str(res, "plan_mode"));
+		    cli_str(res, "plan_mode"), *cli_str(reach, "probe") ?
+		    ", asked by " : "", cli_str(reach, "probe"));
 	else if (reach != NULL && *cli_str(reach, "detail") &&
 	    strcmp(cli_str(res, "plan_mode"), "none") != 0)
 		printf("  reachable  %s\n", cli_str(reach, "detail"));
