@@ -11,8 +11,10 @@
  *     -d       stay in the foreground and log to stderr (else: syslog)
  *     -n       check the configuration and exit (0 good, 2 bad)
  *     -v       verbose (debug) logging
+ *   vmgwd --help | --version
  */
 #include <errno.h>
+#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,11 +36,20 @@
 #include "dr.h"
 #include "keys.h"
 
+/* the usage on stderr (exit 2), or with --help on stdout (exit 0) */
 static void
-usage(void)
+usage(FILE *f, int ret)
 {
-	fprintf(stderr, "usage: vmgwd [-dnv] [-c FILE]\n");
-	exit(2);
+	fprintf(f, "usage: vmgwd [-dnv] [-c FILE]\n"
+	    "       vmgwd --help | --version\n\n"
+	    "  -c FILE       configuration (default %s)\n"
+	    "  -d            stay in the foreground, log to stderr (else: "
+	    "syslog)\n"
+	    "  -n            check the configuration and exit (0 good, 2 bad)\n"
+	    "  -v            verbose (debug) logging\n"
+	    "  -h, --help    this help\n"
+	    "  -V, --version the version\n", CONFIG_DEFAULT_PATH);
+	exit(ret);
 }
 
 static void
@@ -143,8 +154,13 @@ main(int argc, char *argv[])
 	char		 err[CONFIG_ERR_MAX];
 	int		 ch, debug = 0, check = 0, verbose = 0, ret = 1;
 	struct rlimit	 rl = { 0, 0 };
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 
-	while ((ch = getopt(argc, argv, "c:dnvV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dnvhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -158,15 +174,18 @@ main(int argc, char *argv[])
 		case 'v':
 			verbose = 1;
 			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
 		case 'V':
 			printf("vmgwd %s\n", VMGW_VERSION);
 			return 0;
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "vmgwd: libsodium initialisation failed\n");
 		return 1;

@@ -22,6 +22,8 @@ struct cli_cmd {
 	const char	*name;
 	const char	*args;		/* usage after the name */
 	const char	*summary;
+	const char	*help;		/* `vmgw NAME --help`: the options, one
+					 * per line, and what else to know */
 	int		(*exec)(struct cli *, int argc, char **argv);
 };
 
@@ -31,7 +33,8 @@ extern const struct cli_cmd cmd_keygen, cmd_pubkey, cmd_check, cmd_status,
     cmd_points;
 
 /* vmgw.c */
-int	cli_usage(const struct cli_cmd *);
+int	cli_usage(const struct cli_cmd *);	/* stderr, VMGW_EXIT_USAGE */
+int	cli_help(const struct cli_cmd *);	/* stdout, 0 */
 int	cli_connect(struct cli *, struct vmgw_client *);
 /*
  * Send req (stolen) and wait for the result, calling on_event for events.

@@ -54,5 +54,6 @@ const struct cli_cmd cmd_bench = {
 	.name = "bench",
 	.args = "SITE [--bytes N]",
 	.summary = "measure throughput through the tunnel to SITE",
+	.help = "  --bytes N   how much to send (default 1G; K/M/G/T)\n",
 	.exec = bench_exec,
 };

@@ -26,5 +26,7 @@ const struct cli_cmd cmd_cancel = {
 	.name = "cancel",
 	.args = "JOB",
 	.summary = "cancel a running migration job",
+	.help = "JOB is the id `vmgw migrate` and `vmgw jobs` print.  The guest "
+	    "stays where\nit was; the destination removes what the job made.\n",
 	.exec = cancel_exec,
 };

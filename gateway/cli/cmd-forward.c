@@ -115,5 +115,10 @@ const struct cli_cmd cmd_forward = {
 	.name = "forward",
 	.args = "--to SITE --listen ADDR --connect ADDR",
 	.summary = "forward connections to an address at SITE (like ssh -L)",
+	.help = "  --to SITE        the gateway that connects (its forward_targets "
+	    "must list\n                   ADDR)\n"
+	    "  --listen ADDR    where to listen here\n"
+	    "  --connect ADDR   what SITE connects to\n"
+	    "\nADDR is HOST:PORT or unix:PATH.  Runs until Ctrl-C.\n",
 	.exec = forward_exec,
 };

@@ -42,5 +42,6 @@ const struct cli_cmd cmd_jobs = {
 	.name = "jobs",
 	.args = "",
 	.summary = "list running and recent migration jobs",
+	.help = "Running and recent jobs, as source and as destination (-j: JSON).\n",
 	.exec = jobs_exec,
 };

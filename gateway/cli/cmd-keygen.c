@@ -30,5 +30,8 @@ const struct cli_cmd cmd_keygen = {
 	.name = "keygen",
 	.args = "FILE",
 	.summary = "write a new private key to FILE, print its public key",
+	.help = "Writes FILE with mode 0600 (never overwrites) and prints the "
+	    "public key\nfor peers.SITE.public_key in the other sites' "
+	    "configurations.\n",
 	.exec = keygen_exec,
 };

@@ -50,13 +50,18 @@ print_progress(struct mig_view *v, json_t *m)
 	double		 bps = (double)cli_int(m, "bytes_per_s");
 	double		 dirty = (double)cli_int(m, "dirty_pages_per_s") *
 			    (double)cli_int(m, "page_size");
-	long long	 eta = cli_int(m, "eta_s");
+	char		 eta[32];
 	time_t		 now = time(NULL);
 
 	fmt_bytes(rem, sizeof(rem), (uint64_t)cli_int(m,
 	    "remaining"));
+	/* no rate yet: no time left to say either */
+	if (bps > 0 || cli_int(m, "remaining") == 0)
+		snprintf(eta, sizeof(eta), "%llds", cli_int(m, "eta_s"));
+	else
+		snprintf(eta, sizeof(eta), "?");
 	snprintf(line, sizeof(line), "%-12s memory %5.1f%%  disk %5.1f%%  "
-	    "%7.1f MB/s  dirty %6.1f MB/s  remaining %-10s ETA %llds",
+	    "%7.1f MB/s  dirty %6.1f MB/s  remaining %-10s ETA %s",
 	    phase, json_number_value(json_object_get(m, "memory_pct")),
 	    json_number_value(json_object_get(m, "disk_pct")), bps / 1e6,
 	    dirty / 1e6, rem, eta);
@@ -114,11 +119,65 @@ print_plan(json_t *res)
 		printf("  %-8s %s\n", cli_str(c, "site"), cli_str(c, "step"));
 }
 
+/* "73.5 MiB: memory 60.0 MiB, disk (NBD) 13.2 MiB, libvirt RPC 180 KiB" */
+static void
+print_streams(json_t *res)
+{
+	static const char *const order[] = { "mig", "nbd", "libvirt" };
+	static const char *const label[] = { "memory", "disk (NBD)",
+	    "libvirt RPC" };
+	json_t		*st = json_object_get(res, "tunnel_streams"), *v;
+	const char	*k;
+	char		 b[32];
+	size_t		 i;
+	int		 n = 0;
+
+	fmt_bytes(b, sizeof(b), (uint64_t)cli_int(res, "tunnel_bytes"));
+	printf("  tunnel     %s", b);
+	for (i = 0; i < 3; i++) {
+		if ((v = json_object_get(st, order[i])) == NULL)
+			continue;
+		fmt_bytes(b, sizeof(b), (uint64_t)json_integer_value(v));
+		printf("%s%s %s", n++ ? ", " : ": ", label[i], b);
+	}
+	json_object_foreach(st, k, v) {
+		if (strcmp(k, "mig") == 0 || strcmp(k, "nbd") == 0 ||
+		    strcmp(k, "libvirt") == 0)
+			continue;
+		fmt_bytes(b, sizeof(b), (uint64_t)json_integer_value(v));
+		printf("%sdisk %s %s", n++ ? ", " : ": ", k, b);
+	}
+	printf("\n");
+}
+
+/* "64.0 MiB copied of 1.0 GiB (64.0 MiB allocated)" */
+static void
+print_disk(json_t *res)
+{
+	char	 copied[32], cap[32], alloc[32];
+
+	fmt_bytes(copied, sizeof(copied), (uint64_t)cli_int(res,
+	    "disk_bytes"));
+	fmt_bytes(cap, sizeof(cap), (uint64_t)cli_int(res, "disk_capacity"));
+	fmt_bytes(alloc, sizeof(alloc), (uint64_t)cli_int(res,
+	    "disk_allocation"));
+	if (cli_int(res, "disk_capacity") == 0)
+		printf("  disk       %s\n", cli_int(res, "disk_bytes") ?
+		    copied : "none copied (no local disk)");
+	else if (cli_int(res, "disk_bytes") == 0)
+		printf("  disk       %s (%s allocated); libvirt reported no "
+		    "copy figure\n", cap, alloc);
+	else
+		printf("  disk       %s copied of %s (%s allocated)\n", copied,
+		    cap, alloc);
+}
+
 static void
 print_summary(json_t *res)
 {
-	char	 mem[32], disk[32], tun[32];
+	char	 mem[32], total[32];
 	json_t	*reach;
+	int	 offline = json_is_true(json_object_get(res, "offline"));
 
 	if (strcmp(cli_str(res, "state"), "planned") == 0) {
 		printf("dry run: nothing moved; every check passed:\n");
@@ -127,32 +186,35 @@ print_summary(json_t *res)
 	}
 	fmt_bytes(mem, sizeof(mem), (uint64_t)cli_int(res,
 	    "memory_bytes"));
-	fmt_bytes(disk, sizeof(disk), (uint64_t)cli_int(res,
-	    "disk_bytes"));
-	fmt_bytes(tun, sizeof(tun), (uint64_t)cli_int(res,
-	    "tunnel_bytes"));
+	if (cli_int(res, "memory_total") > 0) {
+		fmt_bytes(total, sizeof(total), (uint64_t)cli_int(res,
+		    "memory_total"));
+		snprintf(mem + strlen(mem), sizeof(mem) - strlen(mem),
+		    " sent of %s", total);
+	}
 	printf("%s %s to %s in %.1f s\n", cli_str(res, "domain"),
-	    json_is_true(json_object_get(res, "offline")) ? "copied" : "moved",
+	    offline ? "copied" : "moved",
 	    cli_str(res, "where"), json_number_value(json_object_get(res,
 	    "seconds")));
 	printf("  result     %s (job %s)\n", cli_str(res, "state"),
 	    cli_str(res, "job"));
-	if (!json_is_true(json_object_get(res, "offline")) &&
-	    cli_int(res, "downtime_ms") == 0)
+	if (!offline && cli_int(res, "downtime_ms") == 0)
 		printf("  downtime   n/a (post-copy: not reported)\n"
 		    "  memory     %s\n", mem);
-	else if (!json_is_true(json_object_get(res, "offline")))
+	else if (!offline)
 		printf("  downtime   %lld ms\n  memory     %s\n",
 		    cli_int(res, "downtime_ms"), mem);
-	printf("  disk       %s\n  tunnel     %s\n  %-10s %s\n", disk, tun,
-	    json_is_true(json_object_get(res, "offline")) ? "now at" :
-	    "runs at", cli_str(res, "where"));
+	print_disk(res);
+	print_streams(res);
+	printf("  %-10s %s\n", offline ? "now at" : "runs at",
+	    cli_str(res, "where"));
 	reach = json_object_get(res, "reach");
 	if (json_is_true(json_object_get(reach, "ok")) &&
 	    json_object_get(reach, "ms") != NULL)
-		printf("  reachable  from %s after %lld ms (plan %s)\n",
+		printf("  reachable  from %s after %lld ms (plan %s)%s%s\n",
 		    cli_str(res, "where"), cli_int(reach, "ms"),
-		    cli_str(res, "plan_mode"));
+		    cli_str(res, "plan_mode"), *cli_str(reach, "probe") ?
+		    ", asked by " : "", cli_str(reach, "probe"));
 	else if (reach != NULL && *cli_str(reach, "detail") &&
 	    strcmp(cli_str(res, "plan_mode"), "none") != 0)
 		printf("  reachable  %s\n", cli_str(reach, "detail"));
@@ -338,5 +400,22 @@ const struct cli_cmd cmd_migrate = {
 	    "[--max-downtime MS] [--bandwidth RATE] [--parallel N] "
 	    "[--keep-source] [--json]",
 	.summary = "move a guest to SITE (live, or --offline)",
+	.help = "  --to SITE          the destination gateway's site "
+	    "(required)\n"
+	    "  --dry-run          every check at both sites and the plan's "
+	    "steps; nothing\n                     moves\n"
+	    "  --offline          a shut-off guest: copy its volumes and define "
+	    "it at SITE\n"
+	    "  --postcopy         switch to post-copy after the first memory "
+	    "pass\n"
+	    "  --max-downtime MS  the longest pause allowed at the switchover\n"
+	    "  --bandwidth RATE   cap, bytes/s with K/M/G (vmgw set-bandwidth "
+	    "changes it)\n"
+	    "  --parallel N       N memory connections (QEMU multifd)\n"
+	    "  --keep-source      keep the guest's definition and volumes here\n"
+	    "  --json, -j         events and the result as JSON, one per line\n"
+	    "\nProgress, then a summary: time, downtime, memory and disk sizes, "
+	    "the bytes\nthrough the tunnel per stream.  Ctrl-C cancels (the "
+	    "guest stays here); a\nsecond Ctrl-C leaves the job running.\n",
 	.exec = migrate_exec,
 };

@@ -29,5 +29,6 @@ const struct cli_cmd cmd_pubkey = {
 	.name = "pubkey",
 	.args = "FILE",
 	.summary = "print the public key of private key FILE",
+	.help = "FILE must have mode 0600 and hold one base64 key.\n",
 	.exec = pubkey_exec,
 };

@@ -31,5 +31,6 @@ const struct cli_cmd cmd_set_bandwidth = {
 	.name = "set-bandwidth",
 	.args = "JOB RATE",
 	.summary = "change a running job's bandwidth cap",
+	.help = "RATE is bytes/s with K/M/G (e.g. 50M); 0 removes the cap.\n",
 	.exec = setbw_exec,
 };

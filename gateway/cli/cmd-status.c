@@ -65,5 +65,7 @@ const struct cli_cmd cmd_status = {
 	.name = "status",
 	.args = "",
 	.summary = "show the peers' tunnels",
+	.help = "Per peer: connected since, last handshake, bytes each way, "
+	    "channels open,\nthe last error (-j: JSON).\n",
 	.exec = status_exec,
 };

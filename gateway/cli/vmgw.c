@@ -3,8 +3,11 @@
  * shared plumbing; each command is in its own cmd-*.c file.
  *
  *   vmgw [-j] [-c FILE] [-s SOCKET] COMMAND [ARGS...]
+ *   vmgw COMMAND --help      the command's usage and options (exit 0)
+ *   vmgw --help | --version
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,31 +27,62 @@ static const struct cli_cmd *const cli_cmds[] = {
 };
 #define NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
 
+/* the usage on stderr (exit 2), or with --help on stdout (exit 0) */
 static int
-usage(void)
+usage(FILE *f, int ret)
 {
 	size_t	 i;
 
-	fprintf(stderr, "usage: vmgw [-j] [-c FILE] [-s SOCKET] COMMAND "
-	    "[ARGS...]\n\ncommands:\n");
+	fprintf(f, "usage: vmgw [-j] [-c FILE] [-s SOCKET] COMMAND "
+	    "[ARGS...]\n       vmgw COMMAND --help\n       vmgw --help | "
+	    "--version\n\ncommands:\n");
 	for (i = 0; i < NCMDS; i++)
-		fprintf(stderr, "  %-14s %s\n", cli_cmds[i]->name,
+		fprintf(f, "  %-14s %s\n", cli_cmds[i]->name,
 		    cli_cmds[i]->summary);
-	fprintf(stderr, "\n  -c FILE    configuration (default %s)\n"
-	    "  -s SOCKET  control socket (default: the config's control)\n"
-	    "  -j         print results as JSON\n"
+	fprintf(f, "\n  -c FILE       configuration (default %s)\n"
+	    "  -s SOCKET     control socket (default: the config's control)\n"
+	    "  -j            print results as JSON\n"
+	    "  -h, --help    this help (vmgw COMMAND --help: a command's own)\n"
+	    "  -V, --version the version\n"
 	    "\nexit status: 0 done, 1 failed, 2 usage or configuration, "
 	    "3 no vmgwd,\n4 peer unreachable or not authenticated, "
 	    "5 cancelled, 6 refused before anything moved\n",
 	    CONFIG_DEFAULT_PATH);
-	return VMGW_EXIT_USAGE;
+	return ret;
 }
 
 int
 cli_usage(const struct cli_cmd *c)
 {
-	fprintf(stderr, "usage: vmgw %s %s\n", c->name, c->args);
+	fprintf(stderr, "usage: vmgw %s%s%s\n(vmgw %s --help: the options)\n",
+	    c->name, *c->args ? " " : "", c->args, c->name);
 	return VMGW_EXIT_USAGE;
+}
+
+int
+cli_help(const struct cli_cmd *c)
+{
+	printf("usage: vmgw %s%s%s\n\n%s\n", c->name, *c->args ? " " : "",
+	    c->args, c->summary);
+	if (c->help != NULL)
+		printf("\n%s", c->help);
+	printf("\nglobal options (before COMMAND): -c FILE, -s SOCKET, -j; "
+	    "see vmgw --help\n");
+	return 0;
+}
+
+/* `vmgw COMMAND ... --help ...` (before any "--"), or `vmgw COMMAND -h` */
+static int
+wants_help(int argc, char **argv)
+{
+	int	 i;
+
+	if (argc > 1 && strcmp(argv[1], "-h") == 0)
+		return 1;
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -164,11 +198,16 @@ cli_int(json_t *o, const char *key)
 int
 main(int argc, char *argv[])
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct cli	 cli = { CONFIG_DEFAULT_PATH, NULL, 0 };
 	int		 ch;
 	size_t		 i;
 
-	while ((ch = getopt(argc, argv, "+c:s:jhV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:s:jhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			cli.config = optarg;
@@ -179,27 +218,32 @@ main(int argc, char *argv[])
 		case 'j':
 			cli.json = 1;
 			break;
+		case 'h':
+			return usage(stdout, 0);
 		case 'V':
 			printf("vmgw %s\n", VMGW_VERSION);
 			return 0;
 		default:
-			return usage();
+			return usage(stderr, VMGW_EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		return usage();
+		return usage(stderr, VMGW_EXIT_USAGE);
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(cli_cmds[i]->name, argv[0]) == 0)
+			break;
+	if (i == NCMDS) {
+		fprintf(stderr, "vmgw: unknown command '%s'\n", argv[0]);
+		return usage(stderr, VMGW_EXIT_USAGE);
+	}
+	if (wants_help(argc, argv))
+		return cli_help(cli_cmds[i]);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "vmgw: libsodium initialisation failed\n");
 		return VMGW_EXIT_FAIL;
 	}
-	for (i = 0; i < NCMDS; i++) {
-		if (strcmp(cli_cmds[i]->name, argv[0]) == 0) {
-			optind = 0;	/* reinitialise getopt for the command */
-			return cli_cmds[i]->exec(&cli, argc, argv);
-		}
-	}
-	fprintf(stderr, "vmgw: unknown command '%s'\n", argv[0]);
-	return usage();
+	optind = 0;	/* reinitialise getopt for the command */
+	return cli_cmds[i]->exec(&cli, argc, argv);
 }

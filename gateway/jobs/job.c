@@ -272,6 +272,7 @@ job_json(const struct job *j)
 	    "where", j->where);
 	if (o == NULL)
 		return NULL;
+	json_object_set_new(o, "tunnel_streams", job_streams(j));
 	if (j->kind->save != NULL)
 		j->kind->save(j, o);
 	return o;

@@ -28,6 +28,7 @@
 #define JOB_KEEP	50		/* finished jobs kept for `vmgw jobs` */
 #define JOB_PREPARE_TIMEOUT	120	/* seconds for the destination's checks */
 #define JOB_ORPHAN_GRACE	5	/* seconds after losing the source */
+#define JOB_STREAMS	8		/* kinds of relay counted apart ("what") */
 
 enum job_role { JOB_SOURCE = 1, JOB_DEST = 2 };
 
@@ -70,6 +71,12 @@ struct job_kind {
 struct job_conn;
 TAILQ_HEAD(job_conn_list, job_conn);
 
+/* The bytes of one kind of relay of a job ("libvirt", "mig", "nbd", "vda"). */
+struct job_stream {
+	char		 what[64];	/* "": a free slot (as job_conn's) */
+	uint64_t	 bytes;		/* both ways, through its closed relays */
+};
+
 /* What every kind shares.  The kind's own state is behind priv. */
 struct job {
 	TAILQ_ENTRY(job)	 entry;
@@ -93,6 +100,9 @@ struct job {
 	/* relays of this job (jobconn.c) */
 	struct job_conn_list	 conns;
 	uint64_t		 tunnel_bytes;	/* through closed relays */
+	struct job_stream	 streams[JOB_STREAMS];	/* the same, per what;
+						 * the last slot takes what
+						 * does not fit, as "other" */
 	char			 conn_err[256];	/* the first relay that broke */
 	char			 conn_err_phase[32];	/* ... and when */
 };
@@ -131,6 +141,9 @@ void	 job_rmdir(struct job *);
 void	 job_conn_add(struct job *, struct relay *, const char *what);
 void	 job_conns_abort(struct job *, const char *why);
 uint64_t job_bytes(const struct job *);
+/* {"libvirt": bytes, "mig": bytes, ...}: per what, closed and open relays;
+ * its values add up to job_bytes() */
+json_t	*job_streams(const struct job *);
 
 /* jobctl.c: `vmgw jobs`, `vmgw cancel`, `vmgw set-bandwidth` */
 int	 jobctl_init(void);

@@ -100,8 +100,10 @@ mig_net_source_check(struct job *j, struct np_guest *g,
 		    np->bridge, np->proxy_arp ? ", answer ARP for it "
 		    "(proxy)" : "");
 	if (json_array_size(g->addrs) > 0)
-		np_step(plan, peer, "verify: %s answers (ICMP%s) from %s",
-		    addrs, np->probe_port ? " and TCP" : "", peer);
+		np_step(plan, peer, "verify: %s answers (ICMP%s%s) from %s",
+		    addrs, np->mode != PLAN_NONE ? ", or ARP / neighbour "
+		    "solicitation where its bridge has no address" : "",
+		    np->probe_port ? "; and TCP" : "", peer);
 	else
 		np_step(plan, peer, "verify: no address known, reachability not "
 		    "checked");

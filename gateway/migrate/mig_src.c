@@ -31,6 +31,7 @@
 #include <sys/un.h>
 
 #include "migrate.h"
+#include "mig_progress.h"
 
 #define MIG_TICK_MS	500
 
@@ -587,42 +588,25 @@ mig_stats_work(void *arg)
 
 static void mig_postcopy(struct job *);
 
+/* a new reading, after prev: the progress event (mig_progress.c) */
 static void
-mig_progress(struct job *j)
+mig_progress(struct job *j, const struct kvm_job_stats *prev)
 {
 	struct mig		*m = MIG(j);
 	struct kvm_job_stats	*s = &m->s.stats;
-	const char		*phase;
-	double			 pct_m = 0, pct_d = 0;
-	uint64_t		 eta = 0;
+	struct mig_prog		 p;
 
-	if (s->mem_total > 0)
-		pct_m = 100.0 * (double)s->mem_processed / (double)s->mem_total;
-	if (pct_m > 100)
-		pct_m = 100;
-	if (s->disk_total > 0)
-		pct_d = 100.0 * (double)s->disk_processed /
-		    (double)s->disk_total;
-	if (s->postcopy)
-		phase = "post-copy";
-	else if (s->disk_total > 0 && s->disk_remaining > 0 &&
-	    s->mem_processed == 0)
-		phase = "disk copy";
-	else if (s->mem_total > 0)
-		phase = "memory copy";
-	else
-		phase = "starting";
-	snprintf(j->phase, sizeof(j->phase), "%s", phase);
-	if (s->mem_bps > 0)
-		eta = (s->mem_remaining + s->disk_remaining) / s->mem_bps;
+	mig_prog_compute(s, prev, &p);
+	snprintf(j->phase, sizeof(j->phase), "%s", p.phase);
 	mig_src_event(j, "progress", json_pack("{s:s, s:f, s:f, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:I, s:I}", "phase", phase, "memory_pct", pct_m,
-	    "disk_pct", pct_d, "bytes_per_s", (json_int_t)(s->mem_bps +
-	    s->disk_bps), "dirty_pages_per_s", (json_int_t)s->mem_dirty_rate,
-	    "page_size", (json_int_t)s->mem_page_size, "remaining",
-	    (json_int_t)(s->mem_remaining + s->disk_remaining), "eta_s",
-	    (json_int_t)eta, "elapsed_ms", (json_int_t)s->time_elapsed_ms,
-	    "tunnel_bytes", (json_int_t)job_bytes(j), "iteration",
+	    "s:I, s:I, s:I, s:I, s:I}", "phase", p.phase, "memory_pct",
+	    p.mem_pct, "disk_pct", p.disk_pct, "bytes_per_s",
+	    (json_int_t)p.bps, "dirty_pages_per_s",
+	    (json_int_t)s->mem_dirty_rate, "page_size",
+	    (json_int_t)s->mem_page_size, "remaining", (json_int_t)p.remaining,
+	    "eta_s", (json_int_t)p.eta_s, "elapsed_ms",
+	    (json_int_t)s->time_elapsed_ms, "tunnel_bytes",
+	    (json_int_t)job_bytes(j), "iteration",
 	    (json_int_t)s->mem_iteration));
 	/* --postcopy: switch once the first pass is over */
 	if (m->o.postcopy && !m->s.postcopy_started && s->mem_iteration >= 2)
@@ -635,16 +619,26 @@ mig_stats_done(void *arg)
 	struct mig_stats_call	*c = arg;
 	struct job		*j = c->job;
 	struct mig		*m = MIG(j);
+	struct kvm_job_stats	 prev;
 
 	m->s.stats_busy = 0;
 	m->s.kstats = c->k;
 	if (j->state != JOB_RUNNING) {
 		kvm_close(m->s.kstats);	/* the job is over */
 		m->s.kstats = NULL;
-	} else if (c->rc == 0 && !m->s.cancel) {
-		/* after a cancel the phase stays the one cancelled */
+	} else if (c->rc == 0 && !m->s.cancel && c->st.type != 0) {
+		/*
+		 * After a cancel the phase stays the one cancelled.  A reading
+		 * with no job (type 0: libvirt's migration ended while it was
+		 * read) is all zeros: it would erase the last figures.
+		 */
+		prev = m->s.stats;
 		m->s.stats = c->st;
-		mig_progress(j);
+		if (c->st.disk_processed > m->s.disk_seen)
+			m->s.disk_seen = c->st.disk_processed;
+		if (c->st.mem_total > 0)
+			m->s.mem_total = c->st.mem_total;
+		mig_progress(j, prev.type != 0 ? &prev : NULL);
 	}
 	free(c);
 }
@@ -831,26 +825,60 @@ mig_source_cleanup_done(void *arg)
 	mig_finished(j);
 }
 
+/* the disks' logical size in the plan: capacity, allocation (summed) */
+static void
+mig_plan_disk_size(const struct mig *m, uint64_t *cap, uint64_t *alloc)
+{
+	json_t	*d;
+	size_t	 i;
+
+	*cap = *alloc = 0;
+	json_array_foreach(json_object_get(m->plan, "disks"), i, d) {
+		*cap += (uint64_t)json_integer_value(json_object_get(d,
+		    "capacity"));
+		*alloc += (uint64_t)json_integer_value(json_object_get(d,
+		    "allocation"));
+	}
+}
+
+/*
+ * The summary.  memory_bytes and disk_bytes are what libvirt counted as
+ * copied (sent, for the memory; mirrored, for the disks; read, offline);
+ * tunnel_streams what crossed the tunnel per stream (zero ranges of a disk
+ * and zero pages never cross, so it can be less), tunnel_bytes their sum;
+ * disk_capacity and disk_allocation the disks' logical size.
+ */
 static void
 mig_summary(struct job *j)
 {
 	struct mig	*m = MIG(j);
 	double		 secs = (double)(mono_ns() - j->t0_ns) / 1e9;
+	uint64_t	 disk = m->s.stats.disk_processed, cap, alloc;
+	json_t		*res;
 
 	if (m->s.ctl == NULL)
 		return;
-	ctl_ok(m->s.ctl, json_pack("{s:s, s:s, s:s, s:f, s:I, s:I, s:I, s:I, "
-	    "s:s, s:b, s:O, s:s, s:s}", "job", j->id, "state",
+	if (m->s.has_final && m->s.final.disk_processed > disk)
+		disk = m->s.final.disk_processed;
+	if (m->s.disk_seen > disk)
+		disk = m->s.disk_seen;
+	mig_plan_disk_size(m, &cap, &alloc);
+	res = json_pack("{s:s, s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:s, s:b, s:O, s:s, s:s}", "job", j->id, "state",
 	    job_state_name(j->state), "where", j->where, "seconds", secs,
 	    "downtime_ms", (json_int_t)(m->s.has_final ?
 	    m->s.final.downtime_ms : 0), "memory_bytes", (json_int_t)
 	    (m->s.has_final ? m->s.final.mem_processed :
-	    m->s.stats.mem_processed), "disk_bytes", (json_int_t)
-	    (m->s.has_final ? m->s.final.disk_processed :
-	    m->s.stats.disk_processed), "tunnel_bytes", (json_int_t)
-	    job_bytes(j), "domain", j->domain, "offline", m->o.offline,
+	    m->s.stats.mem_processed), "memory_total",
+	    (json_int_t)m->s.mem_total, "disk_bytes", (json_int_t)disk,
+	    "disk_capacity", (json_int_t)cap, "disk_allocation",
+	    (json_int_t)alloc, "tunnel_bytes", (json_int_t)job_bytes(j),
+	    "domain", j->domain, "offline", m->o.offline,
 	    "reach", m->reach ? m->reach : json_null(), "plan_mode",
-	    np_mode_name(m->g.plan.mode), "warning", m->s.hook_err));
+	    np_mode_name(m->g.plan.mode), "warning", m->s.hook_err);
+	if (res != NULL)
+		json_object_set_new(res, "tunnel_streams", job_streams(j));
+	ctl_ok(m->s.ctl, res);
 	mig_detach_ctl(j);
 }
 
@@ -876,7 +904,9 @@ mig_finish_reply(json_t *reply, const char *err, void *arg)
 	    json_object_get(reply, "disk_bytes"));
 	m->s.final.time_elapsed_ms = (uint64_t)json_integer_value(
 	    json_object_get(reply, "elapsed_ms"));
-	/* the destination does not see the disk mirror: our last figures */
+	/* the destination does not see the disk mirror: our figures */
+	if (m->s.final.disk_processed < m->s.disk_seen)
+		m->s.final.disk_processed = m->s.disk_seen;
 	if (m->s.final.disk_processed < m->s.stats.disk_processed)
 		m->s.final.disk_processed = m->s.stats.disk_processed;
 	if (m->s.final.mem_processed < m->s.stats.mem_processed)

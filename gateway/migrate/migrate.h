@@ -9,6 +9,7 @@
  *   mig_dst.c      the destination side: prepare, the job's channels,
  *                  finish, abort, a lost source
  *   mig_net.c      the guest's network plan for a move (netplan/guest.h)
+ *   mig_progress.c the progress line's arithmetic (mig_progress.h)
  *
  * The phases, and the peer messages each sends (peerproto.h):
  *
@@ -46,7 +47,11 @@ struct mig_src {
 	int			 cancel;	/* cancel requested */
 	int			 stats_busy;
 	int			 postcopy_started;
-	struct kvm_job_stats	 stats, final;
+	struct kvm_job_stats	 stats, final;	/* the last reading; the end's */
+	uint64_t		 disk_seen;	/* the most disk_processed read:
+						 * the mirror's figures go when
+						 * it ends, before the job does */
+	uint64_t		 mem_total;	/* the guest's, once read */
 	int			 has_final;
 	struct event		*tick;
 	struct kvm		*kstats;	/* statistics connection */

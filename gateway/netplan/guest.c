@@ -12,7 +12,10 @@
  *  where it left     its host routes withdrawn, its neighbour entries
  *                    flushed, proxy entries if proxy_arp; reservations gone
  *  verification      each address probed (ICMP, and TCP probe_port) until
- *                    it answers or probe_timeout passes
+ *                    it answers or probe_timeout passes; ARP or neighbour
+ *                    solicitation instead of ICMP where the bridge has no
+ *                    address of the guest's (pure layer 2), and for IPv6
+ *                    (no ICMPv6 echo here)
  *  hooks             every executable of the plan's directory, per phase
  */
 #include <stdarg.h>
@@ -419,6 +422,11 @@ np_probe_new(const struct np_guest *g, uint64_t t0_ns)
 		return NULL;
 	snprintf(p->name, sizeof(p->name), "%s", g->name);
 	snprintf(p->site, sizeof(p->site), "%s", g->gw->conf->site);
+	if (g->plan.mode != PLAN_NONE && g->plan.bridge != NULL)
+		snprintf(p->bridge, sizeof(p->bridge), "%s", g->plan.bridge);
+	if (json_is_string(json_array_get(g->macs, 0)))
+		snprintf(p->mac, sizeof(p->mac), "%s", json_string_value(
+		    json_array_get(g->macs, 0)));
 	p->addrs = g->addrs != NULL ? json_deep_copy(g->addrs) : json_array();
 	p->probe_port = g->plan.probe_port;
 	p->timeout_ms = g->plan.probe_timeout_ms ? g->plan.probe_timeout_ms :
@@ -437,6 +445,36 @@ np_probe_free(struct np_probe *p)
 	free(p);
 }
 
+/*
+ * How to ask ip from here: "ICMP" where an address of ip's family on the
+ * bridge (or no bridge: the routes) can reach it; on a bridge without one
+ * (a pure layer-2 site) "ARP", or for IPv6 "NS" (there is no ICMPv6 echo
+ * probe, and a neighbour solicitation on the bridge is a better question
+ * than none).
+ */
+static const char *
+np_probe_how(const struct np_probe *p, const char *ip)
+{
+	int	 v6 = strchr(ip, ':') != NULL;
+
+	if (p->bridge[0] == '\0')
+		return "ICMP";
+	if (v6)
+		return "NS";
+	return dev_has_addr_for(p->bridge, ip) == 0 ? "ARP" : "ICMP";
+}
+
+static int
+np_probe_once(const struct np_probe *p, const char *how, const char *ip,
+    char *err, size_t errlen)
+{
+	if (strcmp(how, "ARP") == 0)
+		return probe_arp(p->bridge, ip, p->mac, 200, err, errlen);
+	if (strcmp(how, "NS") == 0)
+		return probe_ns(p->bridge, ip, p->mac, 200, err, errlen);
+	return probe_icmp(ip, 200, err, errlen);
+}
+
 /* (worker) fills p->result */
 void
 np_probe_run(void *arg)
@@ -446,6 +484,7 @@ np_probe_run(void *arg)
 	json_t		*a;
 	size_t		 i;
 	char		 err[256] = "", what[512] = "";
+	const char	*how = "ICMP";
 	int		 ok;
 
 	if (json_array_size(p->addrs) == 0) {
@@ -456,8 +495,9 @@ np_probe_run(void *arg)
 	json_array_foreach(p->addrs, i, a) {
 		const char *ip = json_string_value(a);
 
+		how = np_probe_how(p, ip);
 		for (;;) {
-			ok = probe_icmp(ip, 200, err, sizeof(err)) == 0;
+			ok = np_probe_once(p, how, ip, err, sizeof(err)) == 0;
 			if (ok && p->probe_port)
 				ok = probe_tcp(ip, (uint16_t)p->probe_port, 500,
 				    err, sizeof(err)) == 0;
@@ -468,13 +508,14 @@ np_probe_run(void *arg)
 		if (!ok) {
 			snprintf(what, sizeof(what), "%s did not answer at %s "
 			    "(%s%s) from %s within %llu ms: %s", p->name, ip,
-			    "ICMP", p->probe_port ? " and TCP" : "", p->site,
+			    how, p->probe_port ? " and TCP" : "", p->site,
 			    (unsigned long long)(limit / 1000000), err);
-			p->result = json_pack("{s:b, s:s}", "ok", 0, "detail",
-			    what);
+			p->result = json_pack("{s:b, s:s, s:s}", "ok", 0,
+			    "detail", what, "probe", how);
 			return;
 		}
 	}
-	p->result = json_pack("{s:b, s:I, s:s}", "ok", 1, "ms", (json_int_t)
-	    ((mono_ns() - p->t0_ns) / 1000000), "detail", "");
+	p->result = json_pack("{s:b, s:I, s:s, s:s}", "ok", 1, "ms",
+	    (json_int_t)((mono_ns() - p->t0_ns) / 1000000), "detail", "",
+	    "probe", how);
 }

@@ -11,6 +11,8 @@
 #ifndef VMGW_NETPLAN_GUEST_H
 #define VMGW_NETPLAN_GUEST_H
 
+#include <net/if.h>
+
 #include <jansson.h>
 
 #include "transport.h"
@@ -71,10 +73,15 @@ int	 np_hooks_run(const struct np_guest *, const char *phase,
 
 /* One verification: every address probed from here until it answers or
  * the plan's probe_timeout passed since t0.  Its own copy of what it needs:
- * np_probe_run (worker) writes only into it. */
+ * np_probe_run (worker) writes only into it.  An address is asked by ICMP
+ * (and TCP probe_port), or, when the plan's bridge has no address of its
+ * family here (a pure layer-2 site), by ARP probe / neighbour solicitation
+ * on the bridge, answered from the guest's MAC (and TCP probe_port). */
 struct np_probe {
 	char		 name[128];
 	char		 site[CONFIG_NAME_MAX + 1];
+	char		 bridge[IFNAMSIZ];	/* the plan's; "": none */
+	char		 mac[18];	/* the guest's first; "": unknown */
 	json_t		*addrs;
 	unsigned	 probe_port;
 	unsigned	 timeout_ms;

@@ -35,6 +35,19 @@ int	probe_icmp(const char *ip, unsigned timeout_ms, char *err,
 /* a TCP connection to ip:port within timeout_ms; 0 when it connected */
 int	probe_tcp(const char *ip, uint16_t port, unsigned timeout_ms,
 	    char *err, size_t errlen);
+/*
+ * From a host with no address on dev: an ARP probe for IPv4 ip (sender
+ * 0.0.0.0, RFC 5227), a neighbour solicitation from :: for IPv6 ip
+ * (RFC 4862's DAD); 0 when ip answered within timeout_ms from mac (NULL
+ * or "": from any MAC).
+ */
+int	probe_arp(const char *dev, const char *ip, const char *mac,
+	    unsigned timeout_ms, char *err, size_t errlen);
+int	probe_ns(const char *dev, const char *ip, const char *mac,
+	    unsigned timeout_ms, char *err, size_t errlen);
+/* 1 when dev has an address of ip's family to reach ip from (for a
+ * global IPv6 ip, not a link-local one), 0 when not, -1 on error */
+int	dev_has_addr_for(const char *dev, const char *ip);
 
 /* hooks.c: run every executable in dir for phase (blocking: a worker) */
 int	hooks_run(const char *dir, const char *phase, char *const env[],

@@ -24,6 +24,9 @@ check "migrate a -> b exits 0" [ $? = 0 ]
 check_grep "the summary says where it runs" '^web1 moved to site-b in [0-9.]+ s' "$LT_DIR/last.out"
 check_grep "the summary gives the downtime" 'downtime +[0-9]+ ms' "$LT_DIR/last.out"
 check_grep "the summary gives the bytes" 'tunnel +[0-9.]+ MiB' "$LT_DIR/last.out"
+check_grep "the summary gives the disk copied and its size" 'disk +[0-9.]+ [KMG]iB copied of [0-9.]+ [KMG]iB \([0-9.]+ [KMG]?i?B allocated\)' "$LT_DIR/last.out"
+check_grep "the summary gives the bytes per stream" 'tunnel +[0-9.]+ MiB: memory [0-9.]+ MiB, disk \(NBD\) [0-9.]+ [KMG]?i?B, libvirt RPC [0-9.]+ [KMG]?i?B' "$LT_DIR/last.out"
+check_grep "the summary gives the guest's memory" 'memory +[0-9.]+ MiB sent of [0-9.]+ MiB' "$LT_DIR/last.out"
 check_eq "web1 runs at site-b only" b "$(lab_guest_where)"
 check_eq "data written at site-a reads back at site-b" "$data" "$(lt_read b)"
 lab_virsh b dumpxml web1 >"$LT_DIR/b.xml"
@@ -50,6 +53,8 @@ check "web1 is defined (shut off) at site-b" eval "lab_virsh b domstate web1 | g
 check "... and gone from site-a" lt_is_clean a
 lab_virsh b start web1 >/dev/null && lab_guest_wait_up b >/dev/null 2>&1
 check_eq "after an offline move the data is there" "$data" "$(lt_read b)"
+check_grep "--offline: the summary counts the disk's own stream" 'tunnel +[0-9.]+ [KMG]?i?B: disk vda [0-9.]+ [KMG]?i?B' "$LT_DIR/last.out"
+check_grep "--offline: the summary gives the disk read and its size" 'disk +[0-9.]+ [KMG]iB copied of [0-9.]+ MiB' "$LT_DIR/last.out"
 
 # --postcopy under a dirtying load, and a bandwidth cap
 lab_guest_http b "/cgi-bin/dirty?mib=24" >/dev/null
@@ -60,9 +65,18 @@ check_eq "web1 runs at site-a" a "$(lab_guest_where)"
 lab_guest_http a "/cgi-bin/dirty?mib=0" >/dev/null
 check_eq "the data is there after post-copy" "$data" "$(lt_read a)"
 
-# --parallel: multifd connections, relayed in the order opened
-lt_migrate a b --parallel 4
+# --parallel: multifd connections, relayed in the order opened; the
+# summary's figures (JSON): per stream, adding up to the tunnel's
+lt_migrate a b --parallel 4 --json
 check "--parallel 4 a -> b exits 0" [ $? = 0 ]
+tail -1 "$LT_DIR/last.out" >"$LT_DIR/summary.json"
+lt_summary() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); s = d.get("tunnel_streams", {}); sys.exit(0 if eval(sys.argv[2]) else 1)' "$LT_DIR/summary.json" "$1"; }
+check "--json: disk_bytes, disk_capacity and disk_allocation are not 0" lt_summary 'd["disk_bytes"] > 0 and d["disk_capacity"] > 0 and d["disk_allocation"] > 0'
+check "--json: the disk copied is at most its capacity" lt_summary 'd["disk_bytes"] <= d["disk_capacity"]'
+check "--json: memory, NBD and libvirt streams crossed the tunnel" lt_summary 's.get("mig", 0) > 0 and s.get("nbd", 0) > 0 and s.get("libvirt", 0) > 0'
+check "--json: the streams add up to tunnel_bytes" lt_summary 'sum(s.values()) == d["tunnel_bytes"]'
+check "--json: the memory stream is at most what QEMU sent, and more than half of it" lt_summary 'd["memory_bytes"] / 2 < s["mig"] <= d["memory_bytes"] * 1.05 + 65536'
+check "--json: memory_total is the guest's memory" lt_summary 'd["memory_total"] >= d["memory_bytes"] / 2 and d["memory_total"] > 0'
 check_eq "web1 runs at site-b" b "$(lab_guest_where)"
 
 # --keep-source and --json
@@ -73,4 +87,11 @@ check "--keep-source left site-b's definition" eval "lab_virsh b dominfo web1 >/
 check "--keep-source left site-b's volume" eval "lab_virsh b vol-list images-b | grep -q web1"
 check_eq "... while web1 runs at site-a only" a "$(lab_guest_where)"
 lab_site_clean b >/dev/null 2>&1
+
+# the progress lines of every move above: 100 % when nothing remains, and
+# never a rate of 0 with an ETA of 0 s while bytes remain
+check "no 'memory copy' line stops short of 100 % with nothing remaining" \
+	eval "! grep -E '^memory copy +memory +[0-9.]+%.*remaining 0 B' '$LT_DIR/all.out' | grep -vq 'memory 100.0%'"
+check "no progress line says 0.0 MB/s and ETA 0s with bytes remaining" \
+	eval "! grep -qE ' 0\.0 MB/s .*remaining [1-9][0-9.]* [KMG]?i?B +ETA 0s' '$LT_DIR/all.out'"
 lt_done

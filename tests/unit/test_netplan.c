@@ -2,7 +2,10 @@
  * test_netplan.c - the host side of a network plan against the real kernel,
  * in a private network namespace (root): host routes in a table, proxy and
  * flushed neighbour entries, the announcement frames on the wire, the
- * reachability probes, and the hooks (environment, failure, refusal).
+ * reachability probes, and the hooks (environment, failure, refusal).  The
+ * layer-2 probes (ARP probe, neighbour solicitation from ::) ask a "guest"
+ * that is the kernel of a second namespace, behind a bridge that has no
+ * address at all.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,12 +22,15 @@
 #include <net/if_arp.h>
 #include <netinet/if_ether.h>
 #include <linux/if_packet.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
 #include "netplan.h"
+#include "guest.h"
 #include "log.h"
 
 static char	dir[] = "/tmp/vmgw-test-netplan.XXXXXX";
@@ -181,6 +187,125 @@ test_probes(void **state)
 	    sizeof(err)), -1);
 }
 
+/*
+ * A guest on br1, a bridge with no address (IPv6 off: not even a link-local
+ * one): nb5, in a namespace of its own, has 10.99.2.10 and fd00:2::10.
+ */
+static pid_t	 guest_pid;
+static int	 guest_pipe = -1;
+static char	 guest_mac[32];
+
+static void
+guest_start(void)
+{
+	int	 ready[2], hold[2];
+	char	 c, cmd[512];
+
+	sh("ip link add br1 type bridge && "
+	    "sysctl -qw net.ipv6.conf.br1.disable_ipv6=1 && ip link set br1 up && "
+	    "ip link add nb4 type veth peer name nb5 && "
+	    "ip link set nb4 master br1 up");
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	if ((guest_pid = fork()) == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		if (unshare(CLONE_NEWNET) == -1)
+			_exit(1);
+		c = 'r';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		while (read(hold[0], &c, 1) > 0)	/* until the test ends */
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	guest_pipe = hold[1];
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	snprintf(cmd, sizeof(cmd), "ip link set nb5 netns %d && nsenter -t %d "
+	    "-n sh -c 'ip link set lo up && ip link set nb5 up && "
+	    "ip addr add 10.99.2.10/24 dev nb5 && "
+	    "ip addr add fd00:2::10/64 dev nb5 nodad'", (int)guest_pid,
+	    (int)guest_pid);
+	sh(cmd);
+	snprintf(cmd, sizeof(cmd), "nsenter -t %d -n ip -br link show nb5 | "
+	    "awk '{printf \"%%s\", $3}'", (int)guest_pid);
+	capture(cmd, guest_mac, sizeof(guest_mac));
+	assert_int_equal(strlen(guest_mac), 17);
+}
+
+static void
+guest_stop(void)
+{
+	close(guest_pipe);
+	waitpid(guest_pid, NULL, 0);
+}
+
+static void
+test_probes_l2(void **state)
+{
+	struct np_probe	 p;
+	char		 err[256];
+
+	guest_start();
+	assert_int_equal(dev_has_addr_for("br1", "10.99.2.10"), 0);
+	assert_int_equal(dev_has_addr_for("br1", "fd00:2::10"), 0);
+	assert_int_equal(dev_has_addr_for("br0", "10.99.2.10"), 1);
+	assert_int_equal(dev_has_addr_for("br0", "fd00:2::10"), 0);	/* fe80 */
+	/* ARP probe: from 0.0.0.0, answered from the guest's MAC */
+	assert_int_equal(probe_arp("br1", "10.99.2.10", guest_mac, 1000, err,
+	    sizeof(err)), 0);
+	assert_int_equal(probe_arp("br1", "10.99.2.10", NULL, 1000, err,
+	    sizeof(err)), 0);
+	/* an answer from another MAC is not the guest's */
+	assert_int_equal(probe_arp("br1", "10.99.2.10", "52:54:00:00:00:99",
+	    300, err, sizeof(err)), -1);
+	assert_string_equal(err, "10.99.2.10 did not answer ARP on br1");
+	assert_int_equal(probe_arp("br1", "10.99.2.99", NULL, 300, err,
+	    sizeof(err)), -1);
+	assert_int_equal(probe_arp("nosuch0", "10.99.2.10", NULL, 300, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "interface nosuch0"));
+	assert_int_equal(probe_arp("br1", "fd00:2::10", NULL, 300, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "fd00:2::10: not an IPv4 address");
+	/* neighbour solicitation from ::, to the MAC and to the group */
+	assert_int_equal(probe_ns("br1", "fd00:2::10", guest_mac, 1000, err,
+	    sizeof(err)), 0);
+	assert_int_equal(probe_ns("br1", "fd00:2::10", NULL, 1000, err,
+	    sizeof(err)), 0);
+	assert_int_equal(probe_ns("br1", "fd00:2::99", NULL, 300, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "fd00:2::99 did not answer neighbour "
+	    "solicitation on br1");
+	/* the verification picks them on a bridge without an address */
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "web1");
+	snprintf(p.site, sizeof(p.site), "site-b");
+	snprintf(p.bridge, sizeof(p.bridge), "br1");
+	snprintf(p.mac, sizeof(p.mac), "%s", guest_mac);
+	p.addrs = json_pack("[s, s]", "10.99.2.10", "fd00:2::10");
+	p.timeout_ms = 2000;
+	p.t0_ns = mono_ns();
+	np_probe_run(&p);
+	assert_true(json_is_true(json_object_get(p.result, "ok")));
+	json_decref(p.result);
+	json_decref(p.addrs);
+	p.addrs = json_pack("[s]", "10.99.2.99");
+	p.timeout_ms = 300;
+	p.t0_ns = mono_ns();
+	np_probe_run(&p);
+	assert_false(json_is_true(json_object_get(p.result, "ok")));
+	assert_string_equal(json_string_value(json_object_get(p.result,
+	    "detail")), "web1 did not answer at 10.99.2.99 (ARP) from site-b "
+	    "within 300 ms: 10.99.2.99 did not answer ARP on br1");
+	json_decref(p.result);
+	json_decref(p.addrs);
+	guest_stop();
+}
+
 static void
 write_hook(const char *name, const char *body, mode_t mode)
 {
@@ -246,6 +371,7 @@ main(void)
 		cmocka_unit_test(test_neighbours),
 		cmocka_unit_test(test_announce_arp),
 		cmocka_unit_test(test_probes),
+		cmocka_unit_test(test_probes_l2),
 		cmocka_unit_test(test_hooks),
 	};
 	char	 cmd[600];
