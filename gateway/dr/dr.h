@@ -34,7 +34,7 @@
 #include "drcore.h"
 
 #define DR_CHECKPOINT_PREFIX	"vmgw-"	/* + point id: "vmgw-p000017" */
-#define DR_ACK_EVERY		(32u << 20)	/* flush and ACK every 32 MiB */
+#define DR_ACK_EVERY		(4u << 20)	/* flush and ACK every 4 MiB */
 #define DR_RETRY_S		10	/* a failed cycle is retried after */
 #define DR_ACK_TIMEOUT_S	300	/* the backup site's final ACK */
 #define DR_DIR			"vmgw-replica"	/* under the mapped storage dir */
@@ -88,6 +88,7 @@ struct dr_cycle {
 	struct job		*job;
 	uint64_t		 seq;		/* the point's */
 	char			 id[DRC_ID_MAX + 1];
+	char			 uuid[KVM_UUID_LEN + 1];
 	char			 from[64];	/* incremental from ("": full) */
 	char			 checkpoint[64];/* created by this point */
 	char			 sock[512];	/* the export's socket */

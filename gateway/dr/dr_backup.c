@@ -92,11 +92,11 @@ dr_chain_dir(const struct gw *gw, const struct vmgw_peer *pc,
     const char *guest, const char *image, char *out, size_t outlen,
     char *err, size_t errlen)
 {
-	char	 d[512];
+	char	 tmp[512], d[512];
 	size_t	 i, n;
 
-	snprintf(d, sizeof(d), "%s", image);
-	snprintf(d, sizeof(d), "%s", dirname(d));
+	snprintf(tmp, sizeof(tmp), "%s", image);
+	snprintf(d, sizeof(d), "%s", dirname(tmp));
 	for (i = 0; i < pc->n_storage; i++) {
 		n = strlen(pc->storage[i].to);
 		if (strncmp(d, pc->storage[i].to, n) == 0 &&
@@ -135,8 +135,12 @@ dr_new_chain(struct dr_recv *r, const char *mpath, struct drc_manifest **out)
 		snprintf(m->base[i].target, sizeof(m->base[i].target), "%s",
 		    r->disks[i].target);
 		m->base[i].size = r->disks[i].size;
+		/* no manifest, no chain: a base left by an attempt that did
+		 * not get as far as its manifest is garbage */
 		if (drc_overlay_name(m->base[i].file, sizeof(m->base[i].file),
 		    r->disks[i].target, "base") == -1 ||
+		    drc_chain_remove(r->dir, m->base[i].file, r->err,
+		    sizeof(r->err)) == -1 ||
 		    drc_chain_create_base(r->dir, m->base[i].file,
 		    r->disks[i].size, r->err, sizeof(r->err)) == -1)
 			goto fail;
@@ -212,7 +216,7 @@ dr_prepare_work(void *arg)
 	char			 mpath[600], ppath[600], e[256];
 	const char		*back;
 	size_t			 i;
-	int			 got;
+	int			 got, chk;
 
 	dr_path(mpath, sizeof(mpath), r->dir, "manifest.json");
 	dr_path(ppath, sizeof(ppath), r->dir, "partial.json");
@@ -248,14 +252,24 @@ dr_prepare_work(void *arg)
 		goto out;
 	}
 	if ((got = drc_partial_load(ppath, &pt, e, sizeof(e))) == 1) {
-		if (r->resume && strcmp(pt->id, r->point) == 0 &&
-		    drc_partial_check(m, pt, e, sizeof(e)) == 0) {
+		chk = drc_partial_check(m, pt, e, sizeof(e));
+		if (chk == 0 && r->resume && strcmp(pt->id, r->point) == 0) {
 			r->next_seq = pt->next_seq;
 			r->next_disk = pt->disk;
 			r->prepared = 1;
 			goto out;
 		}
-		dr_discard_partial(r, pt, ppath);
+		if (chk == 0)
+			dr_discard_partial(r, pt, ppath);
+		else {
+			/* stale (the manifest has it) or contradicting it:
+			 * the record goes, every file stays */
+			log_warnx("%s: partial record of %s dropped: %s",
+			    r->guest, pt->id, chk == 1 ? "the point is complete"
+			    : e);
+			if (drc_partial_remove(ppath, e, sizeof(e)) == -1)
+				log_warnx("%s: %s", r->guest, e);
+		}
 	} else if (got == -1) {
 		log_warnx("%s: %s: ignored", r->guest, e);
 		if (drc_partial_remove(ppath, e, sizeof(e)) == -1)
@@ -437,6 +451,8 @@ struct dr_in {
 	uint64_t		 since_ack;
 };
 
+/* Everything up to seq flushed and recorded (the partial record; not
+ * after the commit, which removed it), then its ACK. */
 static int
 dr_ack(struct dr_in *in, uint64_t seq, unsigned disk)
 {
@@ -452,7 +468,8 @@ dr_ack(struct dr_in *in, uint64_t seq, unsigned disk)
 			return -1;
 	in->pt.next_seq = seq + 1;
 	in->pt.disk = disk;
-	if (drc_partial_save(in->ppath, &in->pt, r->err, sizeof(r->err)) == -1)
+	if (!r->committed && drc_partial_save(in->ppath, &in->pt, r->err,
+	    sizeof(r->err)) == -1)
 		return -1;
 	memset(&ck, 0, sizeof(ck));
 	ck.type = DRC_CHUNK_ACK;

@@ -423,8 +423,9 @@ dr_ship_done(void *arg)
 	 * the last acknowledged frame once the tunnel is back */
 	if ((j->conn_err[0] != '\0' || strstr(c->err, "channel") != NULL) &&
 	    c->resumes++ < DR_RESUME_TRIES && !DR(j)->stopping) {
-		log_warnx("%s: point %s: %s; resuming when %s is back",
-		    j->domain, c->id, j->conn_err[0] ? j->conn_err : c->err,
+		log_warnx("%s: point %s: %s%s%s; resuming from the last "
+		    "acknowledged frame when %s is back", j->domain, c->id,
+		    c->err, j->conn_err[0] ? ": " : "", j->conn_err,
 		    j->peer_name);
 		job_conns_abort(j, "resuming");
 		j->conn_err[0] = '\0';
@@ -499,8 +500,11 @@ dr_begun(json_t *reply, const char *err, void *arg)
 	}
 	c->next_seq = (uint64_t)json_integer_value(json_object_get(reply,
 	    "next_seq"));
+	/* after this point, and the merges beyond keep */
 	p->points_kept = (unsigned)json_integer_value(json_object_get(reply,
-	    "points"));
+	    "points")) + 1;
+	if (p->points_kept > p->set.keep)
+		p->points_kept = p->set.keep;
 	if ((dir = json_string_value(json_object_get(reply, "dir"))) != NULL)
 		log_debug("%s: point %s goes to %s:%s from frame %llu",
 		    j->domain, c->id, j->peer_name, dir,
@@ -557,6 +561,8 @@ dr_taken(void *arg)
 	struct job	*j = c->job;
 	struct dr_prot	*p = DR(j);
 
+	if (c->uuid[0] != '\0')
+		snprintf(j->uuid, sizeof(j->uuid), "%s", c->uuid);
 	if (!c->began) {
 		dr_fail(c, NULL);
 		return;

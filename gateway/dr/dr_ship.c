@@ -68,6 +68,34 @@ dr_disks(struct dr_cycle *c, const struct kvm_domain_info *di)
 	return 0;
 }
 
+/*
+ * A full point starts the tracking again: vmgw's older checkpoints of the
+ * domain go (their bitmaps, or only their metadata when the bitmaps are
+ * lost), or the new one could not be made under the same name.
+ */
+static void
+dr_drop_checkpoints(struct kvm *k, const char *domain)
+{
+	struct kvm_checkpoint	*cp = NULL;
+	size_t			 n = 0, i;
+	char			 e[512];
+
+	if (kvm_checkpoint_list(k, domain, &cp, &n, e, sizeof(e)) == -1) {
+		log_warnx("%s: %s", domain, e);
+		return;
+	}
+	for (i = n; i > 0; i--) {	/* children first */
+		if (strncmp(cp[i - 1].name, DR_CHECKPOINT_PREFIX,
+		    strlen(DR_CHECKPOINT_PREFIX)) != 0)
+			continue;
+		if (kvm_checkpoint_delete(k, domain, cp[i - 1].name, 0, e,
+		    sizeof(e)) == -1 && kvm_checkpoint_delete(k, domain,
+		    cp[i - 1].name, 1, e, sizeof(e)) == -1)
+			log_warnx("%s: %s", domain, e);
+	}
+	kvm_checkpoint_list_free(cp, n);
+}
+
 void
 dr_take_work(void *arg)
 {
@@ -85,6 +113,7 @@ dr_take_work(void *arg)
 	if (kvm_open(&k, j->gw->conf->libvirt, c->err, sizeof(c->err)) == -1 ||
 	    kvm_domain_inspect(k, j->domain, &di, c->err, sizeof(c->err)) == -1)
 		goto out;
+	snprintf(c->uuid, sizeof(c->uuid), "%s", di->uuid);
 	if (di->state != KVM_DOM_RUNNING && di->state != KVM_DOM_PAUSED) {
 		snprintf(c->err, sizeof(c->err), "%s is %s here: a point is "
 		    "taken of a running guest", j->domain, di->state_str);
@@ -110,6 +139,19 @@ dr_take_work(void *arg)
 			c->from[0] = '\0';
 		}
 	}
+	/* a point of ours that a killed or restarted vmgwd left: its export
+	 * ends and its checkpoint goes (the older one recorded everything) */
+	if (kvm_backup_running(k, j->domain, e2, sizeof(e2)) == 1) {
+		log_warnx("%s: a backup job left running: ended", j->domain);
+		if (kvm_backup_end(k, j->domain, e2, sizeof(e2)) == -1)
+			log_warnx("%s: %s", j->domain, e2);
+	}
+	if (kvm_checkpoint_delete(k, j->domain, c->checkpoint, 0, e2,
+	    sizeof(e2)) == -1 && kvm_checkpoint_delete(k, j->domain,
+	    c->checkpoint, 1, e2, sizeof(e2)) == -1)
+		log_warnx("%s: %s", j->domain, e2);
+	if (c->from[0] == '\0')
+		dr_drop_checkpoints(k, j->domain);
 	/* libvirt 9.0 wants a scratch file per disk in pull mode (it makes
 	 * and removes it): beside the image, which QEMU can write */
 	for (i = 0; i < c->n_disks; i++) {
