@@ -75,6 +75,7 @@ enum rec_type {
 	REC_REKEY	= 10,	/* empty: the sender's next record uses the next key */
 	REC_MSG		= 11	/* JSON gateway-to-gateway message (channel 0) */
 };
+#define REC_TYPE_MASK		0xff
 
 #define REC_EOF_LEN		(8 + 32)
 #define REC_REASON_MAX		512
@@ -88,10 +89,19 @@ enum rec_type {
  * instead of every byte.
  */
 
+/*
+ * Channels marked priority by their opener ("priority": true in the OPEN
+ * request: libvirt RPC, the l2 stretch) and the tunnel's control records
+ * (everything but the DATA of other channels) go to the wire before bulk
+ * DATA.  Bulk a gateway holds (queued or written but not yet taken by the
+ * kernel) is bounded to about TUNNEL_BULK_MS of the tunnel's measured rate.
+ */
 /* limits */
 enum vmgw_limits {
-	TUNNEL_OUT_HIGH		= 8 * 1024 * 1024, /* stop reading channels above */
-	TUNNEL_OUT_LOW		= 4 * 1024 * 1024,	   /* resume below */
+	TUNNEL_BULK_MS		= 20,		/* bulk held, at the measured rate */
+	TUNNEL_BULK_FLOOR	= 4 * (64 * 1024 + 25),	/* a few records */
+	TUNNEL_BULK_CAP		= 8 * 1024 * 1024,
+	TUNNEL_NOTSENT_LOWAT	= 128 * 1024,	/* unsent bytes in the kernel */
 	TUNNEL_PENDING_MAX	= 64,		/* unauthenticated connections */
 	TUNNEL_CHANNELS_MAX	= 4096,		/* per tunnel */
 	CHAN_OPEN_JSON_MAX	= 4096,

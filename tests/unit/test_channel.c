@@ -34,6 +34,7 @@ struct sinkep {			/* b's end of a "test" channel */
 	int		 eof;
 	char		 closed[600];
 	int		 is_closed;
+	crypto_generichash_state h;	/* of the bytes received */
 };
 
 struct srcep {			/* a's end */
@@ -41,7 +42,10 @@ struct srcep {			/* a's end */
 	size_t		 total, sent;
 	int		 opened, send_eof, is_closed;
 	char		 closed[600];
+	crypto_generichash_state h;	/* of the bytes sent */
 };
+
+static const char	*peer_extra = "";	/* a's config of peer b */
 
 static struct sinkep	*last_sink;
 static int		 sink_stall_next;
@@ -52,6 +56,7 @@ sink_data(struct channel *ch, const uint8_t *p, size_t n)
 	struct sinkep	*s = ch->arg;
 
 	s->got += n;
+	crypto_generichash_update(&s->h, p, n);
 	if (s->stall)
 		s->unconsumed += n;
 	else
@@ -88,6 +93,7 @@ test_accept(struct channel *ch, json_t *req)
 
 	s->ch = ch;
 	s->stall = sink_stall_next;
+	crypto_generichash_init(&s->h, NULL, 0, 32);
 	last_sink = s;
 	chan_set_endpoint(ch, &sink_ops, s);
 	chan_accept_ok(ch);
@@ -108,8 +114,12 @@ src_pump(struct channel *ch)
 		if (n > s->total - s->sent)
 			n = s->total - s->sent;
 		memset(buf, (int)(s->sent & 0xff), n);
+		crypto_generichash_update(&s->h, buf, n);
 		assert_int_equal(chan_send(ch, buf, n), 0);
 		s->sent += n;
+		/* bounded: at most one record beyond the bound */
+		assert_true(tunnel_bulk_held(ch->tunnel) <=
+		    tunnel_bulk_bound(ch->tunnel) + REC_WIRE_MAX);
 	}
 	if (s->sent == s->total && s->send_eof)
 		chan_send_eof(ch);
@@ -155,9 +165,10 @@ gw_make(struct event_base *base, const char *site, const char *peer,
 	snprintf(yaml, sizeof(yaml),
 	    "site: %s\nprivate_key: %s/%s.key\nlisten: 127.0.0.1:1\n"
 	    "control: %s/%s.sock\nstate_dir: %s/state-%s\n"
-	    "peers:\n  %s:\n    public_key: \"%s\"\n"
+	    "peers:\n  %s:\n    public_key: \"%s\"\n%s"
 	    "tunnel:\n  window: 64K\n", site, tmpdir, site, tmpdir, site,
-	    tmpdir, site, peer, peerkey_b64);
+	    tmpdir, site, peer, peerkey_b64, strcmp(site, "a") == 0 ?
+	    peer_extra : "");
 	if (config_load_string(path, yaml, strlen(yaml), &gw->conf, err,
 	    sizeof(err)) == -1)
 		fail_msg("config: %s", err);
@@ -255,6 +266,7 @@ open_test(struct pair *p, struct srcep *s, int stall)
 	struct channel	*ch;
 
 	sink_stall_next = stall;
+	crypto_generichash_init(&s->h, NULL, 0, 32);
 	ch = chan_open(p->ta, req, &src_ops, s, "test source");
 	json_decref(req);
 	assert_non_null(ch);
@@ -373,7 +385,7 @@ test_credit_violation_closes_the_tunnel(void **state)
 	assert_int_equal(last_sink->got, WINDOW);
 	/* bypass the channel layer's own check */
 	assert_int_equal(tunnel_send(p->ta, REC_DATA, s.ch->id, junk,
-	    sizeof(junk), NULL), 0);
+	    sizeof(junk)), 0);
 	run_loop(p->base, 100);
 	assert_null(live(p->b));
 	assert_true(last_sink->is_closed);
