@@ -16,7 +16,8 @@
  *
  * DATA goes to the tunnel in slots (struct rec_slot) that an endpoint may
  * fill itself (chan_send_slot: a relay reads its socket straight into
- * them).  The tunnel seals them later, in wire order: the tag of a
+ * them), compressed first where the peer's `compress` allows
+ * (compress.c).  The tunnel seals them later, in wire order: the tag of a
  * DATA record joins the channel's digest then (chan_sealed), and the EOF
  * record gets its count and digest just before it is sealed
  * (chan_seal_prep), behind the channel's last DATA.  A channel opened with
@@ -140,6 +141,7 @@ chan_close_deferred(evutil_socket_t fd, short ev, void *arg)
 	if (ch->notify_close && ch->ops != NULL && ch->ops->closed != NULL)
 		ch->ops->closed(ch, ch->clean ? NULL : ch->reason);
 	event_free(ch->close_ev);
+	chan_zstd_free(ch);
 	sodium_memzero(ch, sizeof(*ch));
 	free(ch);
 }
@@ -258,9 +260,13 @@ chan_send_slot(struct channel *ch, struct rec_slot *s)
 	}
 	ch->send_credit -= s->len;
 	ch->tx_bytes += s->len;
+	t->z_tx_in += s->len;
 	s->ch = ch;
 	s->chan = ch->id;
 	s->type = REC_DATA;
+	if (!ch->prio)
+		s = chan_compress(ch, s);
+	t->z_tx_out += s->len;
 	return tunnel_enqueue(t, s, !ch->prio);
 }
 
@@ -548,6 +554,9 @@ chan_input(struct tunnel *t, uint8_t type, uint32_t id, const uint8_t *p,
 {
 	struct channel	*ch;
 	char		 reason[REC_REASON_MAX + 1], why[REC_REASON_MAX + 80];
+	const uint8_t	*d;
+	const char	*bad;
+	size_t		 dlen;
 	uint64_t	 inc;
 
 	if (type == REC_OPEN) {
@@ -578,7 +587,21 @@ chan_input(struct tunnel *t, uint8_t type, uint32_t id, const uint8_t *p,
 		chan_schedule_close(ch, why, 1);
 		return;
 	case REC_DATA:
+		chan_decompress_raw(ch);
+		t->z_rx_in += len;
+		t->z_rx_out += len;
 		chan_in_data(t, ch, p, len, tag);
+		return;
+	case REC_DATA | REC_FLAG_ZSTD:
+		if (chan_decompress(t, ch, p, len, &d, &dlen, &bad) == -1) {
+			tunnel_close(t, "bad record on channel %u at byte "
+			    "offset %llu: %s", id,
+			    (unsigned long long)t->rx_offset, bad);
+			return;
+		}
+		t->z_rx_in += len;
+		t->z_rx_out += dlen;
+		chan_in_data(t, ch, d, dlen, tag);
 		return;
 	case REC_CREDIT:
 		if (len != 4 || ch->state != CHAN_OPEN) {

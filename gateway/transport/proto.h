@@ -26,7 +26,7 @@
 
 #include <stdint.h>
 
-#define VMGW_PROTO_VERSION	1	/* bump if anything here changes */
+#define VMGW_PROTO_VERSION	2	/* bump if anything here changes */
 #define VMGW_MAGIC		"VMGW"
 #define VMGW_PROLOGUE		"vmgw tunnel"	/* + version byte + suite byte */
 
@@ -75,7 +75,19 @@ enum rec_type {
 	REC_REKEY	= 10,	/* empty: the sender's next record uses the next key */
 	REC_MSG		= 11	/* JSON gateway-to-gateway message (channel 0) */
 };
-#define REC_TYPE_MASK		0xff
+/*
+ * The type byte's high bit is a flag, only on REC_DATA: the payload is the
+ * next block of the channel direction's zstd stream (ZSTD_e_flush, so each
+ * record decompresses whole).  A DATA record without it is raw and ends the
+ * stream: both sides start a fresh zstd frame after it.  A compressed
+ * record decompresses to at most REC_PAYLOAD_MAX bytes (checked before
+ * anything is written: more ends the connection), and the window log of
+ * its frames to at most REC_ZSTD_WINDOW_LOG.  Credit, byte counts and the
+ * end-of-stream digest count the decompressed bytes.
+ */
+#define REC_TYPE_MASK		0x7f
+#define REC_FLAG_ZSTD		0x80
+#define REC_ZSTD_WINDOW_LOG	17
 
 #define REC_EOF_LEN		(8 + 32)
 #define REC_REASON_MAX		512

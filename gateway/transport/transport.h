@@ -44,6 +44,7 @@
 
 struct channel;
 struct relay;
+struct chan_zstd;
 
 /*
  * A record on its way to the wire: room for the clear length and the inner
@@ -57,7 +58,7 @@ struct rec_slot {
 	TAILQ_ENTRY(rec_slot)	 entry;
 	struct channel		*ch;		/* DATA and EOF of a channel */
 	uint32_t		 chan;
-	uint8_t			 type;
+	uint8_t			 type;		/* with REC_FLAG_ZSTD */
 	size_t			 len;		/* payload bytes */
 	size_t			 cap;		/* payload room */
 	uint8_t			 buf[];		/* REC_OVERHEAD + cap */
@@ -101,6 +102,7 @@ struct channel {
 	int			 blocked;	/* on the tunnel's blocked list */
 	int			 prio;		/* control: before bulk on the wire */
 	size_t			 queued;	/* our records in the tunnel's queues */
+	struct chan_zstd	*z;		/* compression state, or NULL */
 	const struct chan_ops	*ops;
 	void			*arg;		/* the endpoint's */
 	char			 what[320];	/* for logs: "forward 127.0.0.1:22" */
@@ -145,6 +147,14 @@ size_t	 chan_count(const struct tunnel *);
 struct channel *chan_lookup(struct tunnel *, uint32_t id);
 void	 chan_seal_prep(struct rec_slot *);
 void	 chan_sealed(struct rec_slot *, const uint8_t tag[REC_TAG]);
+void	 chan_zstd_free(struct channel *);
+
+/* compress.c: zstd per channel direction (the flag and limits: proto.h) */
+struct rec_slot *chan_compress(struct channel *, struct rec_slot *);
+int	 chan_decompress(struct tunnel *, struct channel *, const uint8_t *,
+	    size_t, const uint8_t **out, size_t *outlen, const char **why);
+void	 chan_decompress_raw(struct channel *);
+const char *compress_mode_name(int mode);
 
 /* ----------------------------------------------------------------- tunnel */
 
@@ -178,6 +188,9 @@ struct tunnel {
 	uint64_t		 rate_ns;	/* start of the current sample */
 	uint64_t		 rate_mark;	/* bytes drained at rate_ns */
 	int			 rate_busy;	/* bulk waited during the sample */
+	uint8_t			*zbuf;		/* one decompressed record */
+	uint64_t		 z_tx_in, z_tx_out;	/* DATA before/after compression */
+	uint64_t		 z_rx_in, z_rx_out;	/* DATA as received/decompressed */
 	char			 addr[300];	/* remote "ip:port" or endpoint */
 	struct noise_handshake	*hs;
 	struct rec_dir		 tx;
@@ -253,6 +266,7 @@ struct peer {
 	time_t			 since_wall;	/* connected since */
 	time_t			 last_handshake_wall;
 	uint64_t		 bytes_in, bytes_out;	/* of closed tunnels */
+	uint64_t		 z_tx_in, z_tx_out, z_rx_in, z_rx_out;	/* idem */
 	uint32_t		 handshakes;
 	uint8_t			 last_ts[HS_TAI64N_LEN];	/* replay guard */
 	char			 last_error[256];

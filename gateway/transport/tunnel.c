@@ -178,6 +178,8 @@ tunnel_close(struct tunnel *t, const char *fmt, ...)
 	}
 	t->rbuf = NULL;
 	tunnel_queues_free(t);
+	free(t->zbuf);
+	t->zbuf = NULL;
 	if (t->bev != NULL)
 		bufferevent_free(t->bev);
 	t->bev = NULL;
@@ -921,7 +923,8 @@ tunnel_dispatch(struct tunnel *t, uint8_t type, uint32_t chan,
 		}
 		pmsg_input(t, p, len);
 		return;
-	case REC_DATA: case REC_OPEN: case REC_OPEN_OK: case REC_OPEN_FAIL:
+	case REC_DATA: case REC_DATA | REC_FLAG_ZSTD:
+	case REC_OPEN: case REC_OPEN_OK: case REC_OPEN_FAIL:
 	case REC_CREDIT: case REC_EOF: case REC_RESET:
 		if (t->probe || chan == 0) {
 			tunnel_close(t, "protocol error: channel record on %s",
