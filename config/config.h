@@ -99,6 +99,13 @@ struct vmgw_plan {
 #define PLAN_SET_PROBE_PORT	0x080
 #define PLAN_SET_PROBE_TIMEOUT	0x100
 
+/* What this gateway does with the channel data it sends to a peer. */
+enum peer_compress {
+	COMPRESS_AUTO = 0,	/* zstd while it pays (default) */
+	COMPRESS_ZSTD = 1,	/* zstd always */
+	COMPRESS_OFF = 2	/* never: no length side channel */
+};
+
 struct vmgw_peer {
 	char		*name;
 	int		 has_endpoint;	/* without one we never dial: it dials us */
@@ -109,6 +116,7 @@ struct vmgw_peer {
 	struct vmgw_map	*storage;	/* source dir -> target dir (absolute) */
 	size_t		 n_storage;
 	uint64_t	 bandwidth;	/* bytes/s, 0 = no cap */
+	enum peer_compress compress;	/* default auto */
 	struct vmgw_plan plan;
 };
 

@@ -24,6 +24,7 @@
 static const char *const plan_modes[] = { "route", "l2", "none" };
 static const enum plan_mode plan_mode_val[] = { PLAN_ROUTE, PLAN_L2, PLAN_NONE };
 static const char *const tunnel_suites[] = { "auto", "aesgcm", "chachapoly" };
+static const char *const peer_compress_modes[] = { "auto", "zstd", "off" };
 
 static int	cfg_u32(struct cfg_ctx *, yaml_node_t *, uint32_t, uint32_t,
 		    uint32_t *);
@@ -45,6 +46,7 @@ static int	peer_dir(struct cfg_ctx *, yaml_node_t *, yaml_node_t *,
 		    void *);
 static int	peer_storage(struct cfg_ctx *, yaml_node_t *, void *);
 static int	peer_bandwidth(struct cfg_ctx *, yaml_node_t *, void *);
+static int	peer_compress(struct cfg_ctx *, yaml_node_t *, void *);
 static int	peer_plan(struct cfg_ctx *, yaml_node_t *, void *);
 static int	cfg_peer(struct cfg_ctx *, yaml_node_t *, yaml_node_t *,
 		    void *);
@@ -80,6 +82,7 @@ static const struct cfg_key peer_keys[] = {
 	{ "networks",		peer_networks,		0 },
 	{ "storage",		peer_storage,		0 },
 	{ "bandwidth",		peer_bandwidth,		0 },
+	{ "compress",		peer_compress,		0 },
 	{ "plan",		peer_plan,		0 },
 };
 
@@ -418,6 +421,20 @@ peer_bandwidth(struct cfg_ctx *ctx, yaml_node_t *node, void *obj)
 	struct vmgw_peer	*p = obj;
 
 	return cfg_size(ctx, node, 0, UINT64_MAX, &p->bandwidth);
+}
+
+/* compress: auto | zstd | off, in the order of enum peer_compress */
+static int
+peer_compress(struct cfg_ctx *ctx, yaml_node_t *node, void *obj)
+{
+	struct vmgw_peer	*p = obj;
+	int			 i;
+
+	if (cfg_choice(ctx, node, peer_compress_modes,
+	    nitems(peer_compress_modes), &i) == -1)
+		return -1;
+	p->compress = (enum peer_compress)i;
+	return 0;
 }
 
 static int

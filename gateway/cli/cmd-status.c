@@ -6,6 +6,22 @@
 
 #include "cli.h"
 
+/* channel data before and after compression, each way */
+static void
+status_compress(json_t *z)
+{
+	char	 sd[32], sc[32], rc[32], rd[32];
+
+	if (!json_is_object(z))
+		return;
+	fmt_bytes(sd, sizeof(sd), (uint64_t)cli_int(z, "sent_data"));
+	fmt_bytes(sc, sizeof(sc), (uint64_t)cli_int(z, "sent_compressed"));
+	fmt_bytes(rc, sizeof(rc), (uint64_t)cli_int(z, "received_compressed"));
+	fmt_bytes(rd, sizeof(rd), (uint64_t)cli_int(z, "received_data"));
+	printf("  compress        %s: sent %s as %s, received %s as %s\n",
+	    cli_str(z, "mode"), sd, sc, rd, rc);
+}
+
 static void
 status_peer(json_t *p)
 {
@@ -31,6 +47,7 @@ status_peer(json_t *p)
 	printf("  last handshake  %s (%lld in all)\n  bytes           %s in, "
 	    "%s out\n  channels open   %lld\n", hs, cli_int(p, "handshakes"),
 	    in, out, cli_int(p, "channels"));
+	status_compress(json_object_get(p, "compress"));
 }
 
 static int

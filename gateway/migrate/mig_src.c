@@ -452,8 +452,10 @@ mig_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		relay_abort(r, "no tunnel");
 		return;
 	}
-	req = json_pack("{s:s, s:s, s:s, s:i}", "kind", CHAN_KIND_JOB, "job",
-	    j->id, "sock", sock, "seq", (int)m->s.seq++);
+	/* libvirt's RPC is control traffic: ahead of the memory stream */
+	req = json_pack("{s:s, s:s, s:s, s:i, s:b}", "kind", CHAN_KIND_JOB,
+	    "job", j->id, "sock", sock, "seq", (int)m->s.seq++, "priority",
+	    strcmp(sock, "libvirt") == 0);
 	ch = chan_open(t, req, &relay_ops, r, what);
 	json_decref(req);
 	if (ch == NULL) {

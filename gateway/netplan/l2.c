@@ -230,7 +230,8 @@ l2_tunnel_up(struct peer *p, struct tunnel *t)
 		return;		/* the initiator opens the stretch */
 	if (l->ch != NULL)
 		chan_reset(l->ch, "new tunnel");
-	req = json_pack("{s:s}", "kind", "l2");
+	/* frames are control traffic: ahead of bulk on the tunnel */
+	req = json_pack("{s:s, s:b}", "kind", "l2", "priority", 1);
 	l->inlen = 0;
 	l->ch = chan_open(t, req, &l2_ops, l, "l2 stretch");
 	json_decref(req);

@@ -13,6 +13,16 @@
  * Closing is always deferred to the event loop (close_ev): the endpoint's
  * closed() callback never runs inside one of its own calls into this file,
  * and a closed channel accepts calls (they do nothing) until then.
+ *
+ * DATA goes to the tunnel in slots (struct rec_slot) that an endpoint may
+ * fill itself (chan_send_slot: a relay reads its socket straight into
+ * them), compressed first where the peer's `compress` allows
+ * (compress.c).  The tunnel seals them later, in wire order: the tag of a
+ * DATA record joins the channel's digest then (chan_sealed), and the EOF
+ * record gets its count and digest just before it is sealed
+ * (chan_seal_prep), behind the channel's last DATA.  A channel opened with
+ * "priority": true (libvirt RPC, the l2 stretch) has its records sent with
+ * the control records, ahead of bulk.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +33,7 @@
 #define CHAN_CREDIT_MAX	(1ull << 40)
 
 static void	chan_close_deferred(evutil_socket_t, short, void *);
+static void	chan_abort(struct channel *, const char *, int);
 
 static size_t
 reason_len(const char *reason)
@@ -111,6 +122,7 @@ chan_schedule_close(struct channel *ch, const char *reason, int notify)
 		snprintf(ch->reason, sizeof(ch->reason), "%s", reason);
 	ch->clean = reason == NULL;
 	if (t != NULL) {
+		tunnel_purge(t, ch);
 		TAILQ_REMOVE(chan_bucket(t, ch->id), ch, hash_entry);
 		if (ch->blocked)
 			TAILQ_REMOVE(&t->blocked, ch, blocked_entry);
@@ -129,6 +141,7 @@ chan_close_deferred(evutil_socket_t fd, short ev, void *arg)
 	if (ch->notify_close && ch->ops != NULL && ch->ops->closed != NULL)
 		ch->ops->closed(ch, ch->clean ? NULL : ch->reason);
 	event_free(ch->close_ev);
+	chan_zstd_free(ch);
 	sodium_memzero(ch, sizeof(*ch));
 	free(ch);
 }
@@ -163,13 +176,14 @@ chan_open(struct tunnel *t, json_t *req, const struct chan_ops *ops,
 		return NULL;
 	}
 	ch->state = CHAN_OPENING;
+	ch->prio = json_is_true(json_object_get(req, "priority"));
 	ch->ops = ops;
 	ch->arg = arg;
 	snprintf(ch->what, sizeof(ch->what), "%s", what);
 	put_be32(buf, (uint32_t)ch->recv_window);
 	memcpy(buf + 4, js, jl);
 	free(js);
-	if (tunnel_send(t, REC_OPEN, id, buf, 4 + jl, NULL) == -1) {
+	if (tunnel_send(t, REC_OPEN, id, buf, 4 + jl) == -1) {
 		free(buf);
 		chan_schedule_close(ch, "tunnel lost", 0);
 		return NULL;
@@ -194,8 +208,7 @@ chan_accept_ok(struct channel *ch)
 	if (ch->state != CHAN_ACCEPTING)
 		return;
 	put_be32(w, (uint32_t)ch->recv_window);
-	if (tunnel_send(ch->tunnel, REC_OPEN_OK, ch->id, w, sizeof(w), NULL) ==
-	    -1)
+	if (tunnel_send(ch->tunnel, REC_OPEN_OK, ch->id, w, sizeof(w)) == -1)
 		return;
 	ch->state = CHAN_OPEN;
 	log_debug("%s: channel %u: accepted %s", ch->tunnel->peer->conf->name,
@@ -212,68 +225,73 @@ chan_accept_fail(struct channel *ch, const char *reason)
 	log_warnx("%s: channel %u: refused %s: %s",
 	    ch->tunnel->peer->conf->name, ch->id, ch->what, reason);
 	tunnel_send(ch->tunnel, REC_OPEN_FAIL, ch->id, (const uint8_t *)reason,
-	    reason_len(reason), NULL);
+	    reason_len(reason));
 	chan_schedule_close(ch, reason, 0);
 }
 
+/* Bytes we may send now; bulk channels also wait for room on the tunnel. */
 uint64_t
 chan_send_room(const struct channel *ch)
 {
-	if (ch->state != CHAN_OPEN || ch->tx_eof || ch->tunnel == NULL ||
-	    !tunnel_has_room(ch->tunnel))
+	if (ch->state != CHAN_OPEN || ch->tx_eof || ch->tunnel == NULL)
+		return 0;
+	if (!ch->prio && !tunnel_has_room(ch->tunnel))
 		return 0;
 	return ch->send_credit;
 }
 
-static int
-chan_send_chunk(struct channel *ch, const uint8_t *p, struct evbuffer *src,
-    size_t n)
+/*
+ * Send s->len bytes the endpoint put at REC_SLOT_PAYLOAD(s) (at most the
+ * credit).  The slot is the tunnel's from here on, even on -1.
+ */
+int
+chan_send_slot(struct channel *ch, struct rec_slot *s)
 {
-	uint8_t	 tag[REC_TAG];
-	int	 r;
+	struct tunnel	*t = ch->tunnel;
 
-	if (p != NULL)
-		r = tunnel_send(ch->tunnel, REC_DATA, ch->id, p, n, tag);
-	else
-		r = tunnel_send_evbuffer(ch->tunnel, ch->id, src, n, tag);
-	if (r == -1)
+	if (ch->state != CHAN_OPEN || ch->tx_eof || t == NULL ||
+	    s->len > ch->send_credit) {
+		rec_slot_free(s);
 		return -1;
-	crypto_generichash_update(&ch->tx_digest, tag, sizeof(tag));
-	ch->send_credit -= n;
-	ch->tx_bytes += n;
-	return 0;
+	}
+	if (s->len == 0) {
+		rec_slot_free(s);
+		return 0;
+	}
+	ch->send_credit -= s->len;
+	ch->tx_bytes += s->len;
+	t->z_tx_in += s->len;
+	s->ch = ch;
+	s->chan = ch->id;
+	s->type = REC_DATA;
+	if (!ch->prio)
+		s = chan_compress(ch, s);
+	t->z_tx_out += s->len;
+	return tunnel_enqueue(t, s, !ch->prio);
 }
 
-static int
-chan_send_any(struct channel *ch, const uint8_t *p, struct evbuffer *src,
-    size_t len)
+/* Send a copy of len bytes at p (at most the credit). */
+int
+chan_send(struct channel *ch, const uint8_t *p, size_t len)
 {
-	size_t	 n;
+	struct rec_slot	*s;
+	size_t		 n;
 
 	if (ch->state != CHAN_OPEN || ch->tx_eof || ch->tunnel == NULL ||
 	    len > ch->send_credit)
 		return -1;
 	while (len > 0) {
 		n = len > REC_PAYLOAD_MAX ? REC_PAYLOAD_MAX : len;
-		if (chan_send_chunk(ch, p, src, n) == -1)
+		if ((s = rec_slot_new(n)) == NULL)
 			return -1;
-		if (p != NULL)
-			p += n;
+		memcpy(REC_SLOT_PAYLOAD(s), p, n);
+		s->len = n;
+		if (chan_send_slot(ch, s) == -1)
+			return -1;
+		p += n;
 		len -= n;
 	}
 	return 0;
-}
-
-int
-chan_send(struct channel *ch, const uint8_t *p, size_t len)
-{
-	return chan_send_any(ch, p, NULL, len);
-}
-
-int
-chan_send_evbuffer(struct channel *ch, struct evbuffer *src, size_t len)
-{
-	return chan_send_any(ch, NULL, src, len);
 }
 
 static void
@@ -286,23 +304,57 @@ chan_digest_final(const crypto_generichash_state *st,
 	sodium_memzero(&copy, sizeof(copy));
 }
 
+/* EOF waits behind the channel's queued DATA; its contents are made then. */
 void
 chan_send_eof(struct channel *ch)
 {
-	uint8_t		 b[REC_EOF_LEN];
+	struct rec_slot	*s;
+
+	if (ch->state != CHAN_OPEN || ch->tx_eof)
+		return;
+	if ((s = rec_slot_new(REC_EOF_LEN)) == NULL) {
+		chan_abort(ch, "out of memory", 1);
+		return;
+	}
+	s->ch = ch;
+	s->chan = ch->id;
+	s->type = REC_EOF;
+	s->len = REC_EOF_LEN;
+	ch->tx_eof = 1;
+	tunnel_enqueue(ch->tunnel, s, !ch->prio && ch->queued > 0);
+}
+
+/* The tunnel is about to seal one of our records. */
+void
+chan_seal_prep(struct rec_slot *s)
+{
+	struct channel	*ch = s->ch;
+	uint8_t		*b = REC_SLOT_PAYLOAD(s);
 	uint64_t	 n = ch->tx_bytes;
 	int		 i;
 
-	if (ch->state != CHAN_OPEN || ch->tx_eof)
+	if (s->type != REC_EOF)
 		return;
 	for (i = 0; i < 8; i++)
 		b[i] = (uint8_t)(n >> (56 - 8 * i));
 	chan_digest_final(&ch->tx_digest, b + 8);
-	if (tunnel_send(ch->tunnel, REC_EOF, ch->id, b, sizeof(b), NULL) == -1)
+}
+
+/* ... and has sealed it, in the order of the wire. */
+void
+chan_sealed(struct rec_slot *s, const uint8_t tag[REC_TAG])
+{
+	struct channel	*ch = s->ch;
+
+	if ((s->type & REC_TYPE_MASK) == REC_DATA) {
+		crypto_generichash_update(&ch->tx_digest, tag, REC_TAG);
 		return;
-	ch->tx_eof = 1;
-	if (ch->rx_eof)
-		chan_schedule_close(ch, NULL, 1);
+	}
+	if (s->type == REC_EOF) {
+		ch->tx_done = 1;
+		if (ch->rx_eof)
+			chan_schedule_close(ch, NULL, 1);
+	}
 }
 
 void
@@ -317,8 +369,7 @@ chan_consumed(struct channel *ch, size_t n)
 	    ch->recv_outstanding > ch->recv_window / 4)
 		return;
 	put_be32(b, (uint32_t)ch->recv_unacked);
-	if (tunnel_send(ch->tunnel, REC_CREDIT, ch->id, b, sizeof(b), NULL) ==
-	    -1)
+	if (tunnel_send(ch->tunnel, REC_CREDIT, ch->id, b, sizeof(b)) == -1)
 		return;
 	ch->recv_outstanding += ch->recv_unacked;
 	ch->recv_unacked = 0;
@@ -332,8 +383,7 @@ chan_abort(struct channel *ch, const char *reason, int notify)
 		return;
 	if (ch->tunnel != NULL && ch->tunnel->state == TUN_ESTABLISHED)
 		tunnel_send(ch->tunnel, REC_RESET, ch->id,
-		    (const uint8_t *)reason, reason_len(reason),
-		    NULL);
+		    (const uint8_t *)reason, reason_len(reason));
 	chan_schedule_close(ch, reason, notify);
 }
 
@@ -414,7 +464,7 @@ chan_in_open(struct tunnel *t, uint32_t id, const uint8_t *p, size_t len)
 	}
 	if ((ch = chan_alloc(t, id)) == NULL) {
 		tunnel_send(t, REC_OPEN_FAIL, id, (const uint8_t *)"out of memory",
-		    13, NULL);
+		    13);
 		return;
 	}
 	ch->state = CHAN_ACCEPTING;
@@ -431,6 +481,7 @@ chan_in_open(struct tunnel *t, uint32_t id, const uint8_t *p, size_t len)
 		json_decref(req);
 		return;
 	}
+	ch->prio = json_is_true(json_object_get(req, "priority"));
 	accept_open(ch, req);
 	json_decref(req);
 }
@@ -493,7 +544,7 @@ chan_in_eof(struct tunnel *t, struct channel *ch, const uint8_t *p,
 	ch->rx_eof = 1;
 	if (ch->ops != NULL && ch->ops->eof != NULL)
 		ch->ops->eof(ch);
-	if (ch->state == CHAN_OPEN && ch->tx_eof)
+	if (ch->state == CHAN_OPEN && ch->tx_done)
 		chan_schedule_close(ch, NULL, 1);
 }
 
@@ -503,6 +554,9 @@ chan_input(struct tunnel *t, uint8_t type, uint32_t id, const uint8_t *p,
 {
 	struct channel	*ch;
 	char		 reason[REC_REASON_MAX + 1], why[REC_REASON_MAX + 80];
+	const uint8_t	*d;
+	const char	*bad;
+	size_t		 dlen;
 	uint64_t	 inc;
 
 	if (type == REC_OPEN) {
@@ -533,7 +587,21 @@ chan_input(struct tunnel *t, uint8_t type, uint32_t id, const uint8_t *p,
 		chan_schedule_close(ch, why, 1);
 		return;
 	case REC_DATA:
+		chan_decompress_raw(ch);
+		t->z_rx_in += len;
+		t->z_rx_out += len;
 		chan_in_data(t, ch, p, len, tag);
+		return;
+	case REC_DATA | REC_FLAG_ZSTD:
+		if (chan_decompress(t, ch, p, len, &d, &dlen, &bad) == -1) {
+			tunnel_close(t, "bad record on channel %u at byte "
+			    "offset %llu: %s", id,
+			    (unsigned long long)t->rx_offset, bad);
+			return;
+		}
+		t->z_rx_in += len;
+		t->z_rx_out += dlen;
+		chan_in_data(t, ch, d, dlen, tag);
 		return;
 	case REC_CREDIT:
 		if (len != 4 || ch->state != CHAN_OPEN) {

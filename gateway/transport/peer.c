@@ -257,6 +257,10 @@ peer_tunnel_down(struct peer *p, struct tunnel *t, const char *why)
 	p->tunnel = NULL;
 	p->bytes_in += t->bytes_in;
 	p->bytes_out += t->bytes_out;
+	p->z_tx_in += t->z_tx_in;
+	p->z_tx_out += t->z_tx_out;
+	p->z_rx_in += t->z_rx_in;
+	p->z_rx_out += t->z_rx_out;
 	p->since_wall = time(NULL);
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 	if (!p->gw->shutting_down)
@@ -391,6 +395,14 @@ peer_status_json(struct peer *p)
 		json_object_set_new(o, "rekeys", json_integer(
 		    (json_int_t)(t->tx.rekeys + t->rx.rekeys)));
 	}
+	/* channel data before and after compression, both ways */
+	json_object_set_new(o, "compress", json_pack("{s:s, s:I, s:I, s:I, "
+	    "s:I}", "mode", compress_mode_name(p->conf->compress),
+	    "sent_data", (json_int_t)(p->z_tx_in + (t ? t->z_tx_in : 0)),
+	    "sent_compressed", (json_int_t)(p->z_tx_out + (t ? t->z_tx_out : 0)),
+	    "received_compressed", (json_int_t)(p->z_rx_in +
+	    (t ? t->z_rx_in : 0)),
+	    "received_data", (json_int_t)(p->z_rx_out + (t ? t->z_rx_out : 0))));
 	if (p->last_error[0] != '\0')
 		json_object_set_new(o, "last_error",
 		    json_string(p->last_error));

@@ -26,7 +26,7 @@
 
 #include <stdint.h>
 
-#define VMGW_PROTO_VERSION	1	/* bump if anything here changes */
+#define VMGW_PROTO_VERSION	2	/* bump if anything here changes */
 #define VMGW_MAGIC		"VMGW"
 #define VMGW_PROLOGUE		"vmgw tunnel"	/* + version byte + suite byte */
 
@@ -75,6 +75,19 @@ enum rec_type {
 	REC_REKEY	= 10,	/* empty: the sender's next record uses the next key */
 	REC_MSG		= 11	/* JSON gateway-to-gateway message (channel 0) */
 };
+/*
+ * The type byte's high bit is a flag, only on REC_DATA: the payload is the
+ * next block of the channel direction's zstd stream (ZSTD_e_flush, so each
+ * record decompresses whole).  A DATA record without it is raw and ends the
+ * stream: both sides start a fresh zstd frame after it.  A compressed
+ * record decompresses to at most REC_PAYLOAD_MAX bytes (checked before
+ * anything is written: more ends the connection), and the window log of
+ * its frames to at most REC_ZSTD_WINDOW_LOG.  Credit, byte counts and the
+ * end-of-stream digest count the decompressed bytes.
+ */
+#define REC_TYPE_MASK		0x7f
+#define REC_FLAG_ZSTD		0x80
+#define REC_ZSTD_WINDOW_LOG	17
 
 #define REC_EOF_LEN		(8 + 32)
 #define REC_REASON_MAX		512
@@ -88,10 +101,19 @@ enum rec_type {
  * instead of every byte.
  */
 
+/*
+ * Channels marked priority by their opener ("priority": true in the OPEN
+ * request: libvirt RPC, the l2 stretch) and the tunnel's control records
+ * (everything but the DATA of other channels) go to the wire before bulk
+ * DATA.  Bulk a gateway holds (queued or written but not yet taken by the
+ * kernel) is bounded to about TUNNEL_BULK_MS of the tunnel's measured rate.
+ */
 /* limits */
 enum vmgw_limits {
-	TUNNEL_OUT_HIGH		= 8 * 1024 * 1024, /* stop reading channels above */
-	TUNNEL_OUT_LOW		= 4 * 1024 * 1024,	   /* resume below */
+	TUNNEL_BULK_MS		= 20,		/* bulk held, at the measured rate */
+	TUNNEL_BULK_FLOOR	= 4 * (64 * 1024 + 25),	/* a few records */
+	TUNNEL_BULK_CAP		= 8 * 1024 * 1024,
+	TUNNEL_NOTSENT_LOWAT	= 128 * 1024,	/* unsent bytes in the kernel */
 	TUNNEL_PENDING_MAX	= 64,		/* unauthenticated connections */
 	TUNNEL_CHANNELS_MAX	= 4096,		/* per tunnel */
 	CHAN_OPEN_JSON_MAX	= 4096,

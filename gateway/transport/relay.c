@@ -8,6 +8,14 @@
  * half-close.  Any abnormal end (the tunnel lost, the peer's reset, a bad
  * end-of-stream check) closes the socket with a TCP RST / abortive close,
  * so the application sees an error, never a short success.
+ *
+ * No copy of our own on the way: the socket is read with one readv
+ * straight into the payload room of the records that will carry the bytes
+ * (struct rec_slot), and only when the channel has credit and the tunnel
+ * room (so what the writer wrote is either on its way or still in its
+ * socket); bytes from the peer are written to the socket from the opened
+ * record, and only what the socket does not take at once is copied to the
+ * bufferevent's output.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,20 +23,22 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include "transport.h"
 
 #define RELAY_IO_MAX	(256 * 1024)
+#define RELAY_SLOTS	(RELAY_IO_MAX / REC_PAYLOAD_MAX)	/* per read */
 
 struct relay {
 	struct gw		*gw;
 	struct channel		*ch;
 	struct bufferevent	*bev;		/* writes */
-	struct event		*rev;		/* reads (sock_read) */
-	struct evbuffer		*in;		/* what rev read */
+	struct event		*rev;		/* reads (relay_read) */
 	int			 connecting;	/* accepting side, connect in progress */
 	int			 local_eof;	/* the socket's read side ended */
+	int			 readable;	/* rev fired since our last read */
 	int			 peer_eof;	/* the peer's direction ended */
 	int			 shut_wr;
 	int			 flush_then_free;
@@ -64,10 +74,6 @@ relay_alloc(struct gw *gw, struct bufferevent *bev, struct channel *ch)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
-	if ((r->in = evbuffer_new()) == NULL) {
-		free(r);
-		return NULL;
-	}
 	r->gw = gw;
 	r->bev = bev;
 	r->ch = ch;
@@ -126,7 +132,6 @@ relay_finish(struct relay *r, int abort, const char *reason)
 	r->done = NULL;
 	if (done != NULL)
 		done(r, abort ? reason : NULL, r->done_arg);
-	evbuffer_free(r->in);
 	free(r);
 }
 
@@ -181,57 +186,107 @@ relay_abort(struct relay *r, const char *reason)
 	relay_finish(r, 1, reason);
 }
 
-/* Move what the socket gave us into the channel, as far as credit allows. */
+/*
+ * One readv of up to min(room, RELAY_IO_MAX) bytes into fresh records,
+ * which go to the channel.  0: read something (or nothing was there),
+ * 1: end of file, -1: error (errno) or the channel refused.
+ */
+static int
+relay_read(struct relay *r, evutil_socket_t fd, uint64_t room)
+{
+	struct rec_slot	*s[RELAY_SLOTS];
+	struct iovec	 iov[RELAY_SLOTS];
+	size_t		 want, left;
+	ssize_t		 n;
+	int		 i, k = 0, ret = 0;
+
+	want = room > RELAY_IO_MAX ? RELAY_IO_MAX : (size_t)room;
+	for (left = want; left > 0 && k < RELAY_SLOTS; k++) {
+		iov[k].iov_len = left > REC_PAYLOAD_MAX ? REC_PAYLOAD_MAX : left;
+		if ((s[k] = rec_slot_new(iov[k].iov_len)) == NULL) {
+			errno = ENOMEM;
+			ret = -1;
+			goto out;
+		}
+		iov[k].iov_base = REC_SLOT_PAYLOAD(s[k]);
+		left -= iov[k].iov_len;
+	}
+	do
+		n = readv(fd, iov, k);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		ret = n == 0 ? 1 : (errno == EAGAIN || errno == EWOULDBLOCK ?
+		    0 : -1);
+		goto out;
+	}
+	r->bytes_up += (uint64_t)n;
+	for (i = 0, left = (size_t)n; i < k && left > 0; i++) {
+		s[i]->len = left > s[i]->cap ? s[i]->cap : left;
+		left -= s[i]->len;
+		s[i] = rec_slot_shrink(s[i]);
+		if (chan_send_slot(r->ch, s[i]) == -1) {
+			errno = EPIPE;
+			ret = -1;
+		}
+		s[i] = NULL;	/* the channel's now */
+		if (ret == -1 || r->ch == NULL || r->ch->state != CHAN_OPEN)
+			break;
+	}
+ out:
+	for (i = 0; i < k; i++)
+		if (s[i] != NULL)
+			rec_slot_free(s[i]);
+	return ret;
+}
+
+/*
+ * Read the socket into the channel while credit and the tunnel's room
+ * allow; otherwise stop reading until they do (chan_wait_writable, or the
+ * peer's CREDIT).  At the socket's end, the channel's EOF.
+ */
 static void
 relay_pump(struct relay *r)
 {
-	struct evbuffer	*in;
-	size_t		 avail;
 	uint64_t	 room;
+	char		 why[640];
+	int		 rc;
 
 	if (r->ch == NULL || r->bev == NULL || r->ch->state != CHAN_OPEN)
 		return;
-	in = r->in;
-	while ((avail = evbuffer_get_length(in)) > 0) {
+	if (!r->local_eof) {
 		if ((room = chan_send_room(r->ch)) == 0) {
 			relay_reading(r, 0);
 			chan_wait_writable(r->ch);
 			return;
 		}
-		if (avail > room)
-			avail = (size_t)room;
-		if (avail > REC_PAYLOAD_MAX)
-			avail = REC_PAYLOAD_MAX;
-		if (chan_send_evbuffer(r->ch, in, avail) == -1)
-			return;		/* the channel's close will follow */
-		r->bytes_up += avail;
-	}
-	if (r->local_eof && !r->ch->tx_eof)
-		chan_send_eof(r->ch);
-	else if (!r->local_eof)
 		relay_reading(r, 1);
+		if (!r->readable)
+			return;		/* wait for the socket */
+		r->readable = 0;
+		rc = relay_read(r, bufferevent_getfd(r->bev), room);
+		if (rc == -1 && errno == EPIPE)
+			return;		/* the channel's close will follow */
+		if (rc == -1) {
+			snprintf(why, sizeof(why), "%s: local connection "
+			    "error: %s", r->what, strerror(errno));
+			relay_finish(r, 1, why);
+			return;
+		}
+		if (rc == 1) {
+			r->local_eof = 1;
+			relay_reading(r, 0);
+		}
+	}
+	if (r->local_eof && r->ch != NULL && !r->ch->tx_eof)
+		chan_send_eof(r->ch);
 }
 
 static void
 relay_read_ev(evutil_socket_t fd, short ev, void *arg)
 {
 	struct relay	*r = arg;
-	char		 why[640];
-	ssize_t		 n;
 
-	n = sock_read(fd, r->in, RELAY_IO_MAX);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return;
-	if (n == -1) {
-		snprintf(why, sizeof(why), "%s: local connection error: %s",
-		    r->what, strerror(errno));
-		relay_finish(r, 1, why);
-		return;
-	}
-	if (n == 0) {
-		r->local_eof = 1;
-		relay_reading(r, 0);
-	}
+	r->readable = 1;
 	relay_pump(r);
 }
 
@@ -318,16 +373,39 @@ relay_opened(struct channel *ch)
 	relay_pump(r);
 }
 
+/*
+ * Bytes from the peer, in the opened record: straight to the socket when
+ * nothing waits before them; what it does not take is copied to the output
+ * (relay_outcb returns its credit as the socket drains it).
+ */
 static void
 relay_data(struct channel *ch, const uint8_t *p, size_t len)
 {
 	struct relay	*r = ch->arg;
+	struct evbuffer	*out = bufferevent_get_output(r->bev);
+	char		 why[640];
+	ssize_t		 n = 0;
 
-	if (evbuffer_add(bufferevent_get_output(r->bev), p, len) == -1) {
-		relay_finish(r, 1, "out of memory");
-		return;
-	}
 	r->bytes_down += len;
+	if (evbuffer_get_length(out) == 0 && !r->connecting) {
+		do
+			n = write(bufferevent_getfd(r->bev), p, len);
+		while (n == -1 && errno == EINTR);
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			snprintf(why, sizeof(why), "%s: local connection "
+			    "error: %s", r->what, strerror(errno));
+			relay_finish(r, 1, why);
+			return;
+		}
+		if (n == -1)
+			n = 0;
+		if (n > 0)
+			chan_consumed(ch, (size_t)n);
+		if ((size_t)n == len)
+			return;
+	}
+	if (evbuffer_add(out, p + n, len - (size_t)n) == -1)
+		relay_finish(r, 1, "out of memory");
 }
 
 static void

@@ -44,6 +44,27 @@
 
 struct channel;
 struct relay;
+struct chan_zstd;
+
+/*
+ * A record on its way to the wire: room for the clear length and the inner
+ * header before the payload and for the tag after it, so the payload is
+ * read (or compressed) straight into place and sealed there.  Sealing waits
+ * until the record goes to the wire (nonces follow the wire's order, and a
+ * DATA record's tag joins its channel's digest then); the wire then refers
+ * to buf without a copy and frees the slot when the kernel has taken it.
+ */
+struct rec_slot {
+	TAILQ_ENTRY(rec_slot)	 entry;
+	struct channel		*ch;		/* DATA and EOF of a channel */
+	uint32_t		 chan;
+	uint8_t			 type;		/* with REC_FLAG_ZSTD */
+	size_t			 len;		/* payload bytes */
+	size_t			 cap;		/* payload room */
+	uint8_t			 buf[];		/* REC_OVERHEAD + cap */
+};
+TAILQ_HEAD(rec_slotq, rec_slot);
+#define REC_SLOT_PAYLOAD(s)	((s)->buf + REC_PAYLOAD_OFF)
 
 /* ---------------------------------------------------------------- channel */
 
@@ -79,6 +100,9 @@ struct channel {
 	uint32_t		 id;
 	enum chan_state		 state;
 	int			 blocked;	/* on the tunnel's blocked list */
+	int			 prio;		/* control: before bulk on the wire */
+	size_t			 queued;	/* our records in the tunnel's queues */
+	struct chan_zstd	*z;		/* compression state, or NULL */
 	const struct chan_ops	*ops;
 	void			*arg;		/* the endpoint's */
 	char			 what[320];	/* for logs: "forward 127.0.0.1:22" */
@@ -92,7 +116,8 @@ struct channel {
 	uint64_t		 rx_bytes;	/* payload bytes received */
 	crypto_generichash_state tx_digest;
 	crypto_generichash_state rx_digest;
-	int			 tx_eof;	/* we sent EOF */
+	int			 tx_eof;	/* we queued EOF: no more data */
+	int			 tx_done;	/* our EOF is sealed, on the wire */
 	int			 rx_eof;	/* peer's EOF arrived and verified */
 	struct event		*close_ev;	/* deferred close and free */
 	int			 notify_close;	/* call ops->closed then */
@@ -108,7 +133,7 @@ void	 chan_accept_ok(struct channel *);
 void	 chan_accept_fail(struct channel *, const char *reason);
 uint64_t chan_send_room(const struct channel *);
 int	 chan_send(struct channel *, const uint8_t *, size_t);
-int	 chan_send_evbuffer(struct channel *, struct evbuffer *, size_t);
+int	 chan_send_slot(struct channel *, struct rec_slot *);
 void	 chan_send_eof(struct channel *);
 void	 chan_consumed(struct channel *, size_t);
 void	 chan_reset(struct channel *, const char *reason);
@@ -120,6 +145,16 @@ void	 chan_tunnel_gone(struct tunnel *, const char *reason);
 void	 chan_tunnel_drained(struct tunnel *);
 size_t	 chan_count(const struct tunnel *);
 struct channel *chan_lookup(struct tunnel *, uint32_t id);
+void	 chan_seal_prep(struct rec_slot *);
+void	 chan_sealed(struct rec_slot *, const uint8_t tag[REC_TAG]);
+void	 chan_zstd_free(struct channel *);
+
+/* compress.c: zstd per channel direction (the flag and limits: proto.h) */
+struct rec_slot *chan_compress(struct channel *, struct rec_slot *);
+int	 chan_decompress(struct tunnel *, struct channel *, const uint8_t *,
+	    size_t, const uint8_t **out, size_t *outlen, const char **why);
+void	 chan_decompress_raw(struct channel *);
+const char *compress_mode_name(int mode);
 
 /* ----------------------------------------------------------------- tunnel */
 
@@ -143,8 +178,19 @@ struct tunnel {
 	enum tunnel_state	 state;
 	enum hs_suite		 suite;
 	struct bufferevent	*bev;		/* writes (and their rate limit) */
-	struct event		*rev;		/* reads: sock_read(), not libevent's 4 KiB reads */
-	struct evbuffer		*in;		/* what rev read */
+	struct event		*rev;		/* reads: our readv, not libevent's 4 KiB reads */
+	uint8_t			*rbuf;		/* what rev read: records opened in place */
+	size_t			 rstart, rend;	/* unparsed bytes of rbuf */
+	struct rec_slotq	 q_ctl;		/* control records, first to the wire */
+	struct rec_slotq	 q_bulk;	/* bulk DATA (and the EOF behind it) */
+	size_t			 q_bulk_bytes;	/* wire bytes in q_bulk */
+	uint64_t		 rate;		/* measured wire rate, bytes/s */
+	uint64_t		 rate_ns;	/* start of the current sample */
+	uint64_t		 rate_mark;	/* bytes drained at rate_ns */
+	int			 rate_busy;	/* bulk waited during the sample */
+	uint8_t			*zbuf;		/* one decompressed record */
+	uint64_t		 z_tx_in, z_tx_out;	/* DATA before/after compression */
+	uint64_t		 z_rx_in, z_rx_out;	/* DATA as received/decompressed */
 	char			 addr[300];	/* remote "ip:port" or endpoint */
 	struct noise_handshake	*hs;
 	struct rec_dir		 tx;
@@ -176,11 +222,16 @@ struct tunnel {
 struct tunnel *tunnel_connect(struct gw *, struct peer *);
 void	 tunnel_accept(struct gw *, int fd, const struct sockaddr *, int socklen);
 int	 tunnel_send(struct tunnel *, uint8_t type, uint32_t chan,
-	    const uint8_t *payload, size_t len, uint8_t tag[REC_TAG]);
-int	 tunnel_send_evbuffer(struct tunnel *, uint32_t chan,
-	    struct evbuffer *src, size_t len, uint8_t tag[REC_TAG]);
+	    const uint8_t *payload, size_t len);
 int	 tunnel_send_msg(struct tunnel *, json_t *msg);
-int	 tunnel_has_room(const struct tunnel *);
+int	 tunnel_has_room(struct tunnel *);
+size_t	 tunnel_bulk_bound(const struct tunnel *);
+size_t	 tunnel_bulk_held(const struct tunnel *);
+struct rec_slot *rec_slot_new(size_t cap);
+struct rec_slot *rec_slot_shrink(struct rec_slot *);
+void	 rec_slot_free(struct rec_slot *);
+int	 tunnel_enqueue(struct tunnel *, struct rec_slot *, int bulk);
+void	 tunnel_purge(struct tunnel *, struct channel *);
 void	 tunnel_close(struct tunnel *, const char *fmt, ...) LOG_FMT(2, 3);
 void	 tunnel_ping(struct tunnel *);
 struct tunnel *tunnel_attach(struct gw *, evutil_socket_t fd, struct peer *dial);
@@ -215,6 +266,7 @@ struct peer {
 	time_t			 since_wall;	/* connected since */
 	time_t			 last_handshake_wall;
 	uint64_t		 bytes_in, bytes_out;	/* of closed tunnels */
+	uint64_t		 z_tx_in, z_tx_out, z_rx_in, z_rx_out;	/* idem */
 	uint32_t		 handshakes;
 	uint8_t			 last_ts[HS_TAI64N_LEN];	/* replay guard */
 	char			 last_error[256];

@@ -10,12 +10,26 @@
  *
  * Nothing is sent in clear but the two handshake frames (and HS_REJECT, for
  * a version or suite this side cannot speak).
+ *
+ * Output: records wait unsealed in two queues, control first (q_ctl) and
+ * bulk DATA (q_bulk), and are sealed as they go to the wire, so the nonces
+ * follow the wire's order whatever jumps the queue.  The wire (the
+ * bufferevent's output, which refers to the sealed slots without a copy)
+ * takes bulk only up to about 2 ms of the measured rate, the kernel holds
+ * at most TCP_NOTSENT_LOWAT unsent, and the bulk a tunnel holds in all is
+ * bounded to TUNNEL_BULK_MS of its rate (tunnel_has_room), so control
+ * records wait behind little, and what a local socket wrote is either on
+ * the wire or still in that socket, where its writer sees it.
+ *
+ * Input: one linear buffer (rbuf) read with one read(2) of up to 256 KiB;
+ * records are opened in place there and delivered from there.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -24,12 +38,15 @@
 #include "keys.h"
 
 #define TUNNEL_IO_MAX	(256 * 1024)	/* largest single read/write */
+#define TUNNEL_RBUF	(4 * TUNNEL_IO_MAX + REC_WIRE_MAX)	/* input buffer */
+#define RATE_SAMPLE_NS	(20 * 1000000ull)
 
 static void	tunnel_read_ev(evutil_socket_t, short, void *);
 static void	tunnel_writecb(struct bufferevent *, void *);
 static void	tunnel_eventcb(struct bufferevent *, short, void *);
 static void	tunnel_tick(evutil_socket_t, short, void *);
 static void	tunnel_send_init(struct tunnel *);
+static void	tunnel_queues_free(struct tunnel *);
 
 static const char *
 tunnel_name(const struct tunnel *t)
@@ -55,6 +72,8 @@ tunnel_new(struct gw *gw, struct bufferevent *bev, int initiator)
 	for (i = 0; i < TUNNEL_CHAN_BUCKETS; i++)
 		TAILQ_INIT(&t->chans[i]);
 	TAILQ_INIT(&t->blocked);
+	TAILQ_INIT(&t->q_ctl);
+	TAILQ_INIT(&t->q_bulk);
 	if ((t->timer = event_new(gw->base, -1, EV_PERSIST, tunnel_tick,
 	    t)) == NULL || event_add(t->timer, &tick) == -1) {
 		if (t->timer != NULL)
@@ -65,11 +84,12 @@ tunnel_new(struct gw *gw, struct bufferevent *bev, int initiator)
 	bufferevent_setcb(bev, NULL, tunnel_writecb, tunnel_eventcb, t);
 	bufferevent_set_max_single_read(bev, TUNNEL_IO_MAX);
 	bufferevent_set_max_single_write(bev, TUNNEL_IO_MAX);
-	bufferevent_setwatermark(bev, EV_WRITE, TUNNEL_OUT_LOW, 0);
+	/* the write callback refills the wire once it is this low */
+	bufferevent_setwatermark(bev, EV_WRITE, REC_WIRE_MAX, 0);
 	return t;
 }
 
-/* Reads go through sock_read() on an event of our own (see util.c). */
+/* Reads go into rbuf on an event of our own (see tunnel_read_ev). */
 static int
 tunnel_start_io(struct tunnel *t)
 {
@@ -77,11 +97,28 @@ tunnel_start_io(struct tunnel *t)
 
 	bufferevent_disable(t->bev, EV_READ);
 	bufferevent_enable(t->bev, EV_WRITE);
-	if ((t->in = evbuffer_new()) == NULL ||
+	if ((t->rbuf = malloc(TUNNEL_RBUF)) == NULL ||
 	    (t->rev = event_new(t->gw->base, fd, EV_READ | EV_PERSIST,
 	    tunnel_read_ev, t)) == NULL || event_add(t->rev, NULL) == -1)
 		return -1;
 	return 0;
+}
+
+/* Slots of closed channels are gone already (chan_tunnel_gone). */
+static void
+tunnel_queues_free(struct tunnel *t)
+{
+	struct rec_slot	*s;
+
+	while ((s = TAILQ_FIRST(&t->q_ctl)) != NULL) {
+		TAILQ_REMOVE(&t->q_ctl, s, entry);
+		rec_slot_free(s);
+	}
+	while ((s = TAILQ_FIRST(&t->q_bulk)) != NULL) {
+		TAILQ_REMOVE(&t->q_bulk, s, entry);
+		rec_slot_free(s);
+	}
+	t->q_bulk_bytes = 0;
 }
 
 static void
@@ -135,9 +172,14 @@ tunnel_close(struct tunnel *t, const char *fmt, ...)
 	if (t->rev != NULL)
 		event_free(t->rev);
 	t->rev = NULL;
-	if (t->in != NULL)
-		evbuffer_free(t->in);
-	t->in = NULL;
+	if (t->rbuf != NULL) {
+		sodium_memzero(t->rbuf, TUNNEL_RBUF);
+		free(t->rbuf);
+	}
+	t->rbuf = NULL;
+	tunnel_queues_free(t);
+	free(t->zbuf);
+	t->zbuf = NULL;
 	if (t->bev != NULL)
 		bufferevent_free(t->bev);
 	t->bev = NULL;
@@ -157,10 +199,12 @@ tunnel_close(struct tunnel *t, const char *fmt, ...)
 static void
 tunnel_socket_opts(evutil_socket_t fd)
 {
-	int	 one = 1;
+	int	 one = 1, lowat = TUNNEL_NOTSENT_LOWAT;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	/* unsent bytes in the kernel are as invisible to a writer as ours */
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
 }
 
 /*
@@ -507,18 +551,18 @@ tunnel_on_resp(struct tunnel *t, const uint8_t *msg, size_t mlen)
 }
 
 static void
-tunnel_read_handshake(struct tunnel *t, struct evbuffer *in)
+tunnel_read_handshake(struct tunnel *t)
 {
 	uint8_t		 hdr[HS_HDR_LEN];
 	enum hs_kind	 kind;
 	enum hs_suite	 suite;
-	size_t		 mlen;
+	size_t		 mlen, avail = t->rend - t->rstart;
 	uint8_t		*msg;
 	char		 err[256];
 
-	if (evbuffer_get_length(in) < HS_HDR_LEN)
+	if (avail < HS_HDR_LEN)
 		return;
-	evbuffer_copyout(in, hdr, sizeof(hdr));
+	memcpy(hdr, t->rbuf + t->rstart, sizeof(hdr));
 	if (hs_frame_parse(hdr, &kind, &suite, &mlen, err, sizeof(err)) ==
 	    -1) {
 		if (!t->initiator && memcmp(hdr, VMGW_MAGIC, 4) == 0 &&
@@ -531,9 +575,9 @@ tunnel_read_handshake(struct tunnel *t, struct evbuffer *in)
 		tunnel_close(t, "handshake: %s", err);
 		return;
 	}
-	if (evbuffer_get_length(in) < HS_HDR_LEN + mlen)
+	if (avail < HS_HDR_LEN + mlen)
 		return;
-	msg = evbuffer_pullup(in, HS_HDR_LEN + mlen) + HS_HDR_LEN;
+	msg = t->rbuf + t->rstart + HS_HDR_LEN;
 	if (!t->initiator && kind == HS_INIT)
 		tunnel_on_init(t, suite, msg, mlen);
 	else if (t->initiator && kind == HS_RESP)
@@ -545,34 +589,137 @@ tunnel_read_handshake(struct tunnel *t, struct evbuffer *in)
 		tunnel_close(t, "handshake: unexpected message kind %d", kind);
 	if (t->state == TUN_DEAD)
 		return;
-	evbuffer_drain(in, HS_HDR_LEN + mlen);
+	t->rstart += HS_HDR_LEN + mlen;
 	t->rx_offset += HS_HDR_LEN + mlen;
 }
 
 /* ------------------------------------------------------------ records */
 
-static int
-tunnel_seal(struct tunnel *t, uint8_t type, uint32_t chan,
-    const uint8_t *payload, struct evbuffer *src, size_t len,
-    uint8_t tag[REC_TAG])
+struct rec_slot *
+rec_slot_new(size_t cap)
 {
-	struct evbuffer		*out = bufferevent_get_output(t->bev);
-	struct evbuffer_iovec	 v;
-	size_t			 wl;
+	struct rec_slot	*s;
 
-	if (evbuffer_reserve_space(out, REC_OVERHEAD + len, &v, 1) != 1 ||
-	    v.iov_len < REC_OVERHEAD + len)
+	if (cap > REC_PAYLOAD_MAX ||
+	    (s = malloc(sizeof(*s) + REC_OVERHEAD + cap)) == NULL)
+		return NULL;
+	s->ch = NULL;
+	s->chan = 0;
+	s->type = 0;
+	s->len = 0;
+	s->cap = cap;
+	return s;
+}
+
+/* A slot whose read came short gives back the room it does not use. */
+struct rec_slot *
+rec_slot_shrink(struct rec_slot *s)
+{
+	struct rec_slot	*n;
+
+	if (s->len >= s->cap / 2 ||
+	    (n = realloc(s, sizeof(*s) + REC_OVERHEAD + s->len)) == NULL)
+		return s;
+	n->cap = n->len;
+	return n;
+}
+
+void
+rec_slot_free(struct rec_slot *s)
+{
+	free(s);
+}
+
+static void
+slot_unref(const void *data, size_t len, void *arg)
+{
+	rec_slot_free(arg);
+}
+
+/* Bulk DATA the wire takes before control records must wait behind it. */
+static size_t
+tunnel_wire_max(const struct tunnel *t)
+{
+	uint64_t	 w = t->rate / 500;	/* 2 ms */
+
+	if (w < 2 * REC_WIRE_MAX)
+		w = 2 * REC_WIRE_MAX;
+	if (w > 4 * TUNNEL_IO_MAX)
+		w = 4 * TUNNEL_IO_MAX;
+	return (size_t)w;
+}
+
+/* Bulk a tunnel holds, queued or on the wire: ~TUNNEL_BULK_MS of its rate. */
+size_t
+tunnel_bulk_bound(const struct tunnel *t)
+{
+	uint64_t	 b = t->rate * TUNNEL_BULK_MS / 1000;
+
+	if (b < TUNNEL_BULK_FLOOR)
+		b = TUNNEL_BULK_FLOOR;
+	if (b > TUNNEL_BULK_CAP)
+		b = TUNNEL_BULK_CAP;
+	return (size_t)b;
+}
+
+static size_t
+tunnel_wire_len(const struct tunnel *t)
+{
+	return evbuffer_get_length(bufferevent_get_output(t->bev));
+}
+
+/* Bulk held now: queued, and sealed but not yet taken by the kernel. */
+size_t
+tunnel_bulk_held(const struct tunnel *t)
+{
+	return t->q_bulk_bytes + tunnel_wire_len(t);
+}
+
+/*
+ * The wire's rate: bytes the kernel took per second, sampled every 20 ms
+ * or more when the write callback runs.  A sample while bulk waited for
+ * room is the tunnel's capacity (averaged in); one while nothing waited
+ * only says the capacity is at least that.
+ */
+static void
+tunnel_rate_sample(struct tunnel *t)
+{
+	uint64_t	 now = mono_ns(), drained, r;
+
+	drained = t->bytes_out - tunnel_wire_len(t);
+	if (t->rate_ns != 0 && now - t->rate_ns < RATE_SAMPLE_NS)
+		return;
+	if (t->rate_ns != 0) {
+		r = (drained - t->rate_mark) * 1000000000ull /
+		    (now - t->rate_ns);
+		if (t->rate_busy)
+			t->rate = t->rate == 0 ? r : (t->rate + r) / 2;
+		else if (r > t->rate)
+			t->rate = r;
+	}
+	t->rate_ns = now;
+	t->rate_mark = drained;
+	t->rate_busy = !TAILQ_EMPTY(&t->q_bulk) || !TAILQ_EMPTY(&t->blocked);
+}
+
+/* Seal s where it lies and hand it to the wire, which frees it later. */
+static int
+tunnel_seal_slot(struct tunnel *t, struct rec_slot *s)
+{
+	struct evbuffer	*out = bufferevent_get_output(t->bev);
+	uint8_t		 tag[REC_TAG];
+	size_t		 wl;
+
+	if (s->ch != NULL)
+		chan_seal_prep(s);
+	if (rec_seal(&t->tx, s->buf, &wl, s->type, s->chan, s->len, tag) ==
+	    -1 || evbuffer_add_reference(out, s->buf, wl, slot_unref, s) ==
+	    -1) {
+		rec_slot_free(s);
 		return -1;
-	if (payload != NULL)
-		memcpy((uint8_t *)v.iov_base + REC_PAYLOAD_OFF, payload, len);
-	else if (len > 0 && evbuffer_remove(src, (uint8_t *)v.iov_base +
-	    REC_PAYLOAD_OFF, len) != (int)len)
-		return -1;
-	if (rec_seal(&t->tx, v.iov_base, &wl, type, chan, len, tag) == -1)
-		return -1;
-	v.iov_len = wl;
-	if (evbuffer_commit_space(out, &v, 1) == -1)
-		return -1;
+	}
+	if (s->ch != NULL)
+		chan_sealed(s, tag);	/* s is the wire's now: only read */
 	t->bytes_out += wl;
 	t->last_tx = mono_now();
 	return 0;
@@ -583,46 +730,109 @@ static int
 tunnel_maybe_rekey(struct tunnel *t)
 {
 	const struct vmgw_tunnel_conf *tc = &t->gw->conf->tunnel;
-	time_t	 now = mono_now();
+	struct rec_slot	*s;
+	time_t		 now = mono_now();
 
 	if (!rec_should_rekey(&t->tx, tc->rekey_bytes, tc->rekey_seconds, now))
 		return 0;
-	if (tunnel_seal(t, REC_REKEY, 0, NULL, NULL, 0, NULL) == -1 ||
-	    rec_rekey(&t->tx, now) == -1)
+	if ((s = rec_slot_new(0)) == NULL)
+		return -1;
+	s->type = REC_REKEY;
+	if (tunnel_seal_slot(t, s) == -1 || rec_rekey(&t->tx, now) == -1)
 		return -1;
 	log_debug("%s: rekeyed the sending direction (%u)", tunnel_name(t),
 	    t->tx.rekeys);
 	return 0;
 }
 
-int
-tunnel_send(struct tunnel *t, uint8_t type, uint32_t chan,
-    const uint8_t *payload, size_t len, uint8_t tag[REC_TAG])
+/*
+ * Move records to the wire: every control record, then bulk while the wire
+ * holds less than tunnel_wire_max.  Closes the tunnel if sealing fails.
+ */
+static void
+tunnel_flush(struct tunnel *t)
 {
-	static const uint8_t	 none[1];
+	struct rec_slot	*s;
+	size_t		 wmax = tunnel_wire_max(t);
 
-	if (t->state != TUN_ESTABLISHED || len > REC_PAYLOAD_MAX)
-		return -1;
-	if (tunnel_maybe_rekey(t) == -1 || tunnel_seal(t, type, chan,
-	    payload != NULL ? payload : none, NULL, len, tag) == -1) {
-		tunnel_close(t, "cannot seal a record");
-		return -1;
+	while (t->state == TUN_ESTABLISHED) {
+		if ((s = TAILQ_FIRST(&t->q_ctl)) != NULL)
+			TAILQ_REMOVE(&t->q_ctl, s, entry);
+		else if ((s = TAILQ_FIRST(&t->q_bulk)) != NULL &&
+		    tunnel_wire_len(t) < wmax) {
+			TAILQ_REMOVE(&t->q_bulk, s, entry);
+			t->q_bulk_bytes -= REC_OVERHEAD + s->len;
+		} else
+			return;
+		if (s->ch != NULL)
+			s->ch->queued--;
+		if (tunnel_maybe_rekey(t) == -1 || tunnel_seal_slot(t, s) ==
+		    -1) {
+			tunnel_close(t, "cannot seal a record");
+			return;
+		}
 	}
-	return 0;
 }
 
+/* Queue s (bulk or control) and flush; s is the tunnel's even on -1. */
 int
-tunnel_send_evbuffer(struct tunnel *t, uint32_t chan, struct evbuffer *src,
-    size_t len, uint8_t tag[REC_TAG])
+tunnel_enqueue(struct tunnel *t, struct rec_slot *s, int bulk)
 {
-	if (t->state != TUN_ESTABLISHED || len > REC_PAYLOAD_MAX)
-		return -1;
-	if (tunnel_maybe_rekey(t) == -1 || tunnel_seal(t, REC_DATA, chan,
-	    NULL, src, len, tag) == -1) {
-		tunnel_close(t, "cannot seal a record");
+	if (t->state != TUN_ESTABLISHED) {
+		rec_slot_free(s);
 		return -1;
 	}
-	return 0;
+	if (bulk) {
+		TAILQ_INSERT_TAIL(&t->q_bulk, s, entry);
+		t->q_bulk_bytes += REC_OVERHEAD + s->len;
+	} else
+		TAILQ_INSERT_TAIL(&t->q_ctl, s, entry);
+	if (s->ch != NULL)
+		s->ch->queued++;
+	tunnel_flush(t);
+	return t->state == TUN_ESTABLISHED ? 0 : -1;
+}
+
+/* A channel goes: its records not yet sealed go with it. */
+void
+tunnel_purge(struct tunnel *t, struct channel *ch)
+{
+	struct rec_slot	*s, *next;
+	struct rec_slotq *q[2] = { &t->q_ctl, &t->q_bulk };
+	int		 i;
+
+	for (i = 0; i < 2 && ch->queued > 0; i++)
+		for (s = TAILQ_FIRST(q[i]); s != NULL; s = next) {
+			next = TAILQ_NEXT(s, entry);
+			if (s->ch != ch)
+				continue;
+			TAILQ_REMOVE(q[i], s, entry);
+			if (i == 1)
+				t->q_bulk_bytes -= REC_OVERHEAD + s->len;
+			ch->queued--;
+			rec_slot_free(s);
+		}
+}
+
+/* A control record (a copy of payload) ahead of any bulk. */
+int
+tunnel_send(struct tunnel *t, uint8_t type, uint32_t chan,
+    const uint8_t *payload, size_t len)
+{
+	struct rec_slot	*s;
+
+	if (t->state != TUN_ESTABLISHED || len > REC_PAYLOAD_MAX)
+		return -1;
+	if ((s = rec_slot_new(len)) == NULL) {
+		tunnel_close(t, "out of memory");
+		return -1;
+	}
+	s->type = type;
+	s->chan = chan;
+	s->len = len;
+	if (len > 0)
+		memcpy(REC_SLOT_PAYLOAD(s), payload, len);
+	return tunnel_enqueue(t, s, 0);
 }
 
 int
@@ -639,17 +849,21 @@ tunnel_send_msg(struct tunnel *t, json_t *msg)
 		free(s);
 		return -1;
 	}
-	ret = tunnel_send(t, REC_MSG, 0, (const uint8_t *)s, strlen(s), NULL);
+	ret = tunnel_send(t, REC_MSG, 0, (const uint8_t *)s, strlen(s));
 	free(s);
 	return ret;
 }
 
+/* May bulk be read from a local socket now? */
 int
-tunnel_has_room(const struct tunnel *t)
+tunnel_has_room(struct tunnel *t)
 {
-	return t->state == TUN_ESTABLISHED &&
-	    evbuffer_get_length(bufferevent_get_output(t->bev)) <
-	    TUNNEL_OUT_HIGH;
+	if (t->state != TUN_ESTABLISHED)
+		return 0;
+	if (tunnel_bulk_held(t) < tunnel_bulk_bound(t))
+		return 1;
+	t->rate_busy = 1;
+	return 0;
 }
 
 void
@@ -662,7 +876,7 @@ tunnel_ping(struct tunnel *t)
 	for (i = 0; i < 8; i++)
 		b[i] = (uint8_t)(ns >> (56 - 8 * i));
 	t->ping_sent_ns = ns;
-	tunnel_send(t, REC_PING, 0, b, sizeof(b), NULL);
+	tunnel_send(t, REC_PING, 0, b, sizeof(b));
 }
 
 static void
@@ -693,7 +907,7 @@ tunnel_dispatch(struct tunnel *t, uint8_t type, uint32_t chan,
 {
 	switch (type) {
 	case REC_PING:
-		tunnel_send(t, REC_PONG, 0, p, len > 8 ? 8 : len, NULL);
+		tunnel_send(t, REC_PONG, 0, p, len > 8 ? 8 : len);
 		return;
 	case REC_PONG:
 		tunnel_on_pong(t, p, len);
@@ -709,7 +923,8 @@ tunnel_dispatch(struct tunnel *t, uint8_t type, uint32_t chan,
 		}
 		pmsg_input(t, p, len);
 		return;
-	case REC_DATA: case REC_OPEN: case REC_OPEN_OK: case REC_OPEN_FAIL:
+	case REC_DATA: case REC_DATA | REC_FLAG_ZSTD:
+	case REC_OPEN: case REC_OPEN_OK: case REC_OPEN_FAIL:
 	case REC_CREDIT: case REC_EOF: case REC_RESET:
 		if (t->probe || chan == 0) {
 			tunnel_close(t, "protocol error: channel record on %s",
@@ -748,20 +963,20 @@ tunnel_rcvlowat(struct tunnel *t, size_t need)
 }
 
 static void
-tunnel_read_records(struct tunnel *t, struct evbuffer *in)
+tunnel_read_records(struct tunnel *t)
 {
-	uint8_t		 hdr[REC_LEN_SIZE], tag[REC_TAG], type, *wire, *p;
+	uint8_t		 tag[REC_TAG], type, *wire, *p;
 	uint32_t	 chan;
 	size_t		 wl, len, avail;
 
 	while (t->state == TUN_ESTABLISHED) {
-		avail = evbuffer_get_length(in);
-		if (avail < sizeof(hdr)) {
-			tunnel_rcvlowat(t, sizeof(hdr) - avail);
+		avail = t->rend - t->rstart;
+		wire = t->rbuf + t->rstart;
+		if (avail < REC_LEN_SIZE) {
+			tunnel_rcvlowat(t, REC_LEN_SIZE - avail);
 			return;
 		}
-		evbuffer_copyout(in, hdr, sizeof(hdr));
-		switch (rec_peek(hdr, sizeof(hdr), &wl)) {
+		switch (rec_peek(wire, avail, &wl)) {
 		case REC_PEEK_OK:
 			break;
 		case REC_PEEK_NEED:
@@ -770,15 +985,15 @@ tunnel_read_records(struct tunnel *t, struct evbuffer *in)
 			tunnel_close(t, "bad record at byte offset %llu: length "
 			    "field %u out of bounds (tampered or not a vmgw "
 			    "stream)", (unsigned long long)t->rx_offset,
-			    (unsigned)hdr[0] << 24 | (unsigned)hdr[1] << 16 |
-			    (unsigned)hdr[2] << 8 | hdr[3]);
+			    (unsigned)wire[0] << 24 | (unsigned)wire[1] << 16 |
+			    (unsigned)wire[2] << 8 | wire[3]);
 			return;
 		}
 		if (avail < wl) {
 			tunnel_rcvlowat(t, wl - avail);
 			return;
 		}
-		wire = evbuffer_pullup(in, wl);
+		/* opened in place: nothing of it is used before the tag passed */
 		if (rec_open(&t->rx, wire, wl, &type, &chan, &p, &len, tag) ==
 		    -1) {
 			tunnel_close(t, "bad record at byte offset %llu: "
@@ -791,8 +1006,8 @@ tunnel_read_records(struct tunnel *t, struct evbuffer *in)
 		t->bytes_in += wl;
 		tunnel_dispatch(t, type, chan, p, len, tag);
 		if (t->state == TUN_DEAD)
-			return;
-		evbuffer_drain(in, wl);
+			return;		/* rbuf is gone */
+		t->rstart += wl;
 		t->rx_offset += wl;
 	}
 }
@@ -812,14 +1027,32 @@ tunnel_on_eof(struct tunnel *t)
 		    TUN_HANDSHAKE ? " during the handshake" : "");
 }
 
+/*
+ * One read into rbuf's free end.  What is left of a partial record moves
+ * to the front only when less than a whole record fits behind it (once
+ * every few reads, at most one record).
+ */
 static void
 tunnel_read_ev(evutil_socket_t fd, short ev, void *arg)
 {
 	struct tunnel	*t = arg;
-	struct evbuffer	*in = t->in;
+	size_t		 room;
 	ssize_t		 r;
 
-	if ((r = sock_read(fd, in, TUNNEL_IO_MAX)) == 0) {
+	if (t->rstart == t->rend)
+		t->rstart = t->rend = 0;
+	else if (TUNNEL_RBUF - t->rend < REC_WIRE_MAX) {
+		memmove(t->rbuf, t->rbuf + t->rstart, t->rend - t->rstart);
+		t->rend -= t->rstart;
+		t->rstart = 0;
+	}
+	room = TUNNEL_RBUF - t->rend;
+	if (room > TUNNEL_IO_MAX)
+		room = TUNNEL_IO_MAX;
+	do
+		r = read(fd, t->rbuf + t->rend, room);
+	while (r == -1 && errno == EINTR);
+	if (r == 0) {
 		tunnel_on_eof(t);
 		return;
 	}
@@ -828,13 +1061,14 @@ tunnel_read_ev(evutil_socket_t fd, short ev, void *arg)
 			tunnel_close(t, "read: %s", strerror(errno));
 		return;
 	}
+	t->rend += (size_t)r;
 	if (t->state == TUN_HANDSHAKE) {
-		tunnel_read_handshake(t, in);
+		tunnel_read_handshake(t);
 		if (t->state != TUN_ESTABLISHED)
 			return;
 	}
 	if (t->state == TUN_ESTABLISHED)
-		tunnel_read_records(t, in);
+		tunnel_read_records(t);
 }
 
 static void
@@ -847,6 +1081,10 @@ tunnel_writecb(struct bufferevent *bev, void *arg)
 			tunnel_close(t, "%s", t->close_reason);
 		return;
 	}
+	if (t->state != TUN_ESTABLISHED)
+		return;
+	tunnel_rate_sample(t);
+	tunnel_flush(t);
 	if (t->state == TUN_ESTABLISHED)
 		chan_tunnel_drained(t);
 }

@@ -2,7 +2,9 @@
  * test_channel.c - channel flow control and end of stream, with the real
  * tunnel and channel code: two gateways (a and b) in one process, one event
  * loop, joined by a socketpair; b serves a channel kind "test" whose endpoint
- * this file controls (it may stall, consume, or answer EOF).
+ * this file controls (it may stall, consume, or answer EOF).  The last
+ * tests cover compression: the record flag, the raw fallback, and a
+ * crafted record that decompresses beyond the record maximum (a bomb).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 
 #include <cmocka.h>
 #include <event2/thread.h>
+#include <zstd.h>
 
 #include "transport.h"
 #include "keys.h"
@@ -34,14 +37,19 @@ struct sinkep {			/* b's end of a "test" channel */
 	int		 eof;
 	char		 closed[600];
 	int		 is_closed;
+	crypto_generichash_state h;	/* of the bytes received */
 };
 
 struct srcep {			/* a's end */
 	struct channel	*ch;
 	size_t		 total, sent;
 	int		 opened, send_eof, is_closed;
+	int		 random;	/* incompressible bytes */
 	char		 closed[600];
+	crypto_generichash_state h;	/* of the bytes sent */
 };
+
+static const char	*peer_extra = "";	/* a's config of peer b */
 
 static struct sinkep	*last_sink;
 static int		 sink_stall_next;
@@ -52,6 +60,7 @@ sink_data(struct channel *ch, const uint8_t *p, size_t n)
 	struct sinkep	*s = ch->arg;
 
 	s->got += n;
+	crypto_generichash_update(&s->h, p, n);
 	if (s->stall)
 		s->unconsumed += n;
 	else
@@ -88,6 +97,7 @@ test_accept(struct channel *ch, json_t *req)
 
 	s->ch = ch;
 	s->stall = sink_stall_next;
+	crypto_generichash_init(&s->h, NULL, 0, 32);
 	last_sink = s;
 	chan_set_endpoint(ch, &sink_ops, s);
 	chan_accept_ok(ch);
@@ -107,9 +117,16 @@ src_pump(struct channel *ch)
 			n = (size_t)room;
 		if (n > s->total - s->sent)
 			n = s->total - s->sent;
-		memset(buf, (int)(s->sent & 0xff), n);
+		if (s->random)
+			randombytes_buf(buf, n);
+		else
+			memset(buf, (int)(s->sent & 0xff), n);
+		crypto_generichash_update(&s->h, buf, n);
 		assert_int_equal(chan_send(ch, buf, n), 0);
 		s->sent += n;
+		/* bounded: at most one record beyond the bound */
+		assert_true(tunnel_bulk_held(ch->tunnel) <=
+		    tunnel_bulk_bound(ch->tunnel) + REC_WIRE_MAX);
 	}
 	if (s->sent == s->total && s->send_eof)
 		chan_send_eof(ch);
@@ -155,9 +172,10 @@ gw_make(struct event_base *base, const char *site, const char *peer,
 	snprintf(yaml, sizeof(yaml),
 	    "site: %s\nprivate_key: %s/%s.key\nlisten: 127.0.0.1:1\n"
 	    "control: %s/%s.sock\nstate_dir: %s/state-%s\n"
-	    "peers:\n  %s:\n    public_key: \"%s\"\n"
+	    "peers:\n  %s:\n    public_key: \"%s\"\n%s"
 	    "tunnel:\n  window: 64K\n", site, tmpdir, site, tmpdir, site,
-	    tmpdir, site, peer, peerkey_b64);
+	    tmpdir, site, peer, peerkey_b64, strcmp(site, "a") == 0 ?
+	    peer_extra : "");
 	if (config_load_string(path, yaml, strlen(yaml), &gw->conf, err,
 	    sizeof(err)) == -1)
 		fail_msg("config: %s", err);
@@ -255,6 +273,7 @@ open_test(struct pair *p, struct srcep *s, int stall)
 	struct channel	*ch;
 
 	sink_stall_next = stall;
+	crypto_generichash_init(&s->h, NULL, 0, 32);
 	ch = chan_open(p->ta, req, &src_ops, s, "test source");
 	json_decref(req);
 	assert_non_null(ch);
@@ -373,7 +392,7 @@ test_credit_violation_closes_the_tunnel(void **state)
 	assert_int_equal(last_sink->got, WINDOW);
 	/* bypass the channel layer's own check */
 	assert_int_equal(tunnel_send(p->ta, REC_DATA, s.ch->id, junk,
-	    sizeof(junk), NULL), 0);
+	    sizeof(junk)), 0);
 	run_loop(p->base, 100);
 	assert_null(live(p->b));
 	assert_true(last_sink->is_closed);
@@ -431,6 +450,198 @@ test_refused_kinds(void **state)
 	assert_ptr_equal(live(p->a), p->ta);	/* refusals leave the tunnel up */
 }
 
+/* ------------------------------------------------------------ compression */
+
+static int
+setup_zstd(void **state)
+{
+	peer_extra = "    compress: zstd\n";
+	return setup(state);
+}
+
+static int
+setup_off(void **state)
+{
+	peer_extra = "    compress: off\n";
+	return setup(state);
+}
+
+static int
+teardown_z(void **state)
+{
+	peer_extra = "";
+	return teardown(state);
+}
+
+static void
+same_bytes(struct srcep *s, struct sinkep *k)
+{
+	uint8_t	 a[32], b[32];
+
+	crypto_generichash_final(&s->h, a, sizeof(a));
+	crypto_generichash_final(&k->h, b, sizeof(b));
+	assert_memory_equal(a, b, sizeof(a));
+}
+
+/* Compressible data goes flagged and small, and arrives whole and checked. */
+static void
+test_compressed_records(void **state)
+{
+	struct pair	*p = *state;
+	struct srcep	 s = { .total = TOTAL, .send_eof = 1 };
+	struct tunnel	*tb;
+
+	open_test(p, &s, 0);
+	run_loop(p->base, 500);
+	assert_non_null(last_sink);
+	assert_int_equal(last_sink->got, TOTAL);
+	assert_true(last_sink->eof);
+	assert_string_equal(s.closed, "clean");	/* count and digest agreed */
+	same_bytes(&s, last_sink);
+	tb = live(p->b);
+	assert_int_equal(p->ta->z_tx_in, TOTAL);
+	assert_true(p->ta->z_tx_out < TOTAL / 20);
+	assert_int_equal(tb->z_rx_out, TOTAL);
+	assert_int_equal(tb->z_rx_in, p->ta->z_tx_out);
+}
+
+/* Data that does not shrink by 5 % goes raw, and still arrives whole. */
+static void
+test_incompressible_goes_raw(void **state)
+{
+	struct pair	*p = *state;
+	struct srcep	 s = { .total = TOTAL, .send_eof = 1, .random = 1 };
+
+	open_test(p, &s, 0);
+	run_loop(p->base, 500);
+	assert_int_equal(last_sink->got, TOTAL);
+	assert_string_equal(s.closed, "clean");
+	same_bytes(&s, last_sink);
+	assert_int_equal(p->ta->z_tx_out, TOTAL);	/* every record raw */
+	assert_int_equal(live(p->b)->z_rx_in, TOTAL);
+}
+
+/* compress: off sends every record raw, however well it would compress. */
+static void
+test_compress_off(void **state)
+{
+	struct pair	*p = *state;
+	struct srcep	 s = { .total = TOTAL, .send_eof = 1 };
+
+	open_test(p, &s, 0);
+	run_loop(p->base, 500);
+	assert_string_equal(s.closed, "clean");
+	same_bytes(&s, last_sink);
+	assert_int_equal(p->ta->z_tx_out, TOTAL);
+	assert_null(s.ch);
+}
+
+/* A zstd frame of n zero bytes, sent as one flagged DATA record. */
+static void
+send_zeros_frame(struct pair *p, struct channel *ch, size_t n)
+{
+	uint8_t		*zeros = calloc(1, n), *z;
+	size_t		 zl, cap = ZSTD_compressBound(n);
+
+	z = malloc(cap);
+	zl = ZSTD_compress(z, cap, zeros, n, 1);
+	assert_false(ZSTD_isError(zl));
+	assert_true(zl < 4096);
+	assert_int_equal(tunnel_send(p->ta, REC_DATA | REC_FLAG_ZSTD, ch->id,
+	    z, zl), 0);
+	free(z);
+	free(zeros);
+}
+
+/* Exactly the record maximum decompresses and is delivered. */
+static void
+test_decompress_up_to_the_maximum(void **state)
+{
+	struct pair	*p = *state;
+	struct srcep	 s = { .total = 0 };
+
+	open_test(p, &s, 1);
+	run_loop(p->base, 100);
+	s.ch->send_credit -= REC_PAYLOAD_MAX;	/* as chan_send would */
+	send_zeros_frame(p, s.ch, REC_PAYLOAD_MAX);
+	run_loop(p->base, 100);
+	assert_int_equal(last_sink->got, REC_PAYLOAD_MAX);
+	assert_ptr_equal(live(p->a), p->ta);
+	assert_int_equal(live(p->b)->z_rx_out, REC_PAYLOAD_MAX);
+}
+
+/* One byte more is a bomb: nothing delivered, the connection ends. */
+static void
+test_decompression_bomb_ends_the_tunnel(void **state)
+{
+	struct pair	*p = *state;
+	struct srcep	 s = { .total = 0 };
+
+	open_test(p, &s, 1);
+	run_loop(p->base, 100);
+	send_zeros_frame(p, s.ch, REC_PAYLOAD_MAX + 1);
+	run_loop(p->base, 100);
+	assert_int_equal(last_sink->got, 0);
+	assert_null(live(p->b));
+	assert_null(live(p->a));
+	assert_true(last_sink->is_closed);
+	assert_non_null(strstr(last_sink->closed, "decodes to more than the "
+	    "record maximum"));
+	assert_true(s.is_closed);
+}
+
+/* 64 MiB in a few KiB: refused (its window alone is too big), nothing delivered. */
+static void
+test_big_bomb(void **state)
+{
+	struct pair	*p = *state;
+	struct srcep	 s = { .total = 0 };
+
+	open_test(p, &s, 1);
+	run_loop(p->base, 100);
+	send_zeros_frame(p, s.ch, 64 << 20);
+	run_loop(p->base, 200);
+	assert_int_equal(last_sink->got, 0);
+	assert_null(live(p->b));
+	assert_non_null(strstr(last_sink->closed, "bad record on channel"));
+}
+
+/* Garbage with the flag set does not decode: the connection ends. */
+static void
+test_bad_compressed_record(void **state)
+{
+	struct pair	*p = *state;
+	struct srcep	 s = { .total = 0 };
+	static uint8_t	 junk[100];
+
+	open_test(p, &s, 1);
+	run_loop(p->base, 100);
+	memset(junk, 0xa5, sizeof(junk));
+	assert_int_equal(tunnel_send(p->ta, REC_DATA | REC_FLAG_ZSTD,
+	    s.ch->id, junk, sizeof(junk)), 0);
+	run_loop(p->base, 100);
+	assert_int_equal(last_sink->got, 0);
+	assert_null(live(p->b));
+	assert_non_null(strstr(last_sink->closed, "does not decode"));
+}
+
+/* The flag means something only on DATA. */
+static void
+test_flag_on_other_records(void **state)
+{
+	struct pair	*p = *state;
+	struct srcep	 s = { .total = 0 };
+	uint8_t		 b[4] = { 0, 0, 1, 0 };
+
+	open_test(p, &s, 1);
+	run_loop(p->base, 100);
+	assert_int_equal(tunnel_send(p->ta, REC_CREDIT | REC_FLAG_ZSTD,
+	    s.ch->id, b, sizeof(b)), 0);
+	run_loop(p->base, 100);
+	assert_null(live(p->b));
+	assert_non_null(strstr(last_sink->closed, "unknown record type 133"));
+}
+
 int
 main(void)
 {
@@ -449,6 +660,23 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_kinds, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_compressed_records,
+		    setup_zstd, teardown_z),
+		cmocka_unit_test_setup_teardown(test_incompressible_goes_raw,
+		    setup_zstd, teardown_z),
+		cmocka_unit_test_setup_teardown(test_compress_off, setup_off,
+		    teardown_z),
+		cmocka_unit_test_setup_teardown(
+		    test_decompress_up_to_the_maximum, setup_zstd, teardown_z),
+		cmocka_unit_test_setup_teardown(
+		    test_decompression_bomb_ends_the_tunnel, setup_zstd,
+		    teardown_z),
+		cmocka_unit_test_setup_teardown(test_big_bomb, setup_zstd,
+		    teardown_z),
+		cmocka_unit_test_setup_teardown(test_bad_compressed_record,
+		    setup_zstd, teardown_z),
+		cmocka_unit_test_setup_teardown(test_flag_on_other_records,
+		    setup_zstd, teardown_z),
 	};
 	char	 cmd[600];
 	int	 r;
