@@ -77,6 +77,7 @@ static const struct cfg_key top_keys[] = {
 	{ "peers",		cfg_peers,		1 },
 	{ "forward_targets",	cfg_forward_targets,	0 },
 	{ "guests",		cfg_guests,		0 },
+	{ "protect",		cfg_protects,		0 },
 	{ "tunnel",		cfg_tunnel,		0 },
 };
 
@@ -277,6 +278,8 @@ cfg_root(struct cfg_ctx *ctx, struct vmgw_config *cfg)
 		ret = -1;
 	/* ... guest plans only against peers and guests that parsed */
 	if (ret == 0 && cfg_check_guest_plans(ctx, root, cfg) == -1)
+		ret = -1;
+	if (ret == 0 && cfg_check_protects(ctx, root, cfg) == -1)
 		ret = -1;
 	if (cfg->private_key_path != NULL && !ctx->stop &&
 	    cfg_load_key(ctx, root, cfg) == -1)
@@ -620,6 +623,9 @@ config_free(struct vmgw_config *cfg)
 		cfg_peer_free(&cfg->peers[i]);
 	for (i = 0; i < cfg->n_guests; i++)
 		cfg_guest_free(&cfg->guests[i]);
+	for (i = 0; i < cfg->n_protects; i++)
+		cfg_protect_free(&cfg->protects[i]);
+	free(cfg->protects);
 	free(cfg->peers);
 	free(cfg->guests);
 	free(cfg->forward_targets);

@@ -127,6 +127,16 @@ struct vmgw_guest {
 	struct vmgw_plan plan;		/* only the fields in plan.set override */
 };
 
+/* A guest this site replicates to a backup site (protect:). */
+struct vmgw_protect {
+	char		*guest;		/* libvirt domain name */
+	char		*to;		/* the backup site: a peer */
+	uint32_t	 rpo_s;		/* target RPO, default 60 */
+	uint32_t	 keep;		/* points kept there, default 24 */
+	int		 quiesce;	/* freeze the guest's filesystems */
+	uint64_t	 bandwidth;	/* bytes/s, 0 = none */
+};
+
 enum tunnel_suite {
 	SUITE_AUTO = 0,		/* AESGCM when the CPU has AES-NI, else ChaChaPoly */
 	SUITE_AESGCM = 1,	/* Noise_IK_25519_AESGCM_SHA256 */
@@ -160,6 +170,8 @@ struct vmgw_config {
 	size_t		 n_forward_targets;
 	struct vmgw_guest *guests;
 	size_t		 n_guests;
+	struct vmgw_protect *protects;
+	size_t		 n_protects;
 	struct vmgw_tunnel_conf tunnel;
 };
 
@@ -204,6 +216,8 @@ void	config_effective_plan(struct vmgw_plan *out,
  */
 int	config_peek(const char *path, const char *key, char *out,
 	    size_t outlen, char *err, size_t errlen);
+/* "60s", "5m", "1h" or plain seconds (at most 7 days); 0 or -1. */
+int	config_duration_parse(const char *, uint32_t *out);
 /* Target of a mapping, or NULL when from is not mapped. */
 const char *config_map_lookup(const struct vmgw_map *, size_t n,
 	    const char *from);

@@ -105,4 +105,10 @@ int	 cfg_peers(struct cfg_ctx *, yaml_node_t *, void *);
 int	 cfg_guests(struct cfg_ctx *, yaml_node_t *, void *);
 int	 cfg_tunnel(struct cfg_ctx *, yaml_node_t *, void *);
 
+/* protect.c: the protect: section */
+int	 cfg_protects(struct cfg_ctx *, yaml_node_t *, void *);
+int	 cfg_check_protects(struct cfg_ctx *, yaml_node_t *,
+	    struct vmgw_config *);
+void	 cfg_protect_free(struct vmgw_protect *);
+
 #endif /* VMGW_CONFIG_INT_H */

@@ -137,6 +137,7 @@ gw_start(struct gw *gw)
 	if (gw_signals(gw) == -1 || transport_init(gw) == -1 ||
 	    l2_init(gw) == -1 || jobs_init(gw) == -1 ||
 	    migrate_init(gw) == -1 || dr_init(gw) == -1 || jobs_load(gw) == -1 ||
+	    dr_start(gw) == -1 ||
 	    control_init(gw) == -1)
 		return -1;
 	key_fingerprint(fpr, gw->conf->key.pub);

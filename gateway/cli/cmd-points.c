@@ -46,5 +46,8 @@ const struct cli_cmd cmd_points = {
 	.name = "points",
 	.args = "DOMAIN",
 	.summary = "list a guest's recovery points",
+	.help = "At the home site the list comes from the backup site; at the "
+	    "backup site\nfrom its own chain.  -j: with every disk's overlay "
+	    "file.\n",
 	.exec = points_exec,
 };

@@ -84,5 +84,16 @@ const struct cli_cmd cmd_protect = {
 	.args = "DOMAIN --to SITE [--rpo DUR] [--keep N] [--quiesce] "
 	    "[--bandwidth RATE] [--json]",
 	.summary = "replicate a guest's disks to a backup site",
+	.help = "  --to SITE         the backup site (required)\n"
+	    "  --rpo DUR         the target recovery point objective: 60s "
+	    "(default), 5m, 1h\n"
+	    "  --keep N          points kept at the backup site (default 24); "
+	    "older ones\n                    merge into its base\n"
+	    "  --quiesce         freeze the guest's filesystems (guest agent) "
+	    "for\n                    app-consistent points\n"
+	    "  --bandwidth RATE  cap the replication's bytes/s (K/M/G)\n"
+	    "  --json, -j        the result as JSON\n"
+	    "\nThe setting is durable: a restarted vmgwd protects the guest "
+	    "from its newest\npoint on.  Run it again to change the settings.\n",
 	.exec = protect_exec,
 };

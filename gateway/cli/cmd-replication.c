@@ -70,5 +70,10 @@ const struct cli_cmd cmd_replication = {
 	.name = "replication",
 	.args = "[DOMAIN]",
 	.summary = "protected guests: state, RPO, last cycle, points",
+	.help = "RPO: now minus the start of the newest complete point; TARGET: "
+	    "--rpo.\nSTATE: seeding, ok, warning (above 90% of the target), "
+	    "violation, resync,\nerror (with the reason).  With DOMAIN the "
+	    "exit status is 1 when its RPO is\nviolated or it is in error.  "
+	    "-j: JSON.\n",
 	.exec = replication_exec,
 };

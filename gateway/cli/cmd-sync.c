@@ -39,5 +39,7 @@ const struct cli_cmd cmd_sync = {
 	.name = "sync",
 	.args = "DOMAIN",
 	.summary = "take a point now and wait until the backup site has it",
+	.help = "Prints the point's id, whether it is app- or crash-consistent "
+	    "(and why),\nthe bytes shipped and the bytes that changed.\n",
 	.exec = sync_exec,
 };

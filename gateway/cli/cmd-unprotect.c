@@ -35,5 +35,7 @@ const struct cli_cmd cmd_unprotect = {
 	.name = "unprotect",
 	.args = "DOMAIN [--keep-replica]",
 	.summary = "stop replicating a guest",
+	.help = "  --keep-replica    the replica stays at the backup site (it "
+	    "does, for now,\n                    in any case)\n",
 	.exec = unprotect_exec,
 };

@@ -119,7 +119,7 @@ int	 dr_protect(struct gw *, const char *domain,
 int	 dr_unprotect(struct job *, char *err, size_t errlen);
 json_t	*dr_status_json(const struct job *);
 int	 dr_sync(struct job *, struct ctl_conn *);
-int	 dr_duration_parse(const char *, int64_t *);
+int	 dr_start(struct gw *);	/* the config's protect: entries */
 
 /* dr_ship.c (workers) */
 void	 dr_take_work(void *);

@@ -131,12 +131,16 @@ ctl_protect(struct ctl_conn *c, json_t *req)
 	snprintf(ck->set.to, sizeof(ck->set.to), "%s", to);
 	ck->set.rpo = DR_RPO_DEFAULT;
 	ck->set.keep = DR_KEEP_DEFAULT;
-	if ((s = json_string_value(json_object_get(req, "rpo"))) != NULL &&
-	    dr_duration_parse(s, &ck->set.rpo) == -1) {
-		ctl_error(c, VMGW_EXIT_USAGE, "--rpo %s: not a duration (e.g. "
-		    "60s, 5m, 1h; at most a week)", s);
-		free(ck);
-		return;
+	if ((s = json_string_value(json_object_get(req, "rpo"))) != NULL) {
+		uint32_t rpo;
+
+		if (config_duration_parse(s, &rpo) == -1 || rpo < 10) {
+			ctl_error(c, VMGW_EXIT_USAGE, "--rpo %s: not a duration "
+			    "between 10s and 7 days (e.g. 60s, 5m, 1h)", s);
+			free(ck);
+			return;
+		}
+		ck->set.rpo = rpo;
 	}
 	if ((v = json_object_get(req, "keep")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||

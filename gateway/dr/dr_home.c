@@ -39,32 +39,6 @@ static void	dr_cycle_start(struct job *);
 static void	dr_schedule(struct job *);
 static void	dr_begin_point(struct job *, int resume);
 
-int
-dr_duration_parse(const char *s, int64_t *out)
-{
-	char		*end;
-	long long	 v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || v <= 0)
-		return -1;
-	if (*end == 's' || *end == '\0')
-		;
-	else if (*end == 'm')
-		v *= 60;
-	else if (*end == 'h')
-		v *= 3600;
-	else
-		return -1;
-	if (*end != '\0' && end[1] != '\0')
-		return -1;
-	if (v > 7 * 86400)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* ------------------------------------------------------------ the kind */
 
 static int
@@ -703,6 +677,30 @@ dr_sync(struct job *j, struct ctl_conn *ctl)
 	ctl_set_close_cb(ctl, dr_waiter_closed, w);
 	if (!p->cycling)
 		dr_schedule(j);
+	return 0;
+}
+
+/* The config's protect: entries, after the records were read back. */
+int
+dr_start(struct gw *gw)
+{
+	const struct vmgw_protect	*cp;
+	struct dr_settings		 s;
+	char				 err[512];
+	size_t				 i;
+
+	for (i = 0; i < gw->conf->n_protects; i++) {
+		cp = &gw->conf->protects[i];
+		memset(&s, 0, sizeof(s));
+		snprintf(s.to, sizeof(s.to), "%s", cp->to);
+		s.rpo = cp->rpo_s;
+		s.keep = cp->keep;
+		s.quiesce = cp->quiesce;
+		s.bandwidth = cp->bandwidth;
+		if (dr_protect(gw, cp->guest, &s, err, sizeof(err)) == -1)
+			log_warnx("%s: protect.%s: %s", gw->conf->path,
+			    cp->guest, err);
+	}
 	return 0;
 }
 

@@ -387,6 +387,27 @@ static const struct bad_case bad_cases[] = {
 	  "vmgw.yaml:7:31: peers.site-b.plan.bridge: 'br-0123456789abc' is not "
 	  "an interface name: 1 to 15 of A-Z a-z 0-9 _ . -" },
 
+	/* protect */
+	{ "protect to a site that is not a peer",
+	  MIN "protect:\n  web1: { to: site-c }\n",
+	  "vmgw.yaml:8:15: protect.web1.to: 'site-c' is not a peer" },
+	{ "protect to this site", MIN "protect:\n  web1: { to: site-a }\n",
+	  "vmgw.yaml:8:15: protect.web1.to: 'site-a' is not a peer (it is "
+	  "this site)" },
+	{ "protect without to", MIN "protect:\n  web1: { rpo: 60s }\n",
+	  "vmgw.yaml:8:9: protect.web1: missing required key 'to'" },
+	{ "protect rpo too short",
+	  MIN "protect:\n  web1: { to: site-b, rpo: 5s }\n",
+	  "vmgw.yaml:8:28: protect.web1.rpo: '5s' is not a duration between "
+	  "10s and 7 days (e.g. 60s, 5m, 1h)" },
+	{ "protect keep 0", MIN "protect:\n  web1: { to: site-b, keep: 0 }\n",
+	  "vmgw.yaml:8:29: protect.web1.keep: must be an integer between 1 and "
+	  "1000, got '0'" },
+	{ "protect quiesce not a boolean",
+	  MIN "protect:\n  web1: { to: site-b, quiesce: often }\n",
+	  "vmgw.yaml:8:32: protect.web1.quiesce: expected true or false, got "
+	  "'often'" },
+
 	/* guests */
 	{ "guest name with slash", MIN "guests:\n  a/b: {}\n",
 	  "vmgw.yaml:8:3: guests.a/b: 'a/b' is not a valid name: 1 to 63 "
