@@ -38,6 +38,7 @@
 #define DR_RETRY_S		10	/* a failed cycle is retried after */
 #define DR_ACK_TIMEOUT_S	300	/* the backup site's final ACK */
 #define DR_DIR			"vmgw-replica"	/* under the mapped storage dir */
+#define DR_HASHES_PER_MSG	1024	/* block hashes per dr-hashes reply */
 
 /* What protection is asked for (config or `vmgw protect`). */
 struct dr_settings {
@@ -105,6 +106,11 @@ struct dr_cycle {
 	uint64_t		 bytes;		/* frames written */
 	uint64_t		 changed;	/* extents' bytes */
 	int			 began;		/* backup-begin succeeded */
+	/* resync: the backup site's block hashes of its newest point, per
+	 * disk, fetched before shipping (dr-hashes) */
+	struct drc_hashes	 remote[DRC_DISKS_MAX];
+	unsigned		 hash_disk;
+	size_t			 hash_next;
 	unsigned		 resumes;	/* after lost channels */
 	int			 rc;
 	char			 err[512];
@@ -129,6 +135,7 @@ void	 dr_end_work(void *);
 /* dr_backup.c */
 void	 dr_pm_begin(struct peer *, json_int_t id, json_t *req);
 void	 dr_pm_points(struct peer *, json_int_t id, json_t *req);
+void	 dr_pm_hashes(struct peer *, json_int_t id, json_t *req);
 void	 dr_accept(struct channel *, json_t *req);
 int	 dr_chain_dir(const struct gw *, const struct vmgw_peer *,
 	    const char *guest, const char *image, char *out, size_t outlen,

@@ -46,8 +46,10 @@ struct dr_recv {
 	struct dr_disk		 disks[DRC_DISKS_MAX];
 	size_t			 n_disks;
 	unsigned		 keep;
-	int			 incremental, resume;
+	int			 incremental, resume, resync;
 	char			 dir[512];
+	struct drc_hashes	 hashes[DRC_DISKS_MAX];	/* resync: newest point */
+	int			 hashed;
 	/* the calls' results */
 	int			 prepared;
 	uint64_t		 next_seq;
@@ -64,6 +66,17 @@ struct dr_recv {
 };
 
 static TAILQ_HEAD(, dr_recv) dr_recvs = TAILQ_HEAD_INITIALIZER(dr_recvs);
+
+static void
+dr_recv_free(struct dr_recv *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < DRC_DISKS_MAX; i++)
+		drc_hashes_free(&r->hashes[i]);
+	free(r->xml);
+	free(r);
+}
 
 static struct dr_recv *
 dr_recv_find(struct peer *p, const char *guest)
@@ -206,6 +219,49 @@ dr_discard_partial(struct dr_recv *r, struct drc_partial *pt,
 	log_info("%s: half-received point %s discarded", r->guest, pt->id);
 }
 
+/*
+ * (resync) block hashes of each disk of the chain's newest point, read
+ * through a read-only qemu-nbd: the home site ships only what differs.
+ */
+static int
+dr_hash_chain(struct dr_recv *r, const struct drc_manifest *m)
+{
+	struct drc_nbd	*nbd = NULL;
+	char		 sock[600], img[1024], e[256];
+	const char	*top;
+	size_t		 i;
+
+	snprintf(sock, sizeof(sock), "%s/dr", r->gw->conf->run_dir);
+	if (mkdir_p(sock, 0700) == -1) {
+		snprintf(r->err, sizeof(r->err), "%s: %s", sock,
+		    strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < r->n_disks; i++) {
+		if ((top = dr_top_file(m, r->disks[i].target)) == NULL) {
+			snprintf(r->err, sizeof(r->err), "%s: disk %s not in "
+			    "the chain", r->guest, r->disks[i].target);
+			return -1;
+		}
+		dr_path(img, sizeof(img), r->dir, top);
+		snprintf(sock, sizeof(sock), "%s/dr/%.20s-%.40s-%s-h.sock",
+		    r->gw->conf->run_dir, r->peer->conf->name, r->guest,
+		    r->disks[i].target);
+		if (drc_nbd_serve(&nbd, img, sock, 0, NULL, r->err,
+		    sizeof(r->err)) == -1)
+			return -1;
+		if (drc_hash_disk(nbd, &r->hashes[i], r->err,
+		    sizeof(r->err)) == -1) {
+			drc_nbd_close(nbd, e, sizeof(e));
+			return -1;
+		}
+		if (drc_nbd_close(nbd, r->err, sizeof(r->err)) == -1)
+			return -1;
+	}
+	r->hashed = 1;
+	return 0;
+}
+
 static void
 dr_prepare_work(void *arg)
 {
@@ -275,6 +331,8 @@ dr_prepare_work(void *arg)
 		if (drc_partial_remove(ppath, e, sizeof(e)) == -1)
 			log_warnx("%s: %s", r->guest, e);
 	}
+	if (r->resync && m->n_points > 0 && dr_hash_chain(r, m) == -1)
+		goto out;
 	memset(&np, 0, sizeof(np));
 	memset(pd, 0, sizeof(pd));
 	snprintf(np.id, sizeof(np.id), "%s", r->point);
@@ -324,9 +382,9 @@ dr_prepare_done(void *arg)
 	}
 	log_info("%s: point %s from %s %s (%s)", r->guest, r->point,
 	    r->peer->conf->name, r->next_seq ? "resumes" : "comes", r->dir);
-	pmsg_reply(r->peer, r->req_id, json_pack("{s:s, s:I, s:i}", "dir",
+	pmsg_reply(r->peer, r->req_id, json_pack("{s:s, s:I, s:i, s:b}", "dir",
 	    r->dir, "next_seq", (json_int_t)r->next_seq, "points",
-	    (int)r->points));
+	    (int)r->points, "hashed", r->hashed));
 }
 
 static int
@@ -357,6 +415,7 @@ dr_begin_parse(struct dr_recv *r, json_t *req)
 	r->app = s != NULL && strcmp(s, "app") == 0;
 	r->incremental = json_is_true(json_object_get(req, "incremental"));
 	r->resume = json_is_true(json_object_get(req, "resume"));
+	r->resync = json_is_true(json_object_get(req, "resync"));
 	r->keep = (unsigned)json_integer_value(json_object_get(req, "keep"));
 	if (r->seq == 0 || r->keep == 0 || r->start <= 0)
 		return -1;
@@ -408,8 +467,7 @@ dr_pm_begin(struct peer *p, json_int_t id, json_t *req)
 			return;
 		}
 		TAILQ_REMOVE(&dr_recvs, r, entry);
-		free(r->xml);
-		free(r);
+		dr_recv_free(r);
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		pmsg_reply_error(p, id, "out of memory");
@@ -420,15 +478,13 @@ dr_pm_begin(struct peer *p, json_int_t id, json_t *req)
 	r->fd = -1;
 	r->req_id = id;
 	if (dr_begin_parse(r, req) == -1) {
-		free(r->xml);
-		free(r);
+		dr_recv_free(r);
 		pmsg_reply_error(p, id, "malformed dr-begin");
 		return;
 	}
 	if (dr_chain_dir(p->gw, p->conf, r->guest, r->disks[0].path, r->dir,
 	    sizeof(r->dir), err, sizeof(err)) == -1) {
-		free(r->xml);
-		free(r);
+		dr_recv_free(r);
 		pmsg_reply_error(p, id, "%s", err);
 		return;
 	}
@@ -768,6 +824,55 @@ dr_accept(struct channel *ch, json_t *req)
 		return;
 	}
 	chan_accept_ok(ch);
+}
+
+/* ------------------------------------------------------------ dr-hashes */
+
+void
+dr_pm_hashes(struct peer *p, json_int_t id, json_t *req)
+{
+	const char		*guest = json_string_value(json_object_get(req,
+				    "guest"));
+	const char		*point = json_string_value(json_object_get(req,
+				    "point"));
+	json_int_t		 disk = json_integer_value(json_object_get(req,
+				    "disk"));
+	json_int_t		 from = json_integer_value(json_object_get(req,
+				    "from"));
+	json_int_t		 count = json_integer_value(json_object_get(req,
+				    "count"));
+	struct dr_recv		*r;
+	const struct drc_hashes	*h;
+	char			*b64;
+	size_t			 len;
+
+	if (guest == NULL || point == NULL || (r = dr_recv_find(p, guest)) ==
+	    NULL || !r->hashed || strcmp(r->point, point) != 0) {
+		pmsg_reply_error(p, id, "no hashes of that point here");
+		return;
+	}
+	if (disk < 0 || (size_t)disk >= r->n_disks || from < 0 ||
+	    count < 1 || count > DR_HASHES_PER_MSG) {
+		pmsg_reply_error(p, id, "malformed dr-hashes");
+		return;
+	}
+	h = &r->hashes[disk];
+	if ((size_t)from > h->n)
+		from = (json_int_t)h->n;
+	if ((size_t)(from + count) > h->n)
+		count = (json_int_t)h->n - from;
+	len = sodium_base64_encoded_len((size_t)count * DRC_HASH_LEN,
+	    sodium_base64_VARIANT_ORIGINAL);
+	if ((b64 = malloc(len)) == NULL) {
+		pmsg_reply_error(p, id, "out of memory");
+		return;
+	}
+	sodium_bin2base64(b64, len, count > 0 ? h->h[from] : (const uint8_t *)"",
+	    (size_t)count * DRC_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);
+	pmsg_reply(p, id, json_pack("{s:I, s:I, s:I, s:I, s:s}", "size",
+	    (json_int_t)h->size, "n", (json_int_t)h->n, "block",
+	    (json_int_t)DRC_HASH_BLOCK, "from", from, "hashes", b64));
+	free(b64);
 }
 
 /* ------------------------------------------------------------ dr-points */

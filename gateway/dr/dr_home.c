@@ -38,6 +38,7 @@ struct dr_waiter {
 static void	dr_cycle_start(struct job *);
 static void	dr_schedule(struct job *);
 static void	dr_begin_point(struct job *, int resume);
+static void	dr_hashes_next(struct job *);
 
 /* ------------------------------------------------------------ the kind */
 
@@ -289,8 +290,12 @@ dr_waiters_done(struct job *j, const char *err)
 static void
 dr_cycle_free(struct dr_cycle *c)
 {
+	size_t	 i;
+
 	if (c == NULL)
 		return;
+	for (i = 0; i < DRC_DISKS_MAX; i++)
+		drc_hashes_free(&c->remote[i]);
 	if (c->fd != -1)
 		close(c->fd);
 	free(c->xml);
@@ -452,6 +457,74 @@ dr_ship(struct dr_cycle *c)
 		dr_fail(c, "cannot start a thread");
 }
 
+/* (resync) the backup site's block hashes, page by page, then the ship */
+static void
+dr_hashes_reply(json_t *reply, const char *err, void *arg)
+{
+	struct job		*j = arg;
+	struct dr_cycle		*c = DR(j)->cur;
+	struct drc_hashes	*h;
+	const char		*b64;
+	size_t			 n, got;
+
+	if (c == NULL)
+		return;
+	if (err != NULL) {
+		dr_fail(c, "%s: hashes: %s", j->peer_name, err);
+		return;
+	}
+	h = &c->remote[c->hash_disk];
+	n = (size_t)json_integer_value(json_object_get(reply, "n"));
+	b64 = json_string_value(json_object_get(reply, "hashes"));
+	if (h->h == NULL) {
+		h->size = (uint64_t)json_integer_value(json_object_get(reply,
+		    "size"));
+		h->n = n;
+		if (n > 0 && (h->h = calloc(n, sizeof(*h->h))) == NULL) {
+			dr_fail(c, "out of memory");
+			return;
+		}
+	}
+	if (b64 == NULL || n != h->n || json_integer_value(json_object_get(
+	    reply, "block")) != DRC_HASH_BLOCK || sodium_base642bin(
+	    (uint8_t *)h->h[c->hash_next], (h->n - c->hash_next) *
+	    DRC_HASH_LEN, b64, strlen(b64), NULL, &got, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || got % DRC_HASH_LEN != 0) {
+		dr_fail(c, "%s: malformed block hashes", j->peer_name);
+		return;
+	}
+	c->hash_next += got / DRC_HASH_LEN;
+	if (c->hash_next >= h->n) {
+		c->hash_disk++;
+		c->hash_next = 0;
+	}
+	if (got == 0 && c->hash_next < h->n) {
+		dr_fail(c, "%s: no block hashes", j->peer_name);
+		return;
+	}
+	dr_hashes_next(j);
+}
+
+static void
+dr_hashes_next(struct job *j)
+{
+	struct dr_cycle	*c = DR(j)->cur;
+	json_t		*m;
+
+	if (c->hash_disk >= c->n_disks) {
+		log_info("%s: point %s: block hashes of %s's copy fetched: "
+		    "comparing", j->domain, c->id, j->peer_name);
+		dr_ship(c);
+		return;
+	}
+	m = json_pack("{s:s, s:s, s:s, s:i, s:I, s:i}", "op", PM_DR_HASHES,
+	    "guest", j->domain, "point", c->id, "disk", (int)c->hash_disk,
+	    "from", (json_int_t)c->hash_next, "count", DR_HASHES_PER_MSG);
+	if (pmsg_request(j->peer, m, 60, dr_hashes_reply, j) == -1)
+		dr_fail(c, "tunnel to %s lost", j->peer_name);
+	json_decref(m);
+}
+
 static void
 dr_begun(json_t *reply, const char *err, void *arg)
 {
@@ -483,6 +556,11 @@ dr_begun(json_t *reply, const char *err, void *arg)
 		log_debug("%s: point %s goes to %s:%s from frame %llu",
 		    j->domain, c->id, j->peer_name, dir,
 		    (unsigned long long)c->next_seq);
+	if (c->resync && json_is_true(json_object_get(reply, "hashed")) &&
+	    c->remote[0].h == NULL) {
+		dr_hashes_next(j);	/* then dr_ship */
+		return;
+	}
 	dr_ship(c);
 }
 
@@ -507,12 +585,12 @@ dr_peer_up(struct peer *peer, struct tunnel *t, const char *err, void *arg)
 		    "target", c->disks[i].target, "source", c->disks[i].path,
 		    "size", (json_int_t)c->disks[i].size));
 	m = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:s, "
-	    "s:b, s:i, s:b}", "op", PM_DR_BEGIN, "guest", j->domain, "uuid",
+	    "s:b, s:i, s:b, s:b}", "op", PM_DR_BEGIN, "guest", j->domain, "uuid",
 	    j->uuid, "point", c->id, "seq", (json_int_t)c->seq, "start",
 	    (json_int_t)c->start, "consistency", c->app ? "app" : "crash",
 	    "reason", c->reason, "disks", disks, "xml", c->xml ? c->xml : "",
 	    "incremental", c->from[0] != '\0', "keep", (int)p->set.keep,
-	    "resume", c->next_seq != 0 || c->bytes != 0);
+	    "resume", c->next_seq != 0 || c->bytes != 0, "resync", c->resync);
 	if (pmsg_request(peer, m, JOB_PREPARE_TIMEOUT, dr_begun, j) == -1)
 		dr_fail(c, "tunnel to %s lost", j->peer_name);
 	json_decref(m);
@@ -710,6 +788,7 @@ dr_init(struct gw *gw)
 	if (job_kind_register(&dr_kind) == -1 ||
 	    pmsg_register(PM_DR_BEGIN, dr_pm_begin) == -1 ||
 	    pmsg_register(PM_DR_POINTS, dr_pm_points) == -1 ||
+	    pmsg_register(PM_DR_HASHES, dr_pm_hashes) == -1 ||
 	    accept_register(CHAN_KIND_DR, dr_accept) == -1)
 		return -1;
 	return dr_ctl_init();

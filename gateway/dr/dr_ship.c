@@ -294,12 +294,45 @@ dr_extent(struct dr_out *o, struct drc_nbd *nbd, unsigned disk,
 			    (size_t)n, off, c->err, sizeof(c->err)) == -1)
 				return -1;
 			ck.payload = buf;
+			/* data that reads as zeros goes as a range */
+			if (o->seq >= c->next_seq && buf[0] == 0 &&
+			    memcmp(buf, buf + 1, (size_t)n - 1) == 0) {
+				ck.type = DRC_CHUNK_ZERO;
+				ck.payload = NULL;
+			}
 		}
 		if (dr_frame(o, &ck) == -1)
 			return -1;
 		off += n;
 	}
 	c->changed += e->length;
+	return 0;
+}
+
+/* (resync) the ranges where this disk and the backup site's differ */
+static int
+dr_resync_ranges(struct dr_cycle *c, struct drc_nbd *nbd, unsigned disk,
+    struct drc_extent **ext, size_t *n)
+{
+	struct drc_hashes	 lh;
+	uint64_t		 size = drc_nbd_size(nbd);
+	size_t			 i;
+
+	if (drc_hash_disk(nbd, &lh, c->err, sizeof(c->err)) == -1)
+		return -1;
+	if (drc_hash_diff(&lh, &c->remote[disk], ext, n, c->err,
+	    sizeof(c->err)) == -1) {
+		drc_hashes_free(&lh);
+		return -1;
+	}
+	drc_hashes_free(&lh);
+	for (i = 0; i < *n; i++) {	/* nothing past this disk's end */
+		if ((*ext)[i].offset >= size)
+			(*ext)[i].length = 0;
+		else if ((*ext)[i].offset + (*ext)[i].length > size)
+			(*ext)[i].length = size - (*ext)[i].offset;
+		(*ext)[i].zero = 0;
+	}
 	return 0;
 }
 
@@ -311,7 +344,7 @@ dr_ship_disk(struct dr_out *o, unsigned disk, uint8_t *buf)
 	struct drc_extent	*ext = NULL;
 	struct drc_chunk	 ck;
 	char			 bitmap[64], e2[256];
-	uint64_t		 size, off;
+	uint64_t		 size, off = 0;
 	size_t			 n, i;
 	int			 ret = -1;
 
@@ -320,7 +353,18 @@ dr_ship_disk(struct dr_out *o, unsigned disk, uint8_t *buf)
 	    c->from[0] ? bitmap : NULL, c->err, sizeof(c->err)) == -1)
 		goto out;
 	size = drc_nbd_size(nbd);
-	for (off = 0; off < size; off += DR_WINDOW) {
+	if (c->resync && c->remote[disk].h != NULL) {
+		/* compare: hash this disk, ship the blocks that differ */
+		if (dr_resync_ranges(c, nbd, disk, &ext, &n) == -1)
+			goto out;
+		for (i = 0; i < n; i++)
+			if (dr_extent(o, nbd, disk, &ext[i], buf) == -1)
+				goto out;
+		free(ext);
+		ext = NULL;
+		off = size;
+	}
+	for (off = off == size ? size : 0; off < size; off += DR_WINDOW) {
 		if (drc_nbd_extents(nbd, off, size - off < DR_WINDOW ?
 		    size - off : DR_WINDOW, &ext, &n, c->err,
 		    sizeof(c->err)) == -1)

@@ -50,12 +50,19 @@
  *                             site's image), size}], xml (the domain as
  *                             mapped for the backup site), incremental
  *                             (bool), keep, resume (bool: go on with the
- *                             point of the same id)
+ *                             point of the same id), resync (bool: the
+ *                             backup site hashes its newest point for a
+ *                             compare: see dr-hashes)
  *                               -> dir (the chain's directory there),
  *                               next_seq (the first frame it still needs),
  *                               points (complete points kept); an error
  *                               with newest_seq when the point cannot
  *                               stack ("... a full point is needed")
+ *   dr-hashes                 guest, point, disk (index), from, count
+ *     (home -> backup, for a  (at most 1024)  -> size (the disk's), n (its
+ *      resync point, after    blocks), block (bytes), hashes (base64 of
+ *      its dr-begin)          count BLAKE2b-256 of blocks from..from+count
+ *                             of the chain's newest point)
  *   dr-points                 guest, source (the home site's image of
  *                             its first disk)  -> points [{id, seq, start, end,
  *     (any -> backup)         consistency, reason, bytes, pinned, disks
@@ -84,6 +91,7 @@
 #define PM_JOB_SWITCHED		"job-switched"
 #define PM_DR_BEGIN		"dr-begin"
 #define PM_DR_POINTS		"dr-points"
+#define PM_DR_HASHES		"dr-hashes"
 
 /* channel kinds */
 #define CHAN_KIND_FORWARD	"forward"
