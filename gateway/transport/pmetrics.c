@@ -32,8 +32,7 @@ peer_metrics(struct gw *gw, struct evbuffer *out)
 		metrics_u64(out, "vmgw_tunnel_up", peer_up(p), "peer",
 		    p->conf->name, NULL);
 	metrics_family(out, "vmgw_tunnel_bytes_total", "counter",
-	    "Bytes on the wire through the peer's tunnels, records and "
-	    "handshakes.");
+	    "Bytes of records through the peer's tunnels, as on the wire.");
 	TAILQ_FOREACH(p, &gw->peers, entry) {
 		n = p->conf->name;
 		metrics_u64(out, "vmgw_tunnel_bytes_total", p->bytes_in +
@@ -61,8 +60,8 @@ peer_metrics(struct gw *gw, struct evbuffer *out)
 			    p->drops[i], "peer", p->conf->name, "reason",
 			    peer_drop_names[i], NULL);
 	metrics_family(out, "vmgw_tunnel_rtt_seconds", "gauge",
-	    "Round trip through the peer's tunnel (last keepalive or "
-	    "handshake); only while it is up.");
+	    "Round trip through the peer's tunnel (last keepalive, or the "
+	    "handshake we dialled); only while it is up and measured.");
 	TAILQ_FOREACH(p, &gw->peers, entry)
 		if (peer_up(p) && p->tunnel->rtt_us > 0)
 			metrics_dbl(out, "vmgw_tunnel_rtt_seconds",
