@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "worker.h"
+#include "reload.h"
 
 struct work {
 	TAILQ_ENTRY(work) entry;	/* gw->workers, oldest first */
@@ -36,11 +37,13 @@ static void
 worker_done(evutil_socket_t fd, short what, void *p)
 {
 	struct work	*w = p;
+	struct gw	*gw = w->gw;
 
 	event_free(w->ev);
-	TAILQ_REMOVE(&w->gw->workers, w, entry);
+	TAILQ_REMOVE(&gw->workers, w, entry);
 	w->done(w->arg);
 	free(w);
+	conf_gc(gw);	/* it may have been the last user of a retired config */
 }
 
 /* The sequence number of the oldest worker still running (else: the next). */

@@ -69,6 +69,7 @@ sha256sum <"$GT_DIR/src.bin" | cut -d' ' -f1 >"$GT_DIR/src.sum"
 SENDER=$!
 sleep 1
 gt_config a "b c"
+lines0=$(wc -l <"$GT_DIR/a.log")	# (a dial before b listened may have failed)
 hup a
 check_grep "a: the good reload is applied" 'configuration reloaded \(hash [0-9a-f]{16}, 2 peers\)' "$GT_DIR/a.log"
 check_grep "a: c added" 'c: added' "$GT_DIR/a.log"
@@ -82,7 +83,7 @@ check_eq "a-b: connected since the same time" "$since_ab" "$(st a b since)"
 check_eq "a-b: the same address" "$addr_ab" "$(st a b address)"
 out2=$(st a b bytes_out)
 check "a-b: its bytes only grew, by the stream ($out_ab -> $out2)" [ "$out2" -gt $((out_ab + 32 * 1024 * 1024)) ]
-check "no a-b tunnel closed at a" eval "! grep -q 'b: tunnel .* closed' '$GT_DIR/a.log'"
+check "no a-b tunnel closed at a since the reload" eval "! tail -n +$((lines0 + 1)) '$GT_DIR/a.log' | grep -q 'b: tunnel .* closed'"
 check "status: the new file's hash" [ "$(cf a hash)" = "$(blake "$(gt_conf a)")" ]
 check "status: one reload" [ "$(cf a reloads)" = 1 ]
 check "status: a new load time" [ "$(cf a loaded)" -ge "$loaded0" ]
