@@ -44,12 +44,15 @@ static int	cfg_control(struct cfg_ctx *, yaml_node_t *, void *);
 static int	cfg_libvirt(struct cfg_ctx *, yaml_node_t *, void *);
 static int	cfg_state_dir(struct cfg_ctx *, yaml_node_t *, void *);
 static int	cfg_run_dir(struct cfg_ctx *, yaml_node_t *, void *);
+static int	cfg_metrics(struct cfg_ctx *, yaml_node_t *, void *);
 static int	cfg_forward_target(struct cfg_ctx *, yaml_node_t *, size_t,
 		    void *);
 static int	cfg_forward_targets(struct cfg_ctx *, yaml_node_t *, void *);
 static int	cfg_check_peer_names(struct cfg_ctx *, yaml_node_t *,
 		    struct vmgw_config *);
 static int	cfg_check_guest_plans(struct cfg_ctx *, yaml_node_t *,
+		    struct vmgw_config *);
+static int	cfg_check_metrics(struct cfg_ctx *, yaml_node_t *,
 		    struct vmgw_config *);
 static int	cfg_load_key(struct cfg_ctx *, yaml_node_t *,
 		    struct vmgw_config *);
@@ -79,6 +82,7 @@ static const struct cfg_key top_keys[] = {
 	{ "guests",		cfg_guests,		0 },
 	{ "protect",		cfg_protects,		0 },
 	{ "tunnel",		cfg_tunnel,		0 },
+	{ "metrics",		cfg_metrics,		0 },
 };
 
 static int
@@ -141,6 +145,33 @@ cfg_run_dir(struct cfg_ctx *ctx, yaml_node_t *node, void *obj)
 	struct vmgw_config	*cfg = obj;
 
 	return cfg_abspath(ctx, node, PATH_MAX, &cfg->run_dir);
+}
+
+/* metrics: HOST:PORT of the Prometheus endpoint; not the peers' port. */
+static int
+cfg_metrics(struct cfg_ctx *ctx, yaml_node_t *node, void *obj)
+{
+	struct vmgw_config	*cfg = obj;
+
+	if (cfg_addr(ctx, node, &cfg->metrics) == -1)
+		return -1;
+	if (cfg->metrics.kind != ADDR_TCP)
+		return cfg_error(ctx, node, "must be HOST:PORT, not a unix: "
+		    "address");
+	cfg->has_metrics = 1;
+	return 0;
+}
+
+/* The metrics endpoint cannot share the peers' address (keys in any order). */
+static int
+cfg_check_metrics(struct cfg_ctx *ctx, yaml_node_t *root,
+    struct vmgw_config *cfg)
+{
+	if (!cfg->has_metrics || !addr_equal(&cfg->metrics, &cfg->listen))
+		return 0;
+	(void)cfg_push(ctx, "metrics");
+	return cfg_error(ctx, cfg_get(ctx, root, "metrics"), "the same "
+	    "address as listen");
 }
 
 static int
@@ -280,6 +311,8 @@ cfg_root(struct cfg_ctx *ctx, struct vmgw_config *cfg)
 	if (ret == 0 && cfg_check_guest_plans(ctx, root, cfg) == -1)
 		ret = -1;
 	if (ret == 0 && cfg_check_protects(ctx, root, cfg) == -1)
+		ret = -1;
+	if (ret == 0 && cfg_check_metrics(ctx, root, cfg) == -1)
 		ret = -1;
 	if (cfg->private_key_path != NULL && !ctx->stop &&
 	    cfg_load_key(ctx, root, cfg) == -1)
@@ -535,6 +568,9 @@ config_load_report(const char *path, struct vmgw_config **out,
 		return -1;
 	}
 	ret = config_load_string_report(path, buf, len, out, fn, arg);
+	if (ret == 0)	/* what `vmgw status` shows of the file loaded */
+		crypto_generichash((*out)->digest, sizeof((*out)->digest),
+		    (const unsigned char *)buf, len, NULL, 0);
 	free(buf);
 	return ret;
 }

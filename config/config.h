@@ -173,6 +173,9 @@ struct vmgw_config {
 	struct vmgw_protect *protects;
 	size_t		 n_protects;
 	struct vmgw_tunnel_conf tunnel;
+	int		 has_metrics;	/* metrics: HOST:PORT (off by default) */
+	struct vmgw_addr metrics;	/* Prometheus text exposition */
+	uint8_t		 digest[32];	/* config_load: BLAKE2b-256 of the file */
 };
 
 /*

@@ -1,8 +1,9 @@
 /*
  * vmgwd.c - the gateway daemon: load the config, start the layers bottom
  * up (core: signals, control socket; transport: peers, tunnels; netplan:
- * the l2 stretch; jobs; the job kinds), run until SIGTERM/SIGINT, and stop
- * them top down.  This file is where the layers meet: each registers what
+ * the l2 stretch; jobs; the job kinds; the metrics endpoint), run until
+ * SIGTERM/SIGINT, and stop them top down.  SIGHUP reloads the configuration
+ * (core/reload.c: each layer registered what a reload means for it).  This file is where the layers meet: each registers what
  * it serves (commands, peer messages, channel kinds, observers) in its own
  * init function, called from here.
  *
@@ -28,6 +29,8 @@
 
 #include "gw.h"
 #include "control.h"
+#include "metrics.h"
+#include "reload.h"
 #include "sdnotify.h"
 #include "transport.h"
 #include "guest.h"
@@ -66,8 +69,8 @@ gw_signal(evutil_socket_t sig, short ev, void *arg)
 		event_base_loopexit(gw->base, NULL);
 		break;
 	case SIGHUP:
-		log_info("SIGHUP: configuration reload is not supported; "
-		    "restart vmgwd to apply %s", gw->conf->path);
+		if (!gw->shutting_down)
+			gw_reload(gw);
 		break;
 	}
 }
@@ -94,6 +97,7 @@ gw_free(struct gw *gw)
 	gw->shutting_down = 1;
 	if (gw->watchdog != NULL)
 		event_free(gw->watchdog);
+	metrics_free(gw);
 	jobs_free(gw);
 	control_free(gw);
 	transport_close(gw);
@@ -112,6 +116,7 @@ gw_free(struct gw *gw)
 	if (gw->dns != NULL)
 		evdns_base_free(gw->dns, 0);
 	event_base_free(gw->base);
+	conf_retired_free(gw);
 	config_free(gw->conf);
 	free(gw);
 }
@@ -138,7 +143,7 @@ gw_start(struct gw *gw)
 	    l2_init(gw) == -1 || jobs_init(gw) == -1 ||
 	    migrate_init(gw) == -1 || dr_init(gw) == -1 || jobs_load(gw) == -1 ||
 	    dr_start(gw) == -1 ||
-	    control_init(gw) == -1)
+	    control_init(gw) == -1 || metrics_init(gw) == -1)
 		return -1;
 	key_fingerprint(fpr, gw->conf->key.pub);
 	log_info("vmgwd %s: site %s (key %s) listening on %s, control %s",

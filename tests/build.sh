@@ -10,7 +10,8 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 
 PKGS="build-essential cmake pkg-config libsodium-dev libssl-dev libevent-dev
   libyaml-dev libcmocka-dev libvirt-dev libjansson-dev libxml2-dev libmnl-dev socat
-  libsystemd-dev libnbd-dev libzstd-dev qemu-utils python3 iproute2 iptables procps openssl"
+  libsystemd-dev libmicrohttpd-dev libnbd-dev libzstd-dev qemu-utils python3
+  python3-prometheus-client iproute2 iptables procps openssl"
 need=()
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")

@@ -1,5 +1,6 @@
 /*
- * cmd-status.c - `vmgw status`: this gateway, and per peer whether its
+ * cmd-status.c - `vmgw status`: this gateway (and the configuration it
+ * runs: file, hash, when loaded), and per peer whether its
  * tunnel is up, since when, the last handshake, bytes each way, channels.
  */
 #include <stdio.h>
@@ -53,10 +54,10 @@ status_peer(json_t *p)
 static int
 status_exec(struct cli *cli, int argc, char **argv)
 {
-	json_t	*res, *p;
+	json_t	*res, *p, *cf;
 	size_t	 i;
 	int	 ret;
-	char	 started[32];
+	char	 started[32], loaded[32];
 
 	if (argc != 1)
 		return cli_usage(&cmd_status);
@@ -72,6 +73,13 @@ status_exec(struct cli *cli, int argc, char **argv)
 	printf("site %s (key %s), listening on %s, vmgwd %s up since %s\n",
 	    cli_str(res, "site"), cli_str(res, "fingerprint"),
 	    cli_str(res, "listen"), cli_str(res, "version"), started);
+	if ((cf = json_object_get(res, "config")) != NULL) {
+		fmt_time(loaded, sizeof(loaded), (time_t)cli_int(cf, "loaded"));
+		printf("config %s (hash %s), loaded %s, %lld reload%s\n",
+		    cli_str(cf, "path"), cli_str(cf, "hash"), loaded,
+		    cli_int(cf, "reloads"), cli_int(cf, "reloads") == 1 ? "" :
+		    "s");
+	}
 	json_array_foreach(json_object_get(res, "peers"), i, p)
 		status_peer(p);
 	json_decref(res);

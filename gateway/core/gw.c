@@ -14,7 +14,9 @@ gw_init(struct gw *gw, struct vmgw_config *conf)
 	memset(gw, 0, sizeof(*gw));
 	gw->conf = c;
 	TAILQ_INIT(&gw->peers);
+	TAILQ_INIT(&gw->peers_gone);
+	TAILQ_INIT(&gw->workers);
 	TAILQ_INIT(&gw->pending);
 	TAILQ_INIT(&gw->ctls);
-	gw->started_wall = time(NULL);
+	gw->started_wall = gw->conf_loaded_wall = time(NULL);
 }

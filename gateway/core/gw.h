@@ -28,15 +28,25 @@
 struct peer;
 struct tunnel;
 struct ctl_conn;
+struct work;
+struct conf_retired;
+struct metrics_server;
 
 TAILQ_HEAD(peer_list, peer);
 TAILQ_HEAD(tunnel_list, tunnel);
 TAILQ_HEAD(ctl_list, ctl_conn);
+TAILQ_HEAD(work_list, work);
 
 struct gw {
 	struct event_base	*base;
 	struct evdns_base	*dns;
-	struct vmgw_config	*conf;
+	struct vmgw_config	*conf;		/* the current one (reload.c) */
+	uint64_t		 conf_epoch;	/* reload.c: reloads applied */
+	time_t			 conf_loaded_wall;	/* reload.c */
+	struct conf_retired	*conf_retired;	/* reload.c: kept while used */
+	struct work_list	 workers;	/* worker.c: running, oldest first */
+	uint64_t		 worker_seq;	/* worker.c */
+	struct metrics_server	*metrics;	/* metrics.c */
 	struct evconnlistener	*ctl_listener;	/* control.c */
 	struct ctl_list		 ctls;		/* control.c */
 	struct event		*sig_term, *sig_int, *sig_hup;
@@ -47,6 +57,7 @@ struct gw {
 	/* ---- owned by the layers above (opaque here) */
 	struct evconnlistener	*listener;	/* transport: peers connect */
 	struct peer_list	 peers;		/* transport: peer.c */
+	struct peer_list	 peers_gone;	/* transport: removed by a reload */
 	struct tunnel_list	 pending;	/* transport: unauthenticated */
 	size_t			 npending;	/* transport */
 	struct pmsg_state	*pmsg;		/* transport: peermsg.c */

@@ -2,9 +2,12 @@
  * sdnotify.c - telling systemd how the daemon is (sd_notify(3)): READY=1
  * once every layer started and the sockets listen, WATCHDOG=1 from a timer
  * on the event loop (so a stuck loop is caught) at half the unit's
- * WatchdogSec, STOPPING=1 when a shutdown begins.  Outside systemd
+ * WatchdogSec, RELOADING=1 and READY=1 around a reload (SIGHUP),
+ * STOPPING=1 when a shutdown begins.  Outside systemd
  * (NOTIFY_SOCKET unset) every call does nothing.
  */
+#include <time.h>
+
 #include <systemd/sd-daemon.h>
 
 #include "sdnotify.h"
@@ -40,4 +43,23 @@ sdn_stopping(struct gw *gw)
 	if (gw->watchdog != NULL)
 		event_free(gw->watchdog);
 	gw->watchdog = NULL;
+}
+
+void
+sdn_reloading(struct gw *gw)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nSTATUS=site %s: reloading %s\n"
+	    "MONOTONIC_USEC=%llu", gw->conf->site, gw->conf->path,
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
+}
+
+void
+sdn_reloaded(struct gw *gw)
+{
+	sd_notifyf(0, "READY=1\nSTATUS=site %s: listening on %s",
+	    gw->conf->site, gw->conf->listen.text);
 }

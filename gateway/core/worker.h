@@ -14,5 +14,9 @@
 
 int	 worker_run(struct gw *, void (*work)(void *), void (*done)(void *),
 	    void *arg);
+/* Workers are numbered 1, 2, ... as they start: the oldest one running. */
+uint64_t worker_oldest(struct gw *);
+/* The number the next worker will get. */
+#define worker_next(gw)	((gw)->worker_seq + 1)
 
 #endif /* VMGW_WORKER_H */

@@ -18,11 +18,15 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "reload.h"
 
 #define JOB_KINDS_MAX	8
+#define JOB_OBSERVERS_MAX 8
 
 static const struct job_kind	*job_kinds[JOB_KINDS_MAX];
 static size_t			 njob_kinds;
+static job_end_fn		 job_end_observers[JOB_OBSERVERS_MAX];
+static size_t			 njob_end_observers;
 
 static const char *const job_state_names[] = {
 	[JOB_CHECKING] = "checking",
@@ -80,6 +84,26 @@ job_kind_register(const struct job_kind *k)
 	return 0;
 }
 
+const struct job_kind *
+job_kind_at(size_t i)
+{
+	return i < njob_kinds ? job_kinds[i] : NULL;
+}
+
+int
+job_observe_end(job_end_fn fn)
+{
+	size_t	 i;
+
+	for (i = 0; i < njob_end_observers; i++)
+		if (job_end_observers[i] == fn)
+			return 0;
+	if (njob_end_observers == JOB_OBSERVERS_MAX)
+		return -1;
+	job_end_observers[njob_end_observers++] = fn;
+	return 0;
+}
+
 static const struct job_kind *
 job_kind_find(const char *name)
 {
@@ -93,11 +117,32 @@ job_kind_find(const char *name)
 
 /* ------------------------------------------------------------ table */
 
+/*
+ * The oldest configuration epoch a job may point into: its own, since it
+ * may hold plan strings and run workers that read the config of then.
+ */
+static uint64_t
+jobs_conf_held(struct gw *gw)
+{
+	struct job	*j;
+	uint64_t	 e = UINT64_MAX;
+
+	if (gw->jobs == NULL)
+		return e;
+	TAILQ_FOREACH(j, gw->jobs, entry)
+		if (j->conf_epoch < e)
+			e = j->conf_epoch;
+	return e;
+}
+
 int
 jobs_init(struct gw *gw)
 {
 	char	 dir[512];
 
+	if (conf_hold_register(jobs_conf_held) == -1 ||
+	    job_reload_init() == -1 || job_metrics_init() == -1)
+		return -1;
 	if ((gw->jobs = calloc(1, sizeof(*gw->jobs))) == NULL)
 		return -1;
 	TAILQ_INIT(gw->jobs);
@@ -122,8 +167,11 @@ job_free(struct job *j)
 void
 job_discard(struct job *j)
 {
-	TAILQ_REMOVE(j->gw->jobs, j, entry);
+	struct gw	*gw = j->gw;
+
+	TAILQ_REMOVE(gw->jobs, j, entry);
 	job_free(j);
+	conf_gc(gw);
 }
 
 void
@@ -169,6 +217,7 @@ jobs_trim(struct gw *gw)
 		unlink(path);
 		TAILQ_REMOVE(gw->jobs, old, entry);
 		job_free(old);
+		conf_gc(gw);
 		n--;
 	}
 }
@@ -197,6 +246,7 @@ job_new(struct gw *gw, const struct job_kind *kind, enum job_role role,
 	j->peer = peer_find(gw, peer);
 	j->created = time(NULL);
 	j->t0_ns = mono_ns();
+	j->conf_epoch = gw->conf_epoch;
 	TAILQ_INIT(&j->conns);
 	if (kind->init != NULL && kind->init(j) == -1) {
 		free(j);
@@ -388,23 +438,41 @@ jobs_load(struct gw *gw)
 /* ------------------------------------------------------------ state */
 
 void
+job_log_ctx(const struct job *j, struct log_ctx *lc)
+{
+	lc->peer = j->peer_name;
+	lc->job = j->id;
+	lc->guest = j->domain;
+}
+
+void
 job_set_state(struct job *j, enum job_state s, const char *phase)
 {
+	struct log_ctx	 lc;
+	int		 ended = 0;
+	size_t		 i;
+
 	j->state = s;
 	if (phase != NULL)
 		snprintf(j->phase, sizeof(j->phase), "%s", phase);
-	if (job_terminal(j) && j->finished == 0)
+	if (job_terminal(j) && j->finished == 0) {
 		j->finished = time(NULL);
+		ended = 1;
+	}
 	job_save(j);
-	log_info("job %s (%s %s %s): %s%s%s", j->id, j->domain,
+	job_log_ctx(j, &lc);
+	log_ctx_info(&lc, "job %s (%s %s %s): %s%s%s", j->id, j->domain,
 	    j->role == JOB_SOURCE ? "to" : "from", j->peer_name,
 	    job_state_name(s), j->phase[0] ? ": " : "", j->phase);
+	for (i = 0; ended && i < njob_end_observers; i++)
+		job_end_observers[i](j);
 }
 
 void
 job_fail(struct job *j, enum job_state s, const char *fmt, ...)
 {
-	va_list	 ap;
+	struct log_ctx	 lc;
+	va_list		 ap;
 
 	if (j->error[0] == '\0') {	/* the first reason is the real one */
 		va_start(ap, fmt);
@@ -412,7 +480,8 @@ job_fail(struct job *j, enum job_state s, const char *fmt, ...)
 		va_end(ap);
 	}
 	job_set_state(j, s, NULL);
-	log_warnx("job %s (%s): %s", j->id, j->domain, j->error);
+	job_log_ctx(j, &lc);
+	log_ctx_warnx(&lc, "job %s (%s): %s", j->id, j->domain, j->error);
 }
 
 void

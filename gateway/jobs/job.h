@@ -66,6 +66,8 @@ struct job_kind {
 	void		(*set_bandwidth)(struct job *, uint64_t);
 	/* free job->priv and all it holds (the job is going) */
 	void		(*free)(struct job *);
+	/* its record's "result" has downtime_ms: vmgw_<name>_downtime_seconds */
+	int		 reports_downtime;
 };
 
 struct job_conn;
@@ -93,6 +95,7 @@ struct job {
 	struct peer		*peer;		/* NULL: no longer configured */
 	time_t			 created, finished;	/* wall clock */
 	uint64_t		 t0_ns;
+	uint64_t		 conf_epoch;	/* gw->conf_epoch when created (reload.h) */
 	char			 error[512];	/* the first reason it failed */
 	char			 where[64];	/* where the guest runs at the end */
 	int			 busy;		/* a step of the kind is on a worker */
@@ -111,6 +114,14 @@ TAILQ_HEAD(job_list, job);
 
 /* job.c: kinds, the table, records, states */
 int	 job_kind_register(const struct job_kind *);
+const struct job_kind *job_kind_at(size_t);	/* NULL past the last */
+/*
+ * Observers of a job that ends (done, failed, cancelled, planned), called
+ * once, after its record is written; -1: table full.
+ */
+typedef void (*job_end_fn)(struct job *);
+int	 job_observe_end(job_end_fn);
+void	 job_log_ctx(const struct job *, struct log_ctx *);
 int	 jobs_init(struct gw *);	/* the table and its directory */
 int	 jobs_load(struct gw *);	/* records back (kinds registered first) */
 void	 jobs_free(struct gw *);
@@ -147,5 +158,11 @@ json_t	*job_streams(const struct job *);
 
 /* jobctl.c: `vmgw jobs`, `vmgw cancel`, `vmgw set-bandwidth` */
 int	 jobctl_init(void);
+
+/* jobmetrics.c: jobs by kind and state, histograms of ended jobs */
+int	 job_metrics_init(void);
+
+/* jobreload.c: a reload never takes a running job's peer away */
+int	 job_reload_init(void);
 
 #endif /* VMGW_JOB_H */

@@ -117,6 +117,7 @@ const struct job_kind mig_kind = {
 	.cancel = mig_src_cancel,
 	.set_bandwidth = mig_src_set_bandwidth,
 	.free = mig_free,
+	.reports_downtime = 1,
 };
 
 int

@@ -11,6 +11,9 @@
  * by the gateway with the smaller public key wins; otherwise the newer
  * tunnel wins (the peer restarted, the old one is dead).
  *
+ * A reload (peerload.c) adds peers, removes them (peer_remove) and
+ * re-points the others at the new configuration.
+ *
  * The layers above learn of tunnels going up and down through observers
  * (peer_observe), and add their fields to a peer's status
  * (peer_status_register): this file calls nothing above the transport.
@@ -71,61 +74,131 @@ peer_status_register(const char *key, peer_status_fn fn)
 	return 0;
 }
 
+/* The bandwidth cap of p->conf (none: NULL), for the tunnels from now on. */
+int
+peer_set_rate(struct peer *p)
+{
+	struct timeval			 tick = { 0, 100000 };
+	struct ev_token_bucket_cfg	*old = p->rate;
+	size_t				 rate = p->conf->bandwidth / 10;
+
+	p->rate = NULL;
+	if (p->conf->bandwidth > 0) {
+		if (rate < REC_WIRE_MAX)
+			rate = REC_WIRE_MAX;
+		if ((p->rate = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
+		    EV_RATE_LIMIT_MAX, rate, rate, &tick)) == NULL) {
+			p->rate = old;
+			return -1;
+		}
+	}
+	/* the tunnel stops using the old bucket before it goes */
+	if (p->tunnel != NULL && p->tunnel->bev != NULL)
+		bufferevent_set_rate_limit(p->tunnel->bev, p->rate);
+	if (old != NULL)
+		ev_token_bucket_cfg_free(old);
+	return 0;
+}
+
+/* A peer for pc, on gw->peers, dialled soon when it has an endpoint. */
+struct peer *
+peer_new(struct gw *gw, const struct vmgw_peer *pc)
+{
+	struct peer	*p;
+	struct timeval	 tv;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->gw = gw;
+	p->conf = pc;
+	TAILQ_INIT(&p->waiters);
+	if ((p->retry = evtimer_new(gw->base, peer_retry_cb, p)) == NULL ||
+	    peer_set_rate(p) == -1) {
+		if (p->retry != NULL)
+			event_free(p->retry);
+		free(p);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&gw->peers, p, entry);
+	if (p->conf->has_endpoint) {
+		p->want = 1;
+		/* a little jitter so that two gateways started
+		 * together rarely dial each other at once */
+		tv.tv_sec = 0;
+		tv.tv_usec = (suseconds_t)randombytes_uniform(500000);
+		evtimer_add(p->retry, &tv);
+	}
+	return p;
+}
+
 int
 peers_init(struct gw *gw)
 {
-	struct peer	*p;
 	size_t		 i;
-	struct timeval	 tv;
 
-	for (i = 0; i < gw->conf->n_peers; i++) {
-		if ((p = calloc(1, sizeof(*p))) == NULL)
+	for (i = 0; i < gw->conf->n_peers; i++)
+		if (peer_new(gw, &gw->conf->peers[i]) == NULL)
 			return -1;
-		p->gw = gw;
-		p->conf = &gw->conf->peers[i];
-		TAILQ_INIT(&p->waiters);
-		if ((p->retry = evtimer_new(gw->base, peer_retry_cb, p)) ==
-		    NULL) {
-			free(p);
-			return -1;
-		}
-		if (p->conf->bandwidth > 0) {
-			struct timeval	 tick = { 0, 100000 };
-			size_t		 rate = p->conf->bandwidth / 10;
-
-			if (rate < REC_WIRE_MAX)
-				rate = REC_WIRE_MAX;
-			p->rate = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
-			    EV_RATE_LIMIT_MAX, rate, rate, &tick);
-		}
-		TAILQ_INSERT_TAIL(&gw->peers, p, entry);
-		if (p->conf->has_endpoint) {
-			p->want = 1;
-			/* a little jitter so that two gateways started
-			 * together rarely dial each other at once */
-			tv.tv_sec = 0;
-			tv.tv_usec = (suseconds_t)randombytes_uniform(500000);
-			evtimer_add(p->retry, &tv);
-		}
-	}
 	return 0;
+}
+
+static void
+peer_free(struct peer *p)
+{
+	struct peer_waiter	*w;
+
+	while ((w = TAILQ_FIRST(&p->waiters)) != NULL)
+		peer_wait_cancel(w);
+	event_free(p->retry);
+	if (p->rate != NULL)
+		ev_token_bucket_cfg_free(p->rate);
+	free(p);
 }
 
 void
 peers_free(struct gw *gw)
 {
 	struct peer		*p;
-	struct peer_waiter	*w;
 
 	while ((p = TAILQ_FIRST(&gw->peers)) != NULL) {
 		TAILQ_REMOVE(&gw->peers, p, entry);
-		while ((w = TAILQ_FIRST(&p->waiters)) != NULL)
-			peer_wait_cancel(w);
-		event_free(p->retry);
-		if (p->rate != NULL)
-			ev_token_bucket_cfg_free(p->rate);
-		free(p);
+		peer_free(p);
 	}
+	while ((p = TAILQ_FIRST(&gw->peers_gone)) != NULL) {
+		TAILQ_REMOVE(&gw->peers_gone, p, entry);
+		peer_free(p);
+	}
+}
+
+/*
+ * A reload removed p: it leaves gw->peers (no lookup, no handshake finds it
+ * again), its tunnels close, its waiters hear why, and it keeps its name
+ * and key in gone_conf, for the jobs and forwards that still point at it.
+ */
+void
+peer_remove(struct peer *p)
+{
+	struct gw	*gw = p->gw;
+
+	snprintf(p->gone_name, sizeof(p->gone_name), "%s", p->conf->name);
+	memcpy(p->gone_conf.public_key, p->conf->public_key, KEY_LEN);
+	p->gone_conf.name = p->gone_name;
+	/* the rest of gone_conf stays zero: no endpoint, no mappings, no plan */
+	p->conf = &p->gone_conf;
+	p->removed = 1;
+	p->want = 0;
+	evtimer_del(p->retry);
+	TAILQ_REMOVE(&gw->peers, p, entry);
+	TAILQ_INSERT_TAIL(&gw->peers_gone, p, entry);
+	if (p->tunnel != NULL)
+		tunnel_close(p->tunnel, "%s was removed from the configuration",
+		    p->conf->name);
+	if (p->dialing != NULL)
+		tunnel_close(p->dialing, "%s was removed from the "
+		    "configuration", p->conf->name);
+	snprintf(p->last_error, sizeof(p->last_error), "removed from the "
+	    "configuration");
+	peer_notify_waiters(p, NULL, "no longer a configured peer");
 }
 
 struct peer *
@@ -156,7 +229,7 @@ peer_schedule(struct peer *p)
 	struct timeval	 tv;
 	unsigned	 cap = p->gw->conf->tunnel.reconnect_max;
 
-	if (!p->want || p->gw->shutting_down)
+	if (!p->want || p->gw->shutting_down || p->removed)
 		return;
 	p->backoff = p->backoff == 0 ? 1 : p->backoff * 2;
 	if (p->backoff > cap)
@@ -171,7 +244,7 @@ void
 peer_dial_now(struct peer *p)
 {
 	if (!p->conf->has_endpoint || p->tunnel != NULL ||
-	    p->dialing != NULL || p->gw->shutting_down)
+	    p->dialing != NULL || p->gw->shutting_down || p->removed)
 		return;
 	evtimer_del(p->retry);
 	p->dialing = tunnel_connect(p->gw, p);
@@ -215,6 +288,7 @@ void
 peer_tunnel_up(struct peer *p, struct tunnel *t)
 {
 	struct tunnel	*old = p->tunnel;
+	struct log_ctx	 lc;
 	size_t		 i;
 
 	if (p->dialing == t)
@@ -238,7 +312,8 @@ peer_tunnel_up(struct peer *p, struct tunnel *t)
 	evtimer_del(p->retry);
 	if (p->rate != NULL)
 		bufferevent_set_rate_limit(t->bev, p->rate);
-	log_info("%s: tunnel up (%s %s, %s)", p->conf->name,
+	peer_log_ctx(p, &lc);
+	log_ctx_info(&lc, "%s: tunnel up (%s %s, %s)", p->conf->name,
 	    t->initiator ? "dialled" : "accepted from", t->addr,
 	    tunnel_suite_name(t->suite));
 	for (i = 0; i < npeer_observers; i++)
@@ -261,6 +336,7 @@ peer_tunnel_down(struct peer *p, struct tunnel *t, const char *why)
 	p->z_tx_out += t->z_tx_out;
 	p->z_rx_in += t->z_rx_in;
 	p->z_rx_out += t->z_rx_out;
+	p->rekeys += t->tx.rekeys + t->rx.rekeys;
 	p->since_wall = time(NULL);
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 	if (!p->gw->shutting_down)
@@ -298,7 +374,10 @@ peer_waiter_timeout(evutil_socket_t fd, short ev, void *arg)
 		cb(p, p->tunnel, NULL, cbarg);
 		return;
 	}
-	if (!p->conf->has_endpoint && p->last_error[0] == '\0')
+	if (p->removed)
+		snprintf(err, sizeof(err), "no tunnel to %s: no longer a "
+		    "configured peer", p->conf->name);
+	else if (!p->conf->has_endpoint && p->last_error[0] == '\0')
 		snprintf(err, sizeof(err), "no tunnel to %s (it has no "
 		    "endpoint here: it must dial us)", p->conf->name);
 	else
@@ -411,4 +490,26 @@ peer_status_json(struct peer *p)
 		if ((v = peer_status_fields[i].fn(p)) != NULL)
 			json_object_set_new(o, peer_status_fields[i].key, v);
 	return o;
+}
+
+void
+peer_count_drop(struct peer *p, enum peer_drop why)
+{
+	if (p != NULL && (unsigned)why < PEER_DROPS)
+		p->drops[why]++;
+}
+
+void
+peer_log_ctx(const struct peer *p, struct log_ctx *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->peer = p->conf->name;
+}
+
+uint64_t
+peer_rekeys(const struct peer *p)
+{
+	const struct tunnel	*t = p->tunnel;
+
+	return p->rekeys + (t != NULL ? t->tx.rekeys + t->rx.rekeys : 0);
 }

@@ -21,6 +21,8 @@ transport_init(struct gw *gw)
 
 	forward_init();
 	bench_init();
+	if (peers_reload_init() == -1 || peer_metrics_init() == -1)
+		return -1;
 	if (ctl_register(CTL_CHECK, ctl_check) == -1 ||
 	    ctl_register(CTL_STATUS, ctl_status) == -1 ||
 	    ctl_register(CTL_FORWARD, ctl_forward) == -1 ||

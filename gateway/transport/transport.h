@@ -254,10 +254,26 @@ void	 hs_replay_commit(struct peer *, const uint8_t ts[HS_TAI64N_LEN]);
 
 /* ------------------------------------------------------------------- peer */
 
+/* Why a tunnel was closed for a bad record (vmgw_tunnel_dropped_records_total). */
+enum peer_drop {
+	PEER_DROP_LENGTH = 0,	/* a length field out of bounds */
+	PEER_DROP_AUTH,		/* a record that does not authenticate */
+	PEER_DROP_PROTOCOL,	/* an unknown or misplaced record type */
+	PEER_DROPS
+};
+
 struct peer {
-	TAILQ_ENTRY(peer)	 entry;
+	TAILQ_ENTRY(peer)	 entry;		/* gw->peers (or peers_gone) */
 	struct gw		*gw;
+	/*
+	 * Into gw->conf, re-pointed by a reload; a peer a reload removed
+	 * points at gone_conf (its name and key) and stays on
+	 * gw->peers_gone, since jobs and forwards still point at it.
+	 */
 	const struct vmgw_peer	*conf;
+	int			 removed;	/* by a reload: never dialled again */
+	struct vmgw_peer	 gone_conf;
+	char			 gone_name[CONFIG_NAME_MAX + 1];
 	struct tunnel		*tunnel;	/* established, or NULL */
 	struct tunnel		*dialing;	/* our outbound attempt */
 	struct event		*retry;
@@ -268,6 +284,8 @@ struct peer {
 	uint64_t		 bytes_in, bytes_out;	/* of closed tunnels */
 	uint64_t		 z_tx_in, z_tx_out, z_rx_in, z_rx_out;	/* idem */
 	uint32_t		 handshakes;
+	uint64_t		 rekeys;	/* of closed tunnels, both ways */
+	uint64_t		 drops[PEER_DROPS];	/* tunnels closed for bad records */
 	uint8_t			 last_ts[HS_TAI64N_LEN];	/* replay guard */
 	char			 last_error[256];
 	struct ev_token_bucket_cfg *rate;	/* bandwidth cap */
@@ -292,6 +310,9 @@ int	 peer_observe(peer_up_fn, peer_down_fn);
 int	 peer_status_register(const char *key, peer_status_fn);
 int	 peers_init(struct gw *);
 void	 peers_free(struct gw *);
+struct peer *peer_new(struct gw *, const struct vmgw_peer *);
+int	 peer_set_rate(struct peer *);	/* conf->bandwidth, now and later */
+void	 peer_remove(struct peer *);	/* a reload removed it */
 struct peer *peer_find(struct gw *, const char *name);
 struct peer *peer_by_key(struct gw *, const uint8_t key[KEY_LEN]);
 void	 peer_dial_now(struct peer *);
@@ -303,6 +324,16 @@ struct peer_waiter *peer_wait(struct peer *, unsigned timeout_s,
 	    void *arg);
 void	 peer_wait_cancel(struct peer_waiter *);
 json_t	*peer_status_json(struct peer *);
+void	 peer_count_drop(struct peer *, enum peer_drop);	/* NULL: none */
+void	 peer_log_ctx(const struct peer *, struct log_ctx *);
+/* rekeys of every tunnel so far, both ways */
+uint64_t peer_rekeys(const struct peer *);
+
+/* peerload.c: a reload's peers (added, removed, re-keyed, re-pointed) */
+int	 peers_reload_init(void);
+
+/* pmetrics.c: the tunnels' series on the metrics endpoint */
+int	 peer_metrics_init(void);
 
 /* check.c: `vmgw check` */
 void	 ctl_check(struct ctl_conn *, json_t *req);

@@ -144,10 +144,14 @@ tunnel_close(struct tunnel *t, const char *fmt, ...)
 	va_end(ap);
 	t->state = TUN_DEAD;
 
-	if (t->peer != NULL)
-		log_warnx("%s: tunnel %s %s closed: %s", t->peer->conf->name,
-		    t->initiator ? "to" : "from", t->addr, reason);
-	else
+	if (t->peer != NULL) {
+		struct log_ctx	 lc;
+
+		peer_log_ctx(t->peer, &lc);
+		log_ctx_warnx(&lc, "%s: tunnel %s %s closed: %s",
+		    t->peer->conf->name, t->initiator ? "to" : "from", t->addr,
+		    reason);
+	} else
 		log_warnx("%s: connection dropped: %s", t->addr, reason);
 
 	if (t->pending) {
@@ -934,6 +938,7 @@ tunnel_dispatch(struct tunnel *t, uint8_t type, uint32_t chan,
 		chan_input(t, type, chan, p, len, tag);
 		return;
 	default:
+		peer_count_drop(t->peer, PEER_DROP_PROTOCOL);
 		tunnel_close(t, "protocol error: unknown record type %u at "
 		    "byte offset %llu", type, (unsigned long long)t->rx_offset);
 	}
@@ -982,6 +987,7 @@ tunnel_read_records(struct tunnel *t)
 		case REC_PEEK_NEED:
 			return;
 		default:
+			peer_count_drop(t->peer, PEER_DROP_LENGTH);
 			tunnel_close(t, "bad record at byte offset %llu: length "
 			    "field %u out of bounds (tampered or not a vmgw "
 			    "stream)", (unsigned long long)t->rx_offset,
@@ -996,6 +1002,7 @@ tunnel_read_records(struct tunnel *t)
 		/* opened in place: nothing of it is used before the tag passed */
 		if (rec_open(&t->rx, wire, wl, &type, &chan, &p, &len, tag) ==
 		    -1) {
+			peer_count_drop(t->peer, PEER_DROP_AUTH);
 			tunnel_close(t, "bad record at byte offset %llu: "
 			    "authentication failed (tampered, replayed, "
 			    "reordered or truncated)",

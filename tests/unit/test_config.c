@@ -255,6 +255,13 @@ static const struct bad_case bad_cases[] = {
 	{ "listen IPv6 without brackets", L_SITE L_KEY "listen: ::1:7400\n" PEERS,
 	  "vmgw.yaml:3:9: listen: an IPv6 address needs brackets: "
 	  "[ADDRESS]:PORT, got '::1:7400'" },
+	{ "metrics unix", MIN "metrics: unix:/run/vmgw/metrics.sock\n",
+	  "vmgw.yaml:7:10: metrics: must be HOST:PORT, not a unix: address" },
+	{ "metrics on the listen address", MIN "metrics: 10.99.0.1:7400\n",
+	  "vmgw.yaml:7:10: metrics: the same address as listen" },
+	{ "metrics port 0", MIN "metrics: 127.0.0.1:0\n",
+	  "vmgw.yaml:7:10: metrics: port must be between 1 and 65535, got "
+	  "'0'" },
 	{ "endpoint unix", HEAD "peers:\n  site-b:\n    public_key: " KB "\n"
 	  "    endpoint: unix:/run/b.sock\n",
 	  "vmgw.yaml:7:15: peers.site-b.endpoint: must be HOST:PORT, not a "
