@@ -74,6 +74,7 @@ struct dr_prot {
 	char			 last_consistency[8];
 	char			 last_point[DRC_ID_MAX + 1];
 	unsigned		 points_kept;
+	uint64_t		 violations;	/* for the metrics */
 	char			 source[512];	/* the first disk's image */
 	struct event		*timer;
 	int			 cycling;	/* a cycle runs */

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "dr.h"
+#include "metrics.h"
 
 #define DR_RESUME_TRIES		5
 #define DR_RESUME_WAIT_S	30
@@ -322,6 +323,9 @@ dr_cycle_over(void *arg)
 		snprintf(p->last_point, sizeof(p->last_point), "%s", c->id);
 		snprintf(p->last_consistency, sizeof(p->last_consistency),
 		    "%s", c->app ? "app" : "crash");
+		/* the RPO peaked just now: since the previous point's start */
+		if (p->newest_start > 0 && now - p->newest_start > p->set.rpo)
+			p->violations++;
 		p->newest_start = c->start;
 		p->last_bytes = c->bytes;
 		p->last_changed = c->changed;
@@ -345,6 +349,7 @@ dr_cycle_over(void *arg)
 		snprintf(p->status, sizeof(p->status), "error");
 		snprintf(p->reason, sizeof(p->reason), "%s", c->err);
 		snprintf(j->phase, sizeof(j->phase), "error");
+		p->violations++;
 		job_save(j);
 		log_warnx("%s: point %s failed: %s", j->domain, c->id, c->err);
 		dr_waiters_done(j, c->err);
@@ -758,6 +763,53 @@ dr_sync(struct job *j, struct ctl_conn *ctl)
 	return 0;
 }
 
+/* Per protected guest: RPO now and target, the last cycle, violations. */
+static void
+dr_metrics(struct gw *gw, struct evbuffer *out)
+{
+	static const struct {
+		const char	*name, *type, *help;
+	} fam[] = {
+		{ "vmgw_replication_rpo_seconds", "gauge", "Now minus the start "
+		    "of the newest complete point (-1: none yet)." },
+		{ "vmgw_replication_target_rpo_seconds", "gauge", "The target "
+		    "RPO of the protection." },
+		{ "vmgw_replication_last_cycle_bytes", "gauge", "Bytes the last "
+		    "point shipped." },
+		{ "vmgw_replication_last_cycle_seconds", "gauge", "How long the "
+		    "last point took." },
+		{ "vmgw_replication_points", "gauge", "Points kept at the "
+		    "backup site." },
+		{ "vmgw_replication_violations_total", "counter", "Points that "
+		    "completed with the RPO past its target, or failed." },
+	};
+	struct job	*j;
+	struct dr_prot	*p;
+	int64_t		 now = (int64_t)time(NULL);
+	size_t		 f;
+	double		 v;
+
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		metrics_family(out, fam[f].name, fam[f].type, fam[f].help);
+		TAILQ_FOREACH(j, gw->jobs, entry) {
+			if (j->kind != &dr_kind || job_terminal(j))
+				continue;
+			p = DR(j);
+			switch (f) {
+			case 0: v = p->seq > 0 ? (double)(now -
+				    p->newest_start) : -1; break;
+			case 1: v = (double)p->set.rpo; break;
+			case 2: v = (double)p->last_bytes; break;
+			case 3: v = (double)p->last_duration; break;
+			case 4: v = p->points_kept; break;
+			default: v = (double)p->violations; break;
+			}
+			metrics_dbl(out, fam[f].name, v, "guest", j->domain,
+			    "to", p->set.to, NULL);
+		}
+	}
+}
+
 /* The config's protect: entries, after the records were read back. */
 int
 dr_start(struct gw *gw)
@@ -789,7 +841,8 @@ dr_init(struct gw *gw)
 	    pmsg_register(PM_DR_BEGIN, dr_pm_begin) == -1 ||
 	    pmsg_register(PM_DR_POINTS, dr_pm_points) == -1 ||
 	    pmsg_register(PM_DR_HASHES, dr_pm_hashes) == -1 ||
-	    accept_register(CHAN_KIND_DR, dr_accept) == -1)
+	    accept_register(CHAN_KIND_DR, dr_accept) == -1 ||
+	    metrics_register(dr_metrics) == -1)
 		return -1;
 	return dr_ctl_init();
 }
