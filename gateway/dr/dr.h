@@ -79,6 +79,9 @@ struct dr_prot {
 	struct event		*timer;
 	int			 cycling;	/* a cycle runs */
 	int			 stopping;	/* unprotect: end after the cycle */
+	int			 paused;	/* gave way to a migration */
+	void			(*yield_ready)(void *);
+	void			*yield_arg;
 	struct dr_cycle		*cur;
 	TAILQ_HEAD(, dr_waiter)	 waiters;	/* `vmgw sync` */
 };
@@ -137,6 +140,7 @@ void	 dr_end_work(void *);
 void	 dr_pm_begin(struct peer *, json_int_t id, json_t *req);
 void	 dr_pm_points(struct peer *, json_int_t id, json_t *req);
 void	 dr_pm_hashes(struct peer *, json_int_t id, json_t *req);
+void	 dr_pm_adopt(struct peer *, json_int_t id, json_t *req);
 void	 dr_accept(struct channel *, json_t *req);
 int	 dr_chain_dir(const struct gw *, const struct vmgw_peer *,
 	    const char *guest, const char *image, char *out, size_t outlen,

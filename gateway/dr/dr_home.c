@@ -40,6 +40,7 @@ static void	dr_cycle_start(struct job *);
 static void	dr_schedule(struct job *);
 static void	dr_begin_point(struct job *, int resume);
 static void	dr_hashes_next(struct job *);
+static void	dr_update_status(struct job *);
 
 /* ------------------------------------------------------------ the kind */
 
@@ -156,6 +157,120 @@ dr_recover(struct job *j)
 	dr_schedule(j);
 }
 
+/* A migration of the guest: no new point; the one being taken ends first. */
+static void
+dr_yield(struct job *j, void (*ready)(void *), void *arg)
+{
+	struct dr_prot	*p = DR(j);
+
+	p->paused = 1;
+	if (p->timer != NULL)
+		evtimer_del(p->timer);
+	snprintf(p->status, sizeof(p->status), "paused");
+	snprintf(p->reason, sizeof(p->reason), "the guest is being migrated");
+	if (!p->cycling) {
+		ready(arg);
+		return;
+	}
+	log_info("%s: a migration waits for point %s to end", j->domain,
+	    p->cur != NULL ? p->cur->id : "?");
+	p->yield_ready = ready;
+	p->yield_arg = arg;
+}
+
+static void
+dr_resume(struct job *j)
+{
+	struct dr_prot	*p = DR(j);
+
+	if (!p->paused)
+		return;
+	p->paused = 0;
+	snprintf(p->status, sizeof(p->status), "ok");
+	p->reason[0] = '\0';
+	dr_update_status(j);
+	dr_schedule(j);
+}
+
+static void
+dr_adopt_reply(json_t *reply, const char *err, void *arg)
+{
+	char	*guest = arg;
+
+	if (err != NULL)
+		log_warnx("%s: its new home did not take up its protection: %s",
+		    guest, err);
+	free(guest);
+}
+
+/* The guest moved to site `to`: its protection goes with it. */
+static void
+dr_moved(struct job *j, const char *to)
+{
+	struct dr_prot	*p = DR(j);
+	struct peer	*peer = peer_find(j->gw, to);
+	const char	*target;
+	json_t		*m;
+	char		*g;
+
+	/* protected to the site it moved to: from there back to here */
+	target = strcmp(p->set.to, to) == 0 ? j->gw->conf->site : p->set.to;
+	p->stopping = 1;
+	if (p->timer != NULL)
+		evtimer_del(p->timer);
+	job_set_state(j, JOB_DONE, "moved: protected from its new home");
+	log_info("%s: moved to %s: it protects it to %s from now on",
+	    j->domain, to, target);
+	m = json_pack("{s:s, s:s, s:s, s:I, s:i, s:b, s:I}", "op", PM_DR_ADOPT,
+	    "guest", j->domain, "to", target, "rpo", (json_int_t)p->set.rpo,
+	    "keep", (int)p->set.keep, "quiesce", p->set.quiesce, "bandwidth",
+	    (json_int_t)p->set.bandwidth);
+	if (peer == NULL || (g = strdup(j->domain)) == NULL ||
+	    pmsg_request(peer, m, 60, dr_adopt_reply, g) == -1)
+		log_warnx("%s: could not hand its protection to %s: protect "
+		    "it there", j->domain, to);
+	json_decref(m);
+}
+
+void
+dr_pm_adopt(struct peer *peer, json_int_t id, json_t *req)
+{
+	struct dr_settings	 s;
+	const char		*guest = json_string_value(json_object_get(req,
+				    "guest"));
+	const char		*to = json_string_value(json_object_get(req,
+				    "to"));
+	char			 err[512];
+
+	memset(&s, 0, sizeof(s));
+	if (guest == NULL || to == NULL || strchr(guest, '/') != NULL ||
+	    strlen(to) >= sizeof(s.to)) {
+		pmsg_reply_error(peer, id, "malformed dr-adopt");
+		return;
+	}
+	if (strcmp(to, peer->gw->conf->site) == 0 || peer_find(peer->gw, to) ==
+	    NULL) {
+		pmsg_reply_error(peer, id, "%s: %s is not a peer of %s", guest,
+		    to, peer->gw->conf->site);
+		return;
+	}
+	snprintf(s.to, sizeof(s.to), "%s", to);
+	s.rpo = json_integer_value(json_object_get(req, "rpo"));
+	s.keep = (unsigned)json_integer_value(json_object_get(req, "keep"));
+	s.quiesce = json_is_true(json_object_get(req, "quiesce"));
+	s.bandwidth = (uint64_t)json_integer_value(json_object_get(req,
+	    "bandwidth"));
+	if (s.rpo < 10 || s.rpo > 7 * 86400 || s.keep < 1 || s.keep > 1000) {
+		pmsg_reply_error(peer, id, "malformed dr-adopt");
+		return;
+	}
+	if (dr_protect(peer->gw, guest, &s, err, sizeof(err)) == -1) {
+		pmsg_reply_error(peer, id, "%s", err);
+		return;
+	}
+	pmsg_reply(peer, id, json_object());
+}
+
 const struct job_kind dr_kind = {
 	.name = "replication",
 	.background = 1,
@@ -164,6 +279,9 @@ const struct job_kind dr_kind = {
 	.load = dr_load,
 	.recover = dr_recover,
 	.free = dr_free,
+	.yield = dr_yield,
+	.resume = dr_resume,
+	.moved = dr_moved,
 };
 
 struct job *
@@ -244,7 +362,7 @@ dr_schedule(struct job *j)
 	struct timeval		 tv = { 0, 0 };
 	int64_t			 now = (int64_t)time(NULL);
 
-	if (p->stopping || job_terminal(j))
+	if (p->stopping || p->paused || job_terminal(j))
 		return;
 	if (p->timer == NULL &&
 	    (p->timer = evtimer_new(j->gw->base, dr_timer, j)) == NULL)
@@ -357,6 +475,13 @@ dr_cycle_over(void *arg)
 	dr_cycle_free(c);
 	if (p->stopping) {
 		job_set_state(j, JOB_DONE, "unprotected");
+		return;
+	}
+	if (p->yield_ready != NULL) {	/* a migration waits for the domain */
+		void	(*ready)(void *) = p->yield_ready;
+
+		p->yield_ready = NULL;
+		ready(p->yield_arg);
 		return;
 	}
 	dr_schedule(j);
@@ -641,7 +766,7 @@ dr_cycle_start(struct job *j)
 	struct dr_cycle	*c;
 	char		 dir[512];
 
-	if (p->cycling || p->stopping || job_terminal(j))
+	if (p->cycling || p->stopping || p->paused || job_terminal(j))
 		return;
 	if (j->peer == NULL) {
 		snprintf(p->status, sizeof(p->status), "error");
@@ -841,6 +966,7 @@ dr_init(struct gw *gw)
 	    pmsg_register(PM_DR_BEGIN, dr_pm_begin) == -1 ||
 	    pmsg_register(PM_DR_POINTS, dr_pm_points) == -1 ||
 	    pmsg_register(PM_DR_HASHES, dr_pm_hashes) == -1 ||
+	    pmsg_register(PM_DR_ADOPT, dr_pm_adopt) == -1 ||
 	    accept_register(CHAN_KIND_DR, dr_accept) == -1 ||
 	    metrics_register(dr_metrics) == -1)
 		return -1;

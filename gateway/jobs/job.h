@@ -68,6 +68,16 @@ struct job_kind {
 	void		(*free)(struct job *);
 	/* its record's "result" has downtime_ms: vmgw_<name>_downtime_seconds */
 	int		 reports_downtime;
+	/*
+	 * A background job gives way to another job on its domain (a
+	 * migration, which libvirt's job lock does not let run beside a
+	 * backup): call ready(arg) once nothing of it holds the domain, and
+	 * start nothing new until resume.  moved: the domain now runs at
+	 * site `to` (the other job succeeded).
+	 */
+	void		(*yield)(struct job *, void (*ready)(void *), void *arg);
+	void		(*resume)(struct job *);
+	void		(*moved)(struct job *, const char *to);
 };
 
 struct job_conn;
@@ -155,6 +165,13 @@ uint64_t job_bytes(const struct job *);
 /* {"libvirt": bytes, "mig": bytes, ...}: per what, closed and open relays;
  * its values add up to job_bytes() */
 json_t	*job_streams(const struct job *);
+
+/* jobdomain.c: the background jobs of a domain, for a job that needs it */
+/* 0: none holds it (go on now); 1: ready(arg) comes when they all gave way */
+int	 job_yield_domain(struct gw *, const char *domain,
+	    void (*ready)(void *), void *arg);
+void	 job_resume_domain(struct gw *, const char *domain);
+void	 job_moved_domain(struct gw *, const char *domain, const char *to);
 
 /* jobctl.c: `vmgw jobs`, `vmgw cancel`, `vmgw set-bandwidth` */
 int	 jobctl_init(void);

@@ -344,6 +344,7 @@ mig_check_done(void *arg)
 /* ------------------------------------------------------------ 2. prepare */
 
 static void mig_start_live(struct job *);
+static void mig_yielded(void *);
 
 static void
 mig_prepared(json_t *reply, const char *err, void *arg)
@@ -381,8 +382,27 @@ mig_prepared(json_t *reply, const char *err, void *arg)
 	    "starting");
 	if (m->o.offline)
 		mig_src_start_offline(j);
-	else
+	else if (job_yield_domain(j->gw, j->domain, mig_yielded, j) == 1) {
+		/* a replication point is being taken: libvirt lets one job
+		 * hold the domain; it ends its point, then we go */
+		snprintf(j->phase, sizeof(j->phase), "waiting for replication");
+		mig_src_event(j, "phase", json_pack("{s:s}", "phase",
+		    j->phase));
+	} else
 		mig_start_live(j);
+}
+
+static void
+mig_yielded(void *arg)
+{
+	struct job	*j = arg;
+
+	if (MIG(j)->s.cancel) {
+		job_fail(j, JOB_CANCELLED, "cancelled before anything moved");
+		mig_src_failed(j, VMGW_EXIT_CANCELLED);
+		return;
+	}
+	mig_start_live(j);
 }
 
 static void
@@ -960,6 +980,8 @@ mig_finished(struct job *j)
 	if (j->state == JOB_DONE) {
 		job_rmdir(j);
 		mig_summary(j);
+		/* its protection, if any, follows it */
+		job_moved_domain(j->gw, j->domain, j->peer_name);
 		return;
 	}
 	/* libvirt's migration returned: ask the peer what it has */
@@ -971,6 +993,7 @@ mig_finished(struct job *j)
 		job_set_state(j, JOB_DONE, "done (peer unreachable to confirm)");
 		job_rmdir(j);
 		mig_summary(j);
+		job_moved_domain(j->gw, j->domain, j->peer_name);
 	}
 	json_decref(msg);
 }
@@ -1012,6 +1035,8 @@ mig_report_failure(struct job *j)
 	struct mig	*m = MIG(j);
 	double		 secs = (double)(mono_ns() - j->t0_ns) / 1e9;
 
+	/* the guest stays here: its protection goes on */
+	job_resume_domain(j->gw, j->domain);
 	if (m->s.ctl == NULL)
 		return;
 	ctl_send(m->s.ctl, json_pack("{s:s, s:b, s:s, s:i, s:s, s:s, s:s, "

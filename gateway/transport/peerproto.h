@@ -63,6 +63,9 @@
  *      resync point, after    blocks), block (bytes), hashes (base64 of
  *      its dr-begin)          count BLAKE2b-256 of blocks from..from+count
  *                             of the chain's newest point)
+ *   dr-adopt                  guest, to, rpo, keep, quiesce, bandwidth
+ *     (old home -> new home,    -> {}: the new home protects the guest to
+ *      after a move)            `to` from now on (or an error why not)
  *   dr-points                 guest, source (the home site's image of
  *                             its first disk)  -> points [{id, seq, start, end,
  *     (any -> backup)         consistency, reason, bytes, pinned, disks
@@ -92,6 +95,7 @@
 #define PM_DR_BEGIN		"dr-begin"
 #define PM_DR_POINTS		"dr-points"
 #define PM_DR_HASHES		"dr-hashes"
+#define PM_DR_ADOPT		"dr-adopt"
 
 /* channel kinds */
 #define CHAN_KIND_FORWARD	"forward"

@@ -151,6 +151,29 @@ sleep 1
 V sync web1 >"$LT_DIR/q2" 2>&1
 check_grep "agent gone: crash-consistent, with the reason" 'crash-consistent.*not app-consistent' "$LT_DIR/q2"
 
+# --- a protected guest migrated live: the point being taken ends first,
+# the move works, and the protection follows the guest (b protects to a)
+lab_wan_shape 40mbit
+lab_guest_http a '/cgi-bin/disk-random?off=48&mib=24' >/dev/null
+V sync web1 >/dev/null 2>&1 &
+sp=$!
+sleep 2
+check "a protected guest migrates a -> b while a point is taken" lt_migrate a b
+wait $sp
+lab_wan_shape off
+check_grep "the migration waited for the point" 'a migration waits for point' "$LAB/site-a/vmgwd.log"
+check "web1 runs at b only" lt_guest_at b
+check_grep "a handed its protection to b" 'moved to site-b: it protects it to site-a' "$LAB/site-a/vmgwd.log"
+check "b protects web1 to a now: a point completes (sync at b)" lab_vmgw b sync web1
+lab_vmgw b replication web1 >"$LT_DIR/rep4" 2>&1
+check_grep "vmgw replication at b: to site-a, ok" '^web1 +site-a +ok ' "$LT_DIR/rep4"
+V replication >"$LT_DIR/rep5" 2>&1
+check "a no longer protects it" bash -c "! grep -q '^web1 ' '$LT_DIR/rep5'"
+check "and back b -> a" lt_migrate b a
+check "web1 runs at a only" lt_guest_at a
+check "a protects it to b again: a point completes" V sync web1
+lab_vmgw b unprotect web1 >/dev/null 2>&1
+
 check "unprotect" V unprotect web1
 V replication >"$LT_DIR/rep2" 2>&1
 check "no longer listed" bash -c "! grep -q '^web1 ' '$LT_DIR/rep2'"
