@@ -33,7 +33,10 @@
 #include "kvm_backup.h"
 #include "drcore.h"
 
-#define DR_CHECKPOINT_PREFIX	"vmgw-"	/* + point id: "vmgw-p000017" */
+/* checkpoints: "vmgw-<job>-<point>" ("vmgw-j0123456789-p000017"); the job
+ * makes them unique, since qcow2 v3 images carry the bitmaps of an older
+ * protection through a migration but libvirt does not carry checkpoints */
+#define DR_CHECKPOINT_PREFIX	"vmgw-"
 #define DR_ACK_EVERY		(4u << 20)	/* flush and ACK every 4 MiB */
 #define DR_RETRY_S		10	/* a failed cycle is retried after */
 #define DR_ACK_TIMEOUT_S	300	/* the backup site's final ACK */
@@ -116,6 +119,8 @@ struct dr_cycle {
 	unsigned		 hash_disk;
 	size_t			 hash_next;
 	unsigned		 resumes;	/* after lost channels */
+	int			 retry_now;	/* the chain there wants a full
+						 * point: again at once */
 	int			 rc;
 	char			 err[512];
 };

@@ -429,6 +429,7 @@ dr_cycle_over(void *arg)
 	struct job	*j = c->job;
 	struct dr_prot	*p = DR(j);
 	int64_t		 now = (int64_t)time(NULL);
+	int		 retry;
 
 	j->busy = 0;
 	p->cycling = 0;
@@ -463,6 +464,10 @@ dr_cycle_over(void *arg)
 			    "target RPO (%llds)", j->domain,
 			    (long long)p->last_duration, (long long)p->set.rpo);
 		dr_waiters_done(j, NULL);
+	} else if (c->retry_now) {
+		log_info("%s: point %s: %s; again as a full point", j->domain,
+		    c->id, c->err);
+		job_save(j);
 	} else {
 		snprintf(p->status, sizeof(p->status), "error");
 		snprintf(p->reason, sizeof(p->reason), "%s", c->err);
@@ -472,9 +477,16 @@ dr_cycle_over(void *arg)
 		log_warnx("%s: point %s failed: %s", j->domain, c->id, c->err);
 		dr_waiters_done(j, c->err);
 	}
+	retry = c->retry_now;
 	dr_cycle_free(c);
 	if (p->stopping) {
 		job_set_state(j, JOB_DONE, "unprotected");
+		return;
+	}
+	if (retry && p->yield_ready == NULL && p->timer != NULL) {
+		struct timeval	 now0 = { 0, 0 };
+
+		evtimer_add(p->timer, &now0);
 		return;
 	}
 	if (p->yield_ready != NULL) {	/* a migration waits for the domain */
@@ -493,6 +505,7 @@ dr_cycle_end(struct dr_cycle *c)
 	struct job	*j = c->job;
 
 	job_conns_abort(j, c->rc == 0 ? "point done" : c->err);
+	j->conn_err[0] = '\0';		/* that was us: no reason for the next */
 	if (!c->began) {
 		dr_cycle_over(c);
 		return;
@@ -665,12 +678,31 @@ dr_begun(json_t *reply, const char *err, void *arg)
 
 	if (c == NULL)
 		return;
+	if (err != NULL && reply == NULL && c->began && !p->stopping &&
+	    c->resumes++ < DR_RESUME_TRIES) {
+		/* no answer (the tunnel went, or crossed dials replaced it):
+		 * ask again once the tunnel is back; the export stays open */
+		log_warnx("%s: point %s: %s; asking %s again", j->domain, c->id,
+		    err, j->peer_name);
+		dr_begin_point(j, 1);
+		return;
+	}
 	if (err != NULL) {
-		if (strstr(err, "full point") != NULL) {
-			/* the backup site has no chain (any more) */
+		if (strstr(err, "full point") != NULL && p->checkpoint[0] !=
+		    '\0') {
+			/* the backup site has no chain (any more), or a newer
+			 * one: a full point, numbered after its newest */
 			p->checkpoint[0] = '\0';
-			p->seq = (uint64_t)json_integer_value(json_object_get(
-			    reply, "newest_seq"));
+			c->retry_now = 1;
+		}
+		if (strstr(err, "full point") != NULL) {
+			uint64_t newest = (uint64_t)json_integer_value(
+			    json_object_get(reply, "newest_seq"));
+
+			if (newest > p->seq) {
+				p->seq = newest;
+				c->retry_now = 1;
+			}
 		}
 		dr_fail(c, "%s: %s", j->peer_name, err);
 		return;
@@ -781,8 +813,8 @@ dr_cycle_start(struct job *j)
 	c->seq = p->seq + 1;
 	drc_point_id(c->id, c->seq);
 	snprintf(c->from, sizeof(c->from), "%s", p->checkpoint);
-	snprintf(c->checkpoint, sizeof(c->checkpoint), "%s%s",
-	    DR_CHECKPOINT_PREFIX, c->id);
+	snprintf(c->checkpoint, sizeof(c->checkpoint), "%s%s-%s",
+	    DR_CHECKPOINT_PREFIX, j->id, c->id);
 	job_rundir(j, dir, sizeof(dir));
 	if (mkdir_p(dir, 0700) == -1 || snprintf(c->sock, sizeof(c->sock),
 	    "%s/%s.sock", dir, c->id) >= KVM_BACKUP_SOCK_MAX) {
@@ -799,6 +831,7 @@ dr_cycle_start(struct job *j)
 	p->last_start = (int64_t)time(NULL);
 	j->busy = 1;
 	snprintf(j->phase, sizeof(j->phase), "taking %s", c->id);
+	j->conn_err[0] = '\0';
 	if (job_work(j, dr_take_work, dr_taken, c) == -1) {
 		snprintf(c->err, sizeof(c->err), "cannot start a thread");
 		dr_cycle_over(c);

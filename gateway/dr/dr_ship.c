@@ -132,7 +132,8 @@ dr_take_work(void *arg)
 			/* lost change tracking: a full point, never trusted */
 			c->resync = 1;
 			snprintf(c->reason, sizeof(c->reason), "change "
-			    "tracking lost (%s): full point", why);
+			    "tracking lost (%s): resynchronised by comparing "
+			    "block hashes", why);
 			if (kvm_checkpoint_delete(k, j->domain, c->from, 1, e2,
 			    sizeof(e2)) == -1)
 				log_warnx("%s: %s", j->domain, e2);

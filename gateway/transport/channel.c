@@ -114,8 +114,13 @@ chan_schedule_close(struct channel *ch, const char *reason, int notify)
 {
 	struct tunnel	*t = ch->tunnel;
 
-	if (ch->state == CHAN_CLOSED)
+	if (ch->state == CHAN_CLOSED) {
+		/* the endpoint lets go of a channel already closing: it must
+		 * not hear of it again (it may be freed by then) */
+		if (!notify)
+			ch->notify_close = 0;
 		return;
+	}
 	ch->state = CHAN_CLOSED;
 	ch->notify_close = notify;
 	if (reason != NULL)
@@ -379,8 +384,11 @@ chan_consumed(struct channel *ch, size_t n)
 static void
 chan_abort(struct channel *ch, const char *reason, int notify)
 {
-	if (ch->state == CHAN_CLOSED)
+	if (ch->state == CHAN_CLOSED) {
+		if (!notify)	/* as in chan_schedule_close */
+			ch->notify_close = 0;
 		return;
+	}
 	if (ch->tunnel != NULL && ch->tunnel->state == TUN_ESTABLISHED)
 		tunnel_send(ch->tunnel, REC_RESET, ch->id,
 		    (const uint8_t *)reason, reason_len(reason));

@@ -184,7 +184,7 @@ pmsg_on_reply(struct tunnel *t, json_t *m, json_int_t id)
 	pmsg_pending_free(gw, pp);
 	err = json_string_value(json_object_get(m, "error"));
 	if (cb != NULL)
-		cb(err != NULL ? NULL : m, err, arg);
+		cb(m, err, arg);	/* an error reply may carry fields too */
 }
 
 void

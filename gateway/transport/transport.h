@@ -369,6 +369,8 @@ void	 ctl_bench(struct ctl_conn *, json_t *req);
 void	 bench_init(void);
 
 /* peermsg.c: REC_MSG requests and replies between gateways */
+/* reply: the answer (also with err, when the peer answered with an error:
+ * it may carry fields; NULL when none came: timeout, tunnel lost) */
 typedef void (*pmsg_reply_cb)(json_t *reply, const char *err, void *arg);
 typedef void (*pmsg_op_fn)(struct peer *, json_int_t id, json_t *req);
 /* The handler of requests of op (peerproto.h); -1: table full. */

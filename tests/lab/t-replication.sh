@@ -15,7 +15,7 @@ A=$LAB/site-a/lib/images
 B=$LAB/site-b/lib/images-b/vmgw-replica/web1
 
 lab_site_clean b >/dev/null 2>&1
-rm -rf "$B"
+rm -rf "$B" "$LAB/site-a/lib/images/vmgw-replica"
 V unprotect web1 >/dev/null 2>&1
 lt_guest_at a >/dev/null 2>&1 || { lab_site_clean a >/dev/null 2>&1; lab_guest_boot a >/dev/null; }
 check "web1 runs at site a" lt_guest_at a
@@ -178,5 +178,5 @@ check "unprotect" V unprotect web1
 V replication >"$LT_DIR/rep2" 2>&1
 check "no longer listed" bash -c "! grep -q '^web1 ' '$LT_DIR/rep2'"
 lab_site_clean a >/dev/null 2>&1	# its agent is gone: the next test boots afresh
-rm -rf "$B"
+rm -rf "$B" "$LAB/site-a/lib/images/vmgw-replica"
 tap_done
