@@ -491,6 +491,43 @@ kvm_domain_undefine(struct kvm *k, const char *name, char *err, size_t errlen)
 }
 
 int
+kvm_domain_fence(struct kvm *k, const char *name, int *was_running, char *err,
+    size_t errlen)
+{
+	virDomainPtr dom;
+	int active, ret = -1;
+
+	if (was_running != NULL)
+		*was_running = 0;
+	if ((dom = virDomainLookupByName(k->conn, name)) == NULL) {
+		if (kvm_lerr_code() == VIR_ERR_NO_DOMAIN)
+			return 0;
+		kvm_lverr(err, errlen, "%s: lookup", name);
+		return -1;
+	}
+	if ((active = virDomainIsActive(dom)) < 0) {
+		kvm_lverr(err, errlen, "%s: fence", name);
+		goto out;
+	}
+	if (virDomainIsPersistent(dom) == 1 &&
+	    virDomainSetAutostart(dom, 0) < 0) {
+		kvm_lverr(err, errlen, "%s: autostart off", name);
+		goto out;
+	}
+	if (active && virDomainDestroy(dom) < 0 &&
+	    kvm_lerr_code() != VIR_ERR_OPERATION_INVALID) {
+		kvm_lverr(err, errlen, "%s: destroy", name);
+		goto out;
+	}
+	if (was_running != NULL)
+		*was_running = active;
+	ret = 0;
+ out:
+	virDomainFree(dom);
+	return ret;
+}
+
+int
 kvm_domain_remove(struct kvm *k, const char *name, char *err, size_t errlen)
 {
 	virDomainPtr dom;

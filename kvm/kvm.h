@@ -214,6 +214,10 @@ int	kvm_domain_define(struct kvm *, const char *xml, char *err,
 	    size_t errlen) KVM_WUR;
 int	kvm_domain_undefine(struct kvm *, const char *name, char *err,
 	    size_t errlen) KVM_WUR;
+/* Keep a domain off: autostart off, destroyed if it runs, still defined
+ * (the home site of a guest that failed over).  0 also when absent. */
+int	kvm_domain_fence(struct kvm *, const char *name, int *was_running,
+	    char *err, size_t errlen) KVM_WUR;
 /* Destroy (if active) and undefine; used to clean a half-made destination. */
 int	kvm_domain_remove(struct kvm *, const char *name, char *err,
 	    size_t errlen) KVM_WUR;

@@ -24,7 +24,7 @@ declare -A MAY=(
   [gateway/jobs]="gateway/transport gateway/core gateway/common config crypto"
   [gateway/migrate]="gateway/jobs gateway/netplan gateway/transport gateway/core gateway/common kvm config crypto"
   [gateway/dr/core]=""
-  [gateway/dr]="gateway/dr/core gateway/jobs gateway/transport gateway/core gateway/common kvm config crypto"
+  [gateway/dr]="gateway/dr/core gateway/jobs gateway/netplan gateway/transport gateway/core gateway/common kvm config crypto"
   [gateway]="gateway/dr gateway/dr/core gateway/migrate gateway/jobs gateway/netplan gateway/transport gateway/core gateway/common kvm config crypto"
 )
 # folders that may not use libevent (the CLI and what it links)

@@ -53,6 +53,10 @@
  *                    -> points [{id, seq, start, end, consistency, reason,
  *                       bytes, pinned, disks [{target, file, size}]}],
  *                       dir, source_site, site ("backup" | "here")
+ *   failover       domain, point (an id, "latest" (default), "latest-app")
+ *                                             (dr/dr_failover.c)
+ *                    events "step"; -> domain, site, point, consistency,
+ *                       rpo_s, rto_s, reach, hooks, home
  */
 #ifndef VMGW_CTLPROTO_H
 #define VMGW_CTLPROTO_H
@@ -74,6 +78,7 @@
 #define CTL_REPLICATION		"replication"
 #define CTL_SYNC		"sync"
 #define CTL_POINTS		"points"
+#define CTL_FAILOVER		"failover"
 
 /* exit codes of `vmgw` (documented in README and vmgw(1)) */
 enum vmgw_exit {

@@ -83,6 +83,8 @@ struct dr_prot {
 	int			 cycling;	/* a cycle runs */
 	int			 stopping;	/* unprotect: end after the cycle */
 	int			 paused;	/* gave way to a migration */
+	int			 fenced;	/* it failed over: its copy here
+						 * stays off */
 	void			(*yield_ready)(void *);
 	void			*yield_arg;
 	struct dr_cycle		*cur;
@@ -147,9 +149,14 @@ void	 dr_pm_points(struct peer *, json_int_t id, json_t *req);
 void	 dr_pm_hashes(struct peer *, json_int_t id, json_t *req);
 void	 dr_pm_adopt(struct peer *, json_int_t id, json_t *req);
 void	 dr_accept(struct channel *, json_t *req);
+json_t	*dr_points_json(const struct drc_manifest *, const char *dir);
 int	 dr_chain_dir(const struct gw *, const struct vmgw_peer *,
 	    const char *guest, const char *image, char *out, size_t outlen,
 	    char *err, size_t errlen);
+
+/* dr_failover.c */
+int	 dr_failover_init(void);
+void	 dr_pm_status(struct peer *, json_int_t id, json_t *req);
 
 /* dr_ctl.c */
 int	 dr_ctl_init(void);

@@ -50,6 +50,7 @@ struct dr_recv {
 	char			 dir[512];
 	struct drc_hashes	 hashes[DRC_DISKS_MAX];	/* resync: newest point */
 	int			 hashed;
+	int			 failed_over;	/* the guest runs here now */
 	/* the calls' results */
 	int			 prepared;
 	uint64_t		 next_seq;
@@ -93,6 +94,22 @@ static void
 dr_path(char *out, size_t len, const char *dir, const char *file)
 {
 	snprintf(out, len, "%s/%s", dir, file);
+}
+
+/* The socket of a local qemu-nbd for one disk: run_dir/dr/PEER-GUEST-DISK */
+static int
+dr_sock(struct dr_recv *r, const char *target, const char *tag, char *out,
+    size_t len)
+{
+	snprintf(out, len, "%s/dr", r->gw->conf->run_dir);
+	if (mkdir_p(out, 0700) == -1) {
+		snprintf(r->err, sizeof(r->err), "%s: %s", out,
+		    strerror(errno));
+		return -1;
+	}
+	snprintf(out, len, "%s/dr/%.20s-%.40s-%s%s.sock", r->gw->conf->run_dir,
+	    r->peer->conf->name, r->guest, target, tag);
+	return 0;
 }
 
 /*
@@ -231,22 +248,16 @@ dr_hash_chain(struct dr_recv *r, const struct drc_manifest *m)
 	const char	*top;
 	size_t		 i;
 
-	snprintf(sock, sizeof(sock), "%s/dr", r->gw->conf->run_dir);
-	if (mkdir_p(sock, 0700) == -1) {
-		snprintf(r->err, sizeof(r->err), "%s: %s", sock,
-		    strerror(errno));
-		return -1;
-	}
 	for (i = 0; i < r->n_disks; i++) {
+		if (dr_sock(r, r->disks[i].target, "-h", sock,
+		    sizeof(sock)) == -1)
+			return -1;
 		if ((top = dr_top_file(m, r->disks[i].target)) == NULL) {
 			snprintf(r->err, sizeof(r->err), "%s: disk %s not in "
 			    "the chain", r->guest, r->disks[i].target);
 			return -1;
 		}
 		dr_path(img, sizeof(img), r->dir, top);
-		snprintf(sock, sizeof(sock), "%s/dr/%.20s-%.40s-%s-h.sock",
-		    r->gw->conf->run_dir, r->peer->conf->name, r->guest,
-		    r->disks[i].target);
 		if (drc_nbd_serve(&nbd, img, sock, 0, NULL, r->err,
 		    sizeof(r->err)) == -1)
 			return -1;
@@ -281,6 +292,17 @@ dr_prepare_work(void *arg)
 		    strerror(errno));
 		return;
 	}
+	dr_path(ppath, sizeof(ppath), r->dir, "failover.json");
+	if (access(ppath, F_OK) == 0) {
+		/* the guest failed over to here: its home site must keep its
+		 * old copy off (split brain), and no point stacks on this */
+		snprintf(r->err, sizeof(r->err), "%s failed over to %s (%s): "
+		    "it runs here now, its old copy at %s must stay off",
+		    r->guest, r->gw->conf->site, ppath, r->peer->conf->name);
+		r->failed_over = 1;
+		return;
+	}
+	dr_path(ppath, sizeof(ppath), r->dir, "partial.json");
 	if (drc_manifest_load(mpath, &m, r->err, sizeof(r->err)) == -1) {
 		if (errno != ENOENT)
 			return;
@@ -376,8 +398,9 @@ dr_prepare_done(void *arg)
 	if (r->err[0] != '\0') {
 		log_warnx("%s: point %s from %s refused: %s", r->guest,
 		    r->point, r->peer->conf->name, r->err);
-		pmsg_reply(r->peer, r->req_id, json_pack("{s:s, s:I}", "error",
-		    r->err, "newest_seq", (json_int_t)r->newest_seq));
+		pmsg_reply(r->peer, r->req_id, json_pack("{s:s, s:I, s:b}",
+		    "error", r->err, "newest_seq", (json_int_t)r->newest_seq,
+		    "failed_over", r->failed_over));
 		return;
 	}
 	log_info("%s: point %s from %s %s (%s)", r->guest, r->point,
@@ -672,16 +695,9 @@ dr_serve(struct dr_in *in)
 	in->pt.disks = in->pd;
 	free(pt->disks);
 	free(pt);
-	snprintf(sock, sizeof(sock), "%s/dr", r->gw->conf->run_dir);
-	if (mkdir_p(sock, 0700) == -1) {
-		snprintf(r->err, sizeof(r->err), "%s: %s", sock,
-		    strerror(errno));
-		return -1;
-	}
 	for (i = 0; i < r->n_disks; i++) {
-		snprintf(sock, sizeof(sock), "%s/dr/%.20s-%.40s-%s.sock",
-		    r->gw->conf->run_dir, r->peer->conf->name, r->guest,
-		    in->pd[i].target);
+		if (dr_sock(r, in->pd[i].target, "", sock, sizeof(sock)) == -1)
+			return -1;
 		dr_path(e, sizeof(e), r->dir, in->pd[i].file);
 		if (drc_nbd_serve(&in->nbd[i], e, sock, 1, NULL, r->err,
 		    sizeof(r->err)) == -1)
@@ -886,7 +902,7 @@ struct dr_list {
 };
 
 /* The points of a manifest, as `vmgw points` shows them. */
-static json_t *
+json_t *
 dr_points_json(const struct drc_manifest *m, const char *dir)
 {
 	json_t	*a = json_array(), *d;

@@ -297,28 +297,8 @@ dr_local_work(void *arg)
 		    "is not protected from here", l->domain, conf->site);
 		return;
 	}
-	l->reply = json_array();
-	for (i = 0; i < m->n_points; i++) {
-		const struct drc_point *p = &m->points[i];
-		json_t *d = json_array();
-
-		for (k = 0; k < p->n_disks; k++) {
-			snprintf(path, sizeof(path), "%s/%s", dir,
-			    p->disks[k].file);
-			json_array_append_new(d, json_pack("{s:s, s:s, s:I}",
-			    "target", p->disks[k].target, "file", path, "size",
-			    (json_int_t)p->disks[k].size));
-		}
-		json_array_append_new(l->reply, json_pack("{s:s, s:I, s:I, "
-		    "s:I, s:s, s:s, s:I, s:b, s:I, s:o}", "id", p->id, "seq",
-		    (json_int_t)p->seq, "start", (json_int_t)p->start, "end",
-		    (json_int_t)p->end, "consistency", p->consistency ==
-		    DRC_APP ? "app" : "crash", "reason", p->reason, "bytes",
-		    (json_int_t)p->bytes, "pinned", p->pinned, "tested_at",
-		    (json_int_t)p->tested_at, "disks", d));
-	}
-	l->reply = json_pack("{s:o, s:s, s:s, s:s}", "points", l->reply, "dir",
-	    dir, "source_site", m->source_site, "site", "here");
+	l->reply = json_pack("{s:o, s:s, s:s, s:s}", "points", dr_points_json(m,
+	    dir), "dir", dir, "source_site", m->source_site, "site", "here");
 	drc_manifest_free(m);
 }
 

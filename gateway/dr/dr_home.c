@@ -41,6 +41,7 @@ static void	dr_schedule(struct job *);
 static void	dr_begin_point(struct job *, int resume);
 static void	dr_hashes_next(struct job *);
 static void	dr_update_status(struct job *);
+static void	dr_fence(struct job *, const char *);
 
 /* ------------------------------------------------------------ the kind */
 
@@ -77,6 +78,8 @@ dr_save(const struct job *j, json_t *o)
 	    (json_int_t)p->last_duration, "last_consistency",
 	    p->last_consistency, "last_point", p->last_point, "points_kept",
 	    (int)p->points_kept, "source", p->source));
+	json_object_set_new(json_object_get(o, "replication"), "fenced",
+	    json_boolean(p->fenced));
 }
 
 static int
@@ -117,6 +120,12 @@ dr_load(struct job *j, json_t *o)
 	    "points_kept"));
 	if ((v = json_string_value(json_object_get(r, "source"))) != NULL)
 		snprintf(p->source, sizeof(p->source), "%s", v);
+	if (json_is_true(json_object_get(r, "fenced"))) {
+		p->fenced = p->paused = 1;
+		snprintf(p->status, sizeof(p->status), "failed-over");
+		snprintf(p->reason, sizeof(p->reason), "failed over to %s: the "
+		    "copy here is kept off", p->set.to);
+	}
 	return 0;
 }
 
@@ -183,7 +192,7 @@ dr_resume(struct job *j)
 {
 	struct dr_prot	*p = DR(j);
 
-	if (!p->paused)
+	if (!p->paused || p->fenced)
 		return;
 	p->paused = 0;
 	snprintf(p->status, sizeof(p->status), "ok");
@@ -306,7 +315,9 @@ dr_update_status(struct job *j)
 
 	drc_sched_next(&p->sched, p->newest_start, p->last_start,
 	    (int64_t)time(NULL), &so);
-	if (p->seq == 0)
+	if (p->fenced)
+		;
+	else if (p->seq == 0)
 		snprintf(p->status, sizeof(p->status), "seeding");
 	else if (strcmp(p->status, "error") == 0 ||
 	    strcmp(p->status, "resync") == 0 ||
@@ -464,6 +475,9 @@ dr_cycle_over(void *arg)
 			    "target RPO (%llds)", j->domain,
 			    (long long)p->last_duration, (long long)p->set.rpo);
 		dr_waiters_done(j, NULL);
+	} else if (p->fenced) {
+		job_save(j);
+		dr_waiters_done(j, c->err);
 	} else if (c->retry_now) {
 		log_info("%s: point %s: %s; again as a full point", j->domain,
 		    c->id, c->err);
@@ -668,6 +682,50 @@ dr_hashes_next(struct job *j)
 	json_decref(m);
 }
 
+/* (worker) the copy here stays off: destroyed if it runs, no autostart */
+static void
+dr_fence_work(void *arg)
+{
+	struct job	*j = arg;
+	struct kvm	*k = NULL;
+	char		 err[512];
+	int		 ran = 0;
+
+	if (kvm_open(&k, j->gw->conf->libvirt, err, sizeof(err)) == -1 ||
+	    kvm_domain_fence(k, j->domain, &ran, err, sizeof(err)) == -1)
+		log_warnx("%s: fence: %s", j->domain, err);
+	else if (ran)
+		log_warnx("%s: its old copy here was running: destroyed (it "
+		    "runs at %s since its failover)", j->domain, j->peer_name);
+	kvm_close(k);
+}
+
+static void
+dr_fence_done(void *arg)
+{
+}
+
+/*
+ * The backup site says the guest failed over to it: this site's copy
+ * stays off (never started, destroyed if it runs) and no point is taken,
+ * until reverse protection (part 2) takes the disk over.
+ */
+static void
+dr_fence(struct job *j, const char *why)
+{
+	struct dr_prot	*p = DR(j);
+
+	if (!p->fenced)
+		log_warnx("%s: %s: its copy here is kept off", j->domain, why);
+	p->fenced = 1;
+	p->paused = 1;
+	snprintf(p->status, sizeof(p->status), "failed-over");
+	snprintf(p->reason, sizeof(p->reason), "failed over to %s: the copy "
+	    "here is kept off", j->peer_name);
+	if (job_work(j, dr_fence_work, dr_fence_done, j) == -1)
+		log_warnx("%s: cannot start a thread to fence it", j->domain);
+}
+
 static void
 dr_begun(json_t *reply, const char *err, void *arg)
 {
@@ -685,6 +743,12 @@ dr_begun(json_t *reply, const char *err, void *arg)
 		log_warnx("%s: point %s: %s; asking %s again", j->domain, c->id,
 		    err, j->peer_name);
 		dr_begin_point(j, 1);
+		return;
+	}
+	if (err != NULL && json_is_true(json_object_get(reply,
+	    "failed_over"))) {
+		dr_fence(j, err);
+		dr_fail(c, "%s: %s", j->peer_name, err);
 		return;
 	}
 	if (err != NULL) {
@@ -968,6 +1032,48 @@ dr_metrics(struct gw *gw, struct evbuffer *out)
 	}
 }
 
+/* The backup site's answer: does the guest run there (it failed over)? */
+struct dr_ask_home {
+	struct gw	*gw;
+	char		 id[JOB_ID_LEN];	/* the job, found again on reply */
+};
+
+static void
+dr_peer_status(json_t *reply, const char *err, void *arg)
+{
+	struct dr_ask_home	*a = arg;
+	struct job		*j = job_find(a->gw, a->id);
+
+	free(a);
+	if (j == NULL || j->kind != &dr_kind || job_terminal(j) ||
+	    reply == NULL || err != NULL)
+		return;
+	if (json_is_true(json_object_get(reply, "running")))
+		dr_fence(j, "it runs at its backup site (a failover)");
+}
+
+/* A tunnel came up: is any guest protected to that peer running there? */
+static void
+dr_peer_up_cb(struct peer *peer, struct tunnel *t)
+{
+	struct dr_ask_home	*a;
+	struct job		*j;
+	json_t			*m;
+
+	TAILQ_FOREACH(j, peer->gw->jobs, entry) {
+		if (j->kind != &dr_kind || job_terminal(j) || j->peer != peer ||
+		    DR(j)->fenced || (a = calloc(1, sizeof(*a))) == NULL)
+			continue;
+		a->gw = peer->gw;
+		snprintf(a->id, sizeof(a->id), "%s", j->id);
+		m = json_pack("{s:s, s:s}", "op", PM_DR_STATUS, "guest",
+		    j->domain);
+		if (pmsg_request(peer, m, 30, dr_peer_status, a) == -1)
+			free(a);
+		json_decref(m);
+	}
+}
+
 /* The config's protect: entries, after the records were read back. */
 int
 dr_start(struct gw *gw)
@@ -1001,7 +1107,10 @@ dr_init(struct gw *gw)
 	    pmsg_register(PM_DR_HASHES, dr_pm_hashes) == -1 ||
 	    pmsg_register(PM_DR_ADOPT, dr_pm_adopt) == -1 ||
 	    accept_register(CHAN_KIND_DR, dr_accept) == -1 ||
-	    metrics_register(dr_metrics) == -1)
+	    metrics_register(dr_metrics) == -1 ||
+	    peer_observe(dr_peer_up_cb, NULL) == -1)
+		return -1;
+	if (dr_failover_init() == -1)
 		return -1;
 	return dr_ctl_init();
 }

@@ -48,18 +48,6 @@ np_step(json_t *plan, const char *site, const char *fmt, ...)
 	    "step", buf));
 }
 
-static void
-np_join(json_t *a, char *out, size_t outlen)
-{
-	json_t	*v;
-	size_t	 i, o = 0;
-
-	out[0] = '\0';
-	json_array_foreach(a, i, v)
-		o += (size_t)snprintf(out + o, o < outlen ? outlen - o : 0,
-		    "%s%s", i ? " " : "", json_string_value(v));
-}
-
 /*
  * (worker, at the checks) the guest's addresses and reservations into g,
  * the plan's steps into plan: both the check call's own.

@@ -72,7 +72,7 @@ np_guest_clear(struct np_guest *g)
 	g->announce = NULL;
 }
 
-static void
+void
 np_join(json_t *a, char *out, size_t outlen)
 {
 	json_t	*v;
@@ -124,6 +124,8 @@ np_find_dhcp(struct np_guest *g, struct kvm *k,
 	char			 err[256];
 	size_t			 i;
 
+	if (to_peer == NULL)
+		return;		/* no move: no reservation moves */
 	for (i = 0; i < info->n_nics; i++) {
 		const struct kvm_nic *n = &info->nics[i];
 

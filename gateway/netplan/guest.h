@@ -40,8 +40,11 @@ int	 np_mode_from(const char *);	/* -1: not a mode */
 void	 np_guest_init(struct np_guest *, struct gw *, const char *name,
 	    const char *uuid, const struct vmgw_peer *peer, const char *tag);
 void	 np_guest_clear(struct np_guest *);	/* frees what it holds */
+/* The strings of a JSON array, space-separated (addresses, MACs). */
+void	 np_join(json_t *, char *out, size_t outlen);
 /* (worker) MACs, addresses (config, else libvirt) and the reservations
- * that move to peer `to`; returns where the addresses came from. */
+ * that move to peer `to` (NULL: none); returns where the addresses came
+ * from. */
 const char *np_guest_discover(struct np_guest *, struct kvm *,
 	    const struct kvm_domain_info *, const struct vmgw_peer *to);
 /* The plan can run here: an address when it needs one, its bridge. */

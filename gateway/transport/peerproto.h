@@ -66,6 +66,8 @@
  *   dr-adopt                  guest, to, rpo, keep, quiesce, bandwidth
  *     (old home -> new home,    -> {}: the new home protects the guest to
  *      after a move)            `to` from now on (or an error why not)
+ *   dr-status                 guest  -> running (bool), state
+ *     (backup -> home, the split-brain guard of a failover)
  *   dr-points                 guest, source (the home site's image of
  *                             its first disk)  -> points [{id, seq, start, end,
  *     (any -> backup)         consistency, reason, bytes, pinned, disks
@@ -96,6 +98,7 @@
 #define PM_DR_POINTS		"dr-points"
 #define PM_DR_HASHES		"dr-hashes"
 #define PM_DR_ADOPT		"dr-adopt"
+#define PM_DR_STATUS		"dr-status"
 
 /* channel kinds */
 #define CHAN_KIND_FORWARD	"forward"

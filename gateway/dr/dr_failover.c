@@ -1,0 +1,526 @@
+/*
+ * dr_failover.c - `vmgw failover DOMAIN [--point ID|latest|latest-app]`,
+ * run at the backup site when the guest's home site is lost (DR part 2):
+ *
+ *   find     the guest's chain here and the point asked for
+ *   guard    the home site's gateway answers and runs the guest: refused
+ *            (use vmgw migrate); it does not answer within a few seconds:
+ *            go on (split brain is what the home site avoids when it comes
+ *            back: its dr-begin is refused and it fences its old copy)
+ *   start    (worker) the point pinned; the guest defined from the XML
+ *            kept with the point; a fresh overlay per disk on the point
+ *            (the chain stays untouched, so a failed or repeated failover
+ *            can start again); a checkpoint before it first runs; started;
+ *            failover.json in the chain directory
+ *   network  the guest's plan here: routes, announcements, the probe
+ *   hooks    the "failover" phase
+ *   report   the point, the achieved RPO (failover start minus the point's
+ *            start) and the RTO (command start until the guest answers)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dr.h"
+#include "guest.h"
+
+#define DR_FO_GUARD_S	5	/* how long the home site has to answer */
+#define DR_FO_ADDR_WAIT_S 120	/* for the guest to tell its addresses */
+
+struct dr_fo {
+	struct gw		*gw;
+	struct ctl_conn		*ctl;		/* NULL: the CLI went away */
+	char			 domain[128];
+	char			 want[DRC_ID_MAX + 1];	/* id, latest, latest-app */
+	uint64_t		 t0_ns;
+	int64_t			 t0;
+	char			 dir[600];
+	char			 home[DRC_NAME_MAX + 1];
+	char			 point[DRC_ID_MAX + 1];
+	int64_t			 point_start;
+	int			 app;
+	char			 uuid[KVM_UUID_LEN + 1];
+	int			 exitcode;
+	char			 err[512];
+	const struct kvm_domain_info *info;
+	struct np_guest		 g;
+	struct np_probe		*probe;
+	char			 hook_err[512];
+};
+
+static void	dr_fo_end(struct dr_fo *);
+
+static void
+dr_fo_closed(struct ctl_conn *c, void *arg)
+{
+	((struct dr_fo *)arg)->ctl = NULL;
+}
+
+static void
+dr_fo_event(struct dr_fo *f, const char *step)
+{
+	if (f->ctl != NULL)
+		ctl_event(f->ctl, "step", json_pack("{s:s, s:s, s:f}", "domain",
+		    f->domain, "step", step, "elapsed_s", (double)(mono_ns() -
+		    f->t0_ns) / 1e9));
+}
+
+/* The chain of domain under one of this site's storage directories. */
+static int
+dr_fo_chain(struct dr_fo *f, struct drc_manifest **m)
+{
+	const struct vmgw_config *conf = f->gw->conf;
+	char			 path[700];
+	size_t			 i, k;
+
+	for (i = 0; i < conf->n_peers; i++)
+		for (k = 0; k < conf->peers[i].n_storage; k++) {
+			snprintf(f->dir, sizeof(f->dir), "%s/%s/%s",
+			    conf->peers[i].storage[k].from, DR_DIR, f->domain);
+			snprintf(path, sizeof(path), "%s/manifest.json", f->dir);
+			if (access(path, F_OK) == 0)
+				return drc_manifest_load(path, m, f->err,
+				    sizeof(f->err));
+		}
+	snprintf(f->err, sizeof(f->err), "%s: no replica at %s", f->domain,
+	    conf->site);
+	return -1;
+}
+
+static ssize_t
+dr_fo_pick(struct dr_fo *f, const struct drc_manifest *m)
+{
+	ssize_t	 i;
+
+	if (strcmp(f->want, "latest") == 0 || strcmp(f->want, "latest-app") ==
+	    0) {
+		for (i = (ssize_t)m->n_points - 1; i >= 0; i--)
+			if (f->want[6] == '\0' || m->points[i].consistency ==
+			    DRC_APP)
+				return i;
+		snprintf(f->err, sizeof(f->err), "%s: no %spoint at %s",
+		    f->domain, f->want[6] ? "app-consistent " : "",
+		    f->gw->conf->site);
+		return -1;
+	}
+	if ((i = drc_manifest_find(m, f->want)) < 0)
+		snprintf(f->err, sizeof(f->err), "%s: no point %s at %s (vmgw "
+		    "points %s)", f->domain, f->want, f->gw->conf->site,
+		    f->domain);
+	return i;
+}
+
+/* (worker) is there a chain and that point? */
+static void
+dr_fo_find_work(void *arg)
+{
+	struct dr_fo		*f = arg;
+	struct drc_manifest	*m = NULL;
+	ssize_t			 i;
+
+	if (dr_fo_chain(f, &m) == -1)
+		return;
+	snprintf(f->home, sizeof(f->home), "%s", m->source_site);
+	if ((i = dr_fo_pick(f, m)) >= 0) {
+		snprintf(f->point, sizeof(f->point), "%s", m->points[i].id);
+		f->point_start = m->points[i].start;
+		f->app = m->points[i].consistency == DRC_APP;
+	}
+	drc_manifest_free(m);
+}
+
+/* (worker) pin, define, overlays, checkpoint, start */
+static void
+dr_fo_start_work(void *arg)
+{
+	struct dr_fo		*f = arg;
+	struct drc_manifest	*m = NULL;
+	struct drc_point	*p;
+	struct kvm		*k = NULL;
+	struct kvm_domain_info	*di = NULL;
+	struct kvm_backup_disk	 bd[DRC_DISKS_MAX];
+	char			 mpath[700], back[1024], msg[512], e[512];
+	char			 cp[96], rec[1024];
+	const char		*argv[11];
+	size_t			 i, k2, nd = 0;
+	ssize_t			 pi;
+	int			 defined = 0, made = 0;
+
+	snprintf(mpath, sizeof(mpath), "%s/manifest.json", f->dir);
+	if (drc_manifest_load(mpath, &m, f->err, sizeof(f->err)) == -1 ||
+	    (pi = dr_fo_pick(f, m)) < 0)
+		goto out;
+	p = &m->points[pi];
+	p->pinned = 1;
+	snprintf(p->pin_reason, sizeof(p->pin_reason), "failover at %lld",
+	    (long long)f->t0);
+	if (drc_manifest_save(mpath, m, f->err, sizeof(f->err)) == -1 ||
+	    kvm_open(&k, f->gw->conf->libvirt, f->err, sizeof(f->err)) == -1)
+		goto out;
+	if (kvm_domain_exists(k, f->domain, NULL, e, sizeof(e), f->err,
+	    sizeof(f->err)) != 0) {
+		if (f->err[0] == '\0')
+			snprintf(f->err, sizeof(f->err), "%s is defined here "
+			    "already: a failover makes it from the point",
+			    f->domain);
+		goto out;
+	}
+	if (kvm_domain_define(k, p->domain_xml, f->err, sizeof(f->err)) == -1)
+		goto out;
+	defined = 1;
+	if (kvm_domain_inspect(k, f->domain, &di, f->err, sizeof(f->err)) ==
+	    -1)
+		goto out;
+	snprintf(f->uuid, sizeof(f->uuid), "%s", di->uuid);
+	for (i = 0; i < di->n_disks; i++) {
+		const struct kvm_disk *d = &di->disks[i];
+
+		for (k2 = 0; k2 < p->n_disks; k2++)
+			if (strcmp(p->disks[k2].target, d->target) == 0)
+				break;
+		if (k2 == p->n_disks || d->path == NULL)
+			continue;
+		if (access(d->path, F_OK) == 0) {
+			snprintf(f->err, sizeof(f->err), "%s: disk %s: %s "
+			    "exists here: vmgw does not overwrite it",
+			    f->domain, d->target, d->path);
+			goto out;
+		}
+		snprintf(back, sizeof(back), "%s/%s", f->dir,
+		    p->disks[k2].file);
+		argv[0] = "qemu-img"; argv[1] = "create"; argv[2] = "-q";
+		argv[3] = "-f"; argv[4] = "qcow2"; argv[5] = "-F";
+		argv[6] = "qcow2"; argv[7] = "-b"; argv[8] = back;
+		argv[9] = d->path; argv[10] = NULL;
+		if (drc_run(argv, msg, sizeof(msg)) != 0) {
+			snprintf(f->err, sizeof(f->err), "%s: overlay on %s: %s",
+			    d->path, back, msg);
+			goto out;
+		}
+		made++;
+		bd[nd].target = d->target;
+		bd[nd].scratch = NULL;
+		nd++;
+	}
+	snprintf(cp, sizeof(cp), "%sfailover-%s", DR_CHECKPOINT_PREFIX,
+	    f->point);
+	if (kvm_start_with_checkpoint(k, f->domain, cp, bd, nd, f->err,
+	    sizeof(f->err)) == -1)
+		goto out;
+	snprintf(rec, sizeof(rec), "{\"domain\": \"%s\", \"point\": \"%s\", "
+	    "\"at\": %lld, \"site\": \"%s\", \"checkpoint\": \"%s\"}\n",
+	    f->domain, f->point, (long long)f->t0, f->gw->conf->site, cp);
+	snprintf(mpath, sizeof(mpath), "%s/failover.json", f->dir);
+	if (drc_write_atomic(mpath, rec, strlen(rec), e, sizeof(e)) == -1)
+		log_warnx("%s: %s", f->domain, e);
+	f->info = di;
+	di = NULL;
+	np_guest_discover(&f->g, k, f->info, NULL);
+ out:
+	if (f->err[0] != '\0' && defined) {
+		/* nothing half-made stays: the domain, the overlays made */
+		if (kvm_domain_remove(k, f->domain, e, sizeof(e)) == -1)
+			log_warnx("%s: %s", f->domain, e);
+		for (i = 0; di != NULL && i < di->n_disks && made > 0; i++)
+			if (di->disks[i].path != NULL && strstr(
+			    di->disks[i].path, DR_DIR) == NULL)
+				unlink(di->disks[i].path);
+	}
+	kvm_domain_info_free(di);
+	kvm_close(k);
+	drc_manifest_free(m);
+}
+
+static void
+dr_fo_hooks_work(void *arg)
+{
+	struct dr_fo	*f = arg;
+
+	np_hooks_run(&f->g, "failover", "-", f->home, f->gw->conf->site,
+	    json_is_true(json_object_get(f->probe->result, "ok")) ? "ok" :
+	    "not reachable", f->hook_err, sizeof(f->hook_err));
+}
+
+static void
+dr_fo_hooks_done(void *arg)
+{
+	dr_fo_end(arg);
+}
+
+static void
+dr_fo_probe_work(void *arg)
+{
+	np_probe_run(((struct dr_fo *)arg)->probe);
+}
+
+static void
+dr_fo_probe_done(void *arg)
+{
+	struct dr_fo	*f = arg;
+
+	dr_fo_event(f, "hooks");
+	if (worker_run(f->gw, dr_fo_hooks_work, dr_fo_hooks_done, f) == -1)
+		dr_fo_end(f);
+}
+
+/* (worker) a guest that just booted tells its addresses only once its
+ * agent or DHCP answers: ask libvirt until it knows some (or give up) */
+static void
+dr_fo_addr_work(void *arg)
+{
+	struct dr_fo	*f = arg;
+	struct kvm	*k = NULL;
+	char		 err[256];
+	uint64_t	 until = mono_ns() + DR_FO_ADDR_WAIT_S * 1000000000ull;
+
+	if (kvm_open(&k, f->gw->conf->libvirt, err, sizeof(err)) == -1)
+		return;
+	while (json_array_size(f->g.addrs) == 0 && mono_ns() < until) {
+		usleep(500000);
+		np_guest_discover(&f->g, k, f->info, NULL);
+	}
+	kvm_close(k);
+}
+
+static void
+dr_fo_probe(void *arg)
+{
+	struct dr_fo	*f = arg;
+
+	np_guest_hold(&f->g);
+	np_guest_announce(&f->g);
+	if ((f->probe = np_probe_new(&f->g, mono_ns())) == NULL ||
+	    worker_run(f->gw, dr_fo_probe_work, dr_fo_probe_done, f) == -1) {
+		dr_fo_end(f);
+		return;
+	}
+	dr_fo_event(f, "probe");
+}
+
+static void
+dr_fo_started(void *arg)
+{
+	struct dr_fo	*f = arg;
+
+	if (f->err[0] != '\0') {
+		f->exitcode = VMGW_EXIT_FAIL;
+		dr_fo_end(f);
+		return;
+	}
+	log_info("%s: failed over to %s from point %s (%s-consistent)",
+	    f->domain, f->gw->conf->site, f->point, f->app ? "app" : "crash");
+	dr_fo_event(f, "network");
+	snprintf(f->g.uuid, sizeof(f->g.uuid), "%s", f->uuid);
+	if (f->g.dhcp != NULL)
+		json_array_clear(f->g.dhcp);	/* the home site's are unknown */
+	if (json_array_size(f->g.addrs) == 0 && worker_run(f->gw,
+	    dr_fo_addr_work, dr_fo_probe, f) == 0)
+		return;
+	dr_fo_probe(f);
+}
+
+static void
+dr_fo_start(struct dr_fo *f)
+{
+	struct peer	*home = peer_find(f->gw, f->home);
+
+	dr_fo_event(f, "start");
+	np_guest_init(&f->g, f->gw, f->domain, "", home != NULL ? home->conf :
+	    NULL, "failover");
+	if (worker_run(f->gw, dr_fo_start_work, dr_fo_started, f) == -1) {
+		snprintf(f->err, sizeof(f->err), "cannot start a thread");
+		f->exitcode = VMGW_EXIT_FAIL;
+		dr_fo_end(f);
+	}
+}
+
+/* The home site's answer: does the guest run there? */
+static void
+dr_fo_status(json_t *reply, const char *err, void *arg)
+{
+	struct dr_fo	*f = arg;
+
+	if (reply != NULL && err == NULL && json_is_true(json_object_get(reply,
+	    "running"))) {
+		snprintf(f->err, sizeof(f->err), "%s runs at %s, which answers: "
+		    "a failover would run it twice (vmgw migrate %s --to %s "
+		    "moves it)", f->domain, f->home, f->domain,
+		    f->gw->conf->site);
+		f->exitcode = VMGW_EXIT_REFUSED;
+		dr_fo_end(f);
+		return;
+	}
+	log_warnx("%s: %s %s: failing over", f->domain, f->home, err != NULL ?
+	    "did not answer" : "does not run it");
+	dr_fo_start(f);
+}
+
+static void
+dr_fo_peer(struct peer *p, struct tunnel *t, const char *err, void *arg)
+{
+	struct dr_fo	*f = arg;
+	json_t		*m;
+
+	if (t == NULL) {		/* the home site is lost */
+		log_warnx("%s: %s is unreachable (%s): failing over",
+		    f->domain, f->home, err);
+		dr_fo_start(f);
+		return;
+	}
+	m = json_pack("{s:s, s:s}", "op", PM_DR_STATUS, "guest", f->domain);
+	if (pmsg_request(p, m, DR_FO_GUARD_S, dr_fo_status, f) == -1)
+		dr_fo_start(f);
+	json_decref(m);
+}
+
+static void
+dr_fo_found(void *arg)
+{
+	struct dr_fo	*f = arg;
+	struct peer	*home;
+
+	if (f->err[0] != '\0') {
+		f->exitcode = VMGW_EXIT_REFUSED;
+		dr_fo_end(f);
+		return;
+	}
+	dr_fo_event(f, "guard");
+	if ((home = peer_find(f->gw, f->home)) == NULL ||
+	    peer_wait(home, DR_FO_GUARD_S, dr_fo_peer, f) == NULL)
+		dr_fo_start(f);
+}
+
+static void
+dr_fo_end(struct dr_fo *f)
+{
+	json_t	*r;
+	double	 rto;
+
+	if (f->ctl != NULL) {
+		ctl_set_close_cb(f->ctl, NULL, NULL);
+		if (f->err[0] != '\0')
+			ctl_error(f->ctl, f->exitcode ? f->exitcode :
+			    VMGW_EXIT_FAIL, "%s", f->err);
+		else {
+			r = f->probe != NULL ? f->probe->result : NULL;
+			rto = (double)(mono_ns() - f->t0_ns) / 1e9;
+			ctl_ok(f->ctl, json_pack("{s:s, s:s, s:s, s:s, s:I, "
+			    "s:f, s:O, s:s, s:s}", "domain", f->domain,
+			    "site", f->gw->conf->site, "point", f->point,
+			    "consistency", f->app ? "app" : "crash", "rpo_s",
+			    (json_int_t)(f->t0 - f->point_start), "rto_s", rto,
+			    "reach", r != NULL ? r : json_null(), "hooks",
+			    f->hook_err, "home", f->home));
+		}
+	}
+	np_probe_free(f->probe);
+	np_guest_clear(&f->g);
+	kvm_domain_info_free((struct kvm_domain_info *)f->info);
+	free(f);
+}
+
+static void
+ctl_failover(struct ctl_conn *c, json_t *req)
+{
+	const char	*dom = json_string_value(json_object_get(req, "domain"));
+	const char	*pt = json_string_value(json_object_get(req, "point"));
+	struct dr_fo	*f;
+
+	if (dom == NULL || dom[0] == '\0' || strlen(dom) > 127 ||
+	    strchr(dom, '/') != NULL) {
+		ctl_error(c, VMGW_EXIT_USAGE, "which domain?");
+		return;
+	}
+	if (pt == NULL)
+		pt = "latest";
+	if (strlen(pt) > DRC_ID_MAX || (strcmp(pt, "latest") != 0 &&
+	    strcmp(pt, "latest-app") != 0 && !drc_file_name_ok(pt))) {
+		ctl_error(c, VMGW_EXIT_USAGE, "--point %s: a point id, latest or "
+		    "latest-app", pt);
+		return;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		ctl_error(c, VMGW_EXIT_FAIL, "out of memory");
+		return;
+	}
+	f->gw = c->gw;
+	f->ctl = c;
+	f->t0_ns = mono_ns();
+	f->t0 = (int64_t)time(NULL);
+	snprintf(f->domain, sizeof(f->domain), "%s", dom);
+	snprintf(f->want, sizeof(f->want), "%s", pt);
+	ctl_set_close_cb(c, dr_fo_closed, f);
+	if (worker_run(c->gw, dr_fo_find_work, dr_fo_found, f) == -1) {
+		ctl_set_close_cb(c, NULL, NULL);
+		ctl_error(c, VMGW_EXIT_FAIL, "cannot start a thread");
+		free(f);
+	}
+}
+
+/* ---- the home site: dr-status (does the guest run here?) */
+
+struct dr_st {
+	struct peer	*peer;
+	json_int_t	 id;
+	char		 domain[128];
+	int		 state;
+	char		 err[256];
+};
+
+static void
+dr_st_work(void *arg)
+{
+	struct dr_st	*s = arg;
+	struct kvm	*k = NULL;
+	int		 reason;
+
+	s->state = -1;
+	if (kvm_open(&k, s->peer->gw->conf->libvirt, s->err,
+	    sizeof(s->err)) == 0 && kvm_domain_state(k, s->domain, &s->state,
+	    &reason, s->err, sizeof(s->err)) == -1)
+		s->state = -1;
+	kvm_close(k);
+}
+
+static void
+dr_st_done(void *arg)
+{
+	struct dr_st	*s = arg;
+
+	pmsg_reply(s->peer, s->id, json_pack("{s:b, s:s}", "running",
+	    s->state == KVM_DOM_RUNNING || s->state == KVM_DOM_PAUSED,
+	    "state", s->state < 0 ? "absent" : kvm_state_name(s->state)));
+	free(s);
+}
+
+void
+dr_pm_status(struct peer *p, json_int_t id, json_t *req)
+{
+	const char	*g = json_string_value(json_object_get(req, "guest"));
+	struct dr_st	*s;
+
+	if (g == NULL || strlen(g) > 127 || (s = calloc(1, sizeof(*s))) ==
+	    NULL) {
+		pmsg_reply_error(p, id, "malformed dr-status");
+		return;
+	}
+	s->peer = p;
+	s->id = id;
+	snprintf(s->domain, sizeof(s->domain), "%s", g);
+	if (worker_run(p->gw, dr_st_work, dr_st_done, s) == -1) {
+		free(s);
+		pmsg_reply_error(p, id, "cannot start a thread");
+	}
+}
+
+int
+dr_failover_init(void)
+{
+	if (ctl_register(CTL_FAILOVER, ctl_failover) == -1 ||
+	    pmsg_register(PM_DR_STATUS, dr_pm_status) == -1)
+		return -1;
+	return 0;
+}
