@@ -171,6 +171,14 @@ int	kvm_domain_state(struct kvm *, const char *name, int *state,
 int	kvm_xml_rewrite(const char *xml, const struct vmgw_map *networks,
 	    size_t n_networks, const struct vmgw_map *storage, size_t n_storage,
 	    char **out_xml, char *err, size_t errlen) KVM_WUR;
+/* The file-backed disks (target, source file) of a domain XML; pure. */
+struct kvm_xml_disk {
+	char	*target;
+	char	*path;
+};
+int	kvm_xml_disks(const char *xml, struct kvm_xml_disk **out, size_t *n,
+	    char *err, size_t errlen) KVM_WUR;
+void	kvm_xml_disks_free(struct kvm_xml_disk *, size_t n);
 /* Map one path through storage mappings; NULL when unmapped (malloc'd). */
 char	*kvm_map_path(const char *path, const struct vmgw_map *storage,
 	    size_t n_storage);

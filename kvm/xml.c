@@ -397,3 +397,68 @@ kvm_xml_rewrite(const char *xml, const struct vmgw_map *networks,
 	xmlFreeDoc(doc);
 	return ret;
 }
+
+/*
+ * The file-backed disks of a domain XML: target and source file of each
+ * <disk type='file' device='disk'> (pure; for a failover, whose disk files
+ * do not exist yet when the XML is read).
+ */
+int
+kvm_xml_disks(const char *xml, struct kvm_xml_disk **out, size_t *n,
+    char *err, size_t errlen)
+{
+	xmlDocPtr doc;
+	xmlXPathContextPtr xp = NULL;
+	xmlNodePtr *nodes = NULL;
+	struct kvm_xml_disk *v = NULL;
+	size_t cnt = 0, i, k = 0;
+	int ret = -1;
+
+	*out = NULL;
+	*n = 0;
+	if ((doc = kvm_xml_parse(xml, "domain XML", "domain", err,
+	    errlen)) == NULL)
+		return -1;
+	if ((xp = xmlXPathNewContext(doc)) == NULL) {
+		kvm_err(err, errlen, "domain XML: out of memory");
+		goto out;
+	}
+	nodes = kvm_xml_nodes(xp, NULL, "/domain/devices/disk[@type='file' and "
+	    "(not(@device) or @device='disk')]", &cnt);
+	if (cnt > 0 && (v = calloc(cnt, sizeof(*v))) == NULL) {
+		kvm_err(err, errlen, "domain XML: out of memory");
+		goto out;
+	}
+	for (i = 0; i < cnt; i++) {
+		v[k].target = kvm_xml_str(xp, nodes[i], "string(target/@dev)");
+		v[k].path = kvm_xml_str(xp, nodes[i], "string(source/@file)");
+		if (v[k].target == NULL || v[k].path == NULL) {
+			free(v[k].target);
+			free(v[k].path);
+			continue;
+		}
+		k++;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+	ret = 0;
+ out:
+	kvm_xml_disks_free(v, k);
+	free(nodes);
+	xmlXPathFreeContext(xp);
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+void
+kvm_xml_disks_free(struct kvm_xml_disk *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++) {
+		free(v[i].target);
+		free(v[i].path);
+	}
+	free(v);
+}

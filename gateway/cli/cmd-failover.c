@@ -25,7 +25,7 @@ failover_exec(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	json_t	*req = json_pack("{s:s}", "cmd", CTL_FAILOVER), *res, *r;
-	int	 ch, ret;
+	int	 ch, ret, ok;
 
 	while ((ch = getopt_long(argc, argv, "p:j", opts, NULL)) != -1) {
 		switch (ch) {
@@ -53,19 +53,19 @@ failover_exec(struct cli *cli, int argc, char **argv)
 		return 0;
 	}
 	r = json_object_get(res, "reach");
+	ok = r == NULL || json_is_null(r) || json_is_true(json_object_get(r,
+	    "ok"));
 	printf("%s runs at %s from point %s (%s-consistent)\n"
 	    "  achieved RPO %llds (failover start minus the point's start)\n"
 	    "  RTO %.1fs (command start until it %s)\n",
 	    cli_str(res, "domain"), cli_str(res, "site"), cli_str(res, "point"),
 	    cli_str(res, "consistency"), cli_int(res, "rpo_s"),
 	    json_real_value(json_object_get(res, "rto_s")),
-	    json_is_true(json_object_get(r, "ok")) ? "answered its probe" :
-	    "was started; its probe did not answer");
+	    ok ? "answered its probe" : "was started; its probe did not answer");
 	if (*cli_str(res, "hooks"))
 		printf("  hooks: %s\n", cli_str(res, "hooks"));
 	json_decref(res);
-	return json_is_true(json_object_get(r, "ok")) || r == NULL ? 0 :
-	    VMGW_EXIT_FAIL;
+	return ok ? 0 : VMGW_EXIT_FAIL;
 }
 
 const struct cli_cmd cmd_failover = {

@@ -28,6 +28,7 @@
 #include "guest.h"
 
 #define DR_FO_GUARD_S	5	/* how long the home site has to answer */
+#define DR_FO_DIAL_S	2	/* ... to be reached again when its tunnel is down */
 #define DR_FO_ADDR_WAIT_S 120	/* for the guest to tell its addresses */
 
 struct dr_fo {
@@ -145,7 +146,9 @@ dr_fo_start_work(void *arg)
 	char			 mpath[700], back[1024], msg[512], e[512];
 	char			 cp[96], rec[1024];
 	const char		*argv[11];
-	size_t			 i, k2, nd = 0;
+	struct kvm_xml_disk	*xd = NULL;
+	int			 mine[DRC_DISKS_MAX * 2] = { 0 };
+	size_t			 i, k2, nd = 0, nxd = 0;
 	ssize_t			 pi;
 	int			 defined = 0, made = 0;
 
@@ -168,25 +171,20 @@ dr_fo_start_work(void *arg)
 			    f->domain);
 		goto out;
 	}
-	if (kvm_domain_define(k, p->domain_xml, f->err, sizeof(f->err)) == -1)
+	if (kvm_xml_disks(p->domain_xml, &xd, &nxd, f->err,
+	    sizeof(f->err)) == -1)
 		goto out;
-	defined = 1;
-	if (kvm_domain_inspect(k, f->domain, &di, f->err, sizeof(f->err)) ==
-	    -1)
-		goto out;
-	snprintf(f->uuid, sizeof(f->uuid), "%s", di->uuid);
-	for (i = 0; i < di->n_disks; i++) {
-		const struct kvm_disk *d = &di->disks[i];
-
+	/* an overlay per disk on the point, where the XML has the disk */
+	for (i = 0; i < nxd && i < DRC_DISKS_MAX * 2; i++) {
 		for (k2 = 0; k2 < p->n_disks; k2++)
-			if (strcmp(p->disks[k2].target, d->target) == 0)
+			if (strcmp(p->disks[k2].target, xd[i].target) == 0)
 				break;
-		if (k2 == p->n_disks || d->path == NULL)
+		if (k2 == p->n_disks)
 			continue;
-		if (access(d->path, F_OK) == 0) {
+		if (access(xd[i].path, F_OK) == 0) {
 			snprintf(f->err, sizeof(f->err), "%s: disk %s: %s "
 			    "exists here: vmgw does not overwrite it",
-			    f->domain, d->target, d->path);
+			    f->domain, xd[i].target, xd[i].path);
 			goto out;
 		}
 		snprintf(back, sizeof(back), "%s/%s", f->dir,
@@ -194,17 +192,25 @@ dr_fo_start_work(void *arg)
 		argv[0] = "qemu-img"; argv[1] = "create"; argv[2] = "-q";
 		argv[3] = "-f"; argv[4] = "qcow2"; argv[5] = "-F";
 		argv[6] = "qcow2"; argv[7] = "-b"; argv[8] = back;
-		argv[9] = d->path; argv[10] = NULL;
+		argv[9] = xd[i].path; argv[10] = NULL;
 		if (drc_run(argv, msg, sizeof(msg)) != 0) {
 			snprintf(f->err, sizeof(f->err), "%s: overlay on %s: %s",
-			    d->path, back, msg);
+			    xd[i].path, back, msg);
 			goto out;
 		}
 		made++;
-		bd[nd].target = d->target;
+		mine[i] = 1;
+		bd[nd].target = xd[i].target;
 		bd[nd].scratch = NULL;
 		nd++;
 	}
+	if (kvm_domain_define(k, p->domain_xml, f->err, sizeof(f->err)) == -1)
+		goto out;
+	defined = 1;
+	if (kvm_domain_inspect(k, f->domain, &di, f->err, sizeof(f->err)) ==
+	    -1)
+		goto out;
+	snprintf(f->uuid, sizeof(f->uuid), "%s", di->uuid);
 	snprintf(cp, sizeof(cp), "%sfailover-%s", DR_CHECKPOINT_PREFIX,
 	    f->point);
 	if (kvm_start_with_checkpoint(k, f->domain, cp, bd, nd, f->err,
@@ -220,15 +226,16 @@ dr_fo_start_work(void *arg)
 	di = NULL;
 	np_guest_discover(&f->g, k, f->info, NULL);
  out:
-	if (f->err[0] != '\0' && defined) {
+	if (f->err[0] != '\0') {
 		/* nothing half-made stays: the domain, the overlays made */
-		if (kvm_domain_remove(k, f->domain, e, sizeof(e)) == -1)
+		if (defined && kvm_domain_remove(k, f->domain, e,
+		    sizeof(e)) == -1)
 			log_warnx("%s: %s", f->domain, e);
-		for (i = 0; di != NULL && i < di->n_disks && made > 0; i++)
-			if (di->disks[i].path != NULL && strstr(
-			    di->disks[i].path, DR_DIR) == NULL)
-				unlink(di->disks[i].path);
+		for (i = 0; i < nxd && made > 0; i++)
+			if (mine[i])
+				unlink(xd[i].path);
 	}
+	kvm_xml_disks_free(xd, nxd);
 	kvm_domain_info_free(di);
 	kvm_close(k);
 	drc_manifest_free(m);
@@ -389,7 +396,8 @@ dr_fo_found(void *arg)
 	}
 	dr_fo_event(f, "guard");
 	if ((home = peer_find(f->gw, f->home)) == NULL ||
-	    peer_wait(home, DR_FO_GUARD_S, dr_fo_peer, f) == NULL)
+	    peer_wait(home, home->tunnel != NULL ? DR_FO_GUARD_S : DR_FO_DIAL_S,
+	    dr_fo_peer, f) == NULL)
 		dr_fo_start(f);
 }
 
