@@ -767,8 +767,12 @@ dr_recv_work(void *arg)
 		    sizeof(e)) == -1 && r->err[0] == '\0')
 			snprintf(r->err, sizeof(r->err), "%s", e);
 	free(buf);
-	close(r->fd);
-	r->fd = -1;
+	/* on a failure the fd stays open until dr_recv_done has reset the
+	 * channel with the reason (else the relay's broken pipe wins) */
+	if (r->committed) {
+		close(r->fd);
+		r->fd = -1;
+	}
 }
 
 static void
@@ -788,6 +792,9 @@ dr_recv_done(void *arg)
 	    r->peer->conf->name, r->err);
 	if (r->relay != NULL)
 		relay_abort(r->relay, r->err);
+	if (r->fd != -1)
+		close(r->fd);
+	r->fd = -1;
 }
 
 static void

@@ -41,6 +41,14 @@ static void	dr_schedule(struct job *);
 static void	dr_begin_point(struct job *, int resume);
 static void	dr_hashes_next(struct job *);
 static void	dr_update_status(struct job *);
+
+/* Cycles no closer than this: a short RPO may start every half of it
+ * (0: the scheduler's default floor). */
+static int64_t
+dr_floor(int64_t rpo)
+{
+	return rpo < 2 * DRC_SCHED_FLOOR_S ? rpo / 2 + 1 : 0;
+}
 static void	dr_fence(struct job *, const char *);
 
 /* ------------------------------------------------------------ the kind */
@@ -158,8 +166,7 @@ dr_recover(struct job *j)
 	log_info("%s: protection to %s goes on after the restart (newest point "
 	    "%s)", j->domain, p->set.to, p->last_point[0] ? p->last_point :
 	    "none");
-	drc_sched_init(&p->sched, p->set.rpo, p->set.rpo < DRC_SCHED_FLOOR_S ?
-	    p->set.rpo / 2 + 1 : 0);
+	drc_sched_init(&p->sched, p->set.rpo, dr_floor(p->set.rpo));
 	if (p->last_duration > 0)
 		drc_sched_record(&p->sched, p->last_duration);
 	p->cycling = 0;
@@ -557,7 +564,10 @@ dr_ship_done(void *arg)
 	}
 	/* the channel was lost, and the export is still open: go on from
 	 * the last acknowledged frame once the tunnel is back */
+	/* a reset by the backup site carries its reason (a full disk, a bad
+	 * chunk): that point fails; a lost channel is resumed */
 	if ((j->conn_err[0] != '\0' || strstr(c->err, "channel") != NULL) &&
+	    strstr(j->conn_err, "reset by") == NULL &&
 	    c->resumes++ < DR_RESUME_TRIES && !DR(j)->stopping) {
 		log_warnx("%s: point %s: %s%s%s; resuming from the last "
 		    "acknowledged frame when %s is back", j->domain, c->id,
@@ -920,8 +930,7 @@ dr_protect(struct gw *gw, const char *domain, const struct dr_settings *s,
 			return -1;
 		}
 		p->set = *s;
-		drc_sched_init(&p->sched, s->rpo, s->rpo < DRC_SCHED_FLOOR_S ?
-		    s->rpo / 2 + 1 : 0);
+		drc_sched_init(&p->sched, s->rpo, dr_floor(s->rpo));
 		job_save(j);
 		dr_schedule(j);
 		return 0;
@@ -933,8 +942,7 @@ dr_protect(struct gw *gw, const char *domain, const struct dr_settings *s,
 	}
 	p = DR(j);
 	p->set = *s;
-	drc_sched_init(&p->sched, s->rpo, s->rpo < DRC_SCHED_FLOOR_S ?
-	    s->rpo / 2 + 1 : 0);
+	drc_sched_init(&p->sched, s->rpo, dr_floor(s->rpo));
 	job_set_state(j, JOB_RUNNING, "seeding");
 	log_info("%s: protected to %s (rpo %llds, keep %u%s)", domain, s->to,
 	    (long long)s->rpo, s->keep, s->quiesce ? ", quiesced" : "");
