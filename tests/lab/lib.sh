@@ -1775,3 +1775,33 @@ lab_selftest() {
     printf '  total         %ss\n' "$(lab__since "$t0")"
   } | tee -a "$R"
 }
+
+###############################################################################
+# 8. DR helpers (tests/lab/t-replication-faults.sh, tests/bench/replication.sh)
+###############################################################################
+# lab_dr_mount_small SITE DIR MIB IMAGE: a MIB MiB ext4 filesystem (in the
+# host file IMAGE, made afresh) loop-mounted at DIR as the site sees it
+# (e.g. /var/lib/libvirt/images-b/vmgw-replica/web1).  The mount is made
+# inside the site's mount namespace: its bind mounts are private, so a mount
+# made on the host under $LAB/site-X/lib would not show there.  It is seen
+# only from inside the site (lab_site_exec), never from the host.
+lab_dr_mount_small() {
+  local s dir=$2 mib=$3 img=$4; s=$(lab__site "$1") || return 1
+  rm -f "$img" && truncate -s "${mib}M" "$img" || { lab__err "cannot make $img"; return 1; }
+  lab__try "mkfs.ext4 on $img" mkfs.ext4 -q -F -m 0 -E nodiscard "$img" || return 1
+  lab__try "mkdir $dir at site $s" lab_site_exec "$s" mkdir -p "$dir" || return 1
+  lab__try "mounting $img at $dir in site $s" lab_site_exec "$s" mount -o loop "$img" "$dir" || return 1
+  lab_site_exec "$s" rmdir "$dir/lost+found" 2>/dev/null || true
+}
+# lab_dr_umount SITE DIR: unmount what lab_dr_mount_small mounted (its loop
+# device goes with it); nothing mounted there: success
+lab_dr_umount() {
+  local s; s=$(lab__site "$1") || return 1
+  lab_site_exec "$s" mountpoint -q "$2" || return 0
+  lab__try "unmounting $2 in site $s" lab_site_exec "$s" umount "$2"
+}
+# lab_dr_df SITE DIR: bytes free on the filesystem of DIR as the site sees it
+lab_dr_df() {
+  local s; s=$(lab__site "$1") || return 1
+  lab_site_exec "$s" df -B1 --output=avail "$2" | tail -1 | tr -d ' '
+}
