@@ -254,6 +254,9 @@ int	kvm_job_abort(struct kvm *, const char *name, char *err,
  * refuses it while the disks are still being mirrored. */
 int	kvm_postcopy_start(struct kvm *, const char *name, char *err,
 	    size_t errlen) KVM_WUR;
+/* QEMU's own migration rate for a running job (set-bandwidth); 0: none */
+int	kvm_set_max_speed(struct kvm *, const char *name, uint64_t bytes_per_s,
+	    char *err, size_t errlen) KVM_WUR;
 int	kvm_set_max_downtime(struct kvm *, const char *name, unsigned ms,
 	    char *err, size_t errlen) KVM_WUR;
 

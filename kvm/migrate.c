@@ -215,6 +215,25 @@ kvm_job_abort(struct kvm *k, const char *name, char *err, size_t errlen)
 }
 
 int
+kvm_set_max_speed(struct kvm *k, const char *name, uint64_t bytes_per_s,
+    char *err, size_t errlen)
+{
+	virDomainPtr dom;
+	int ret = 0;
+
+	if ((dom = kvm_dom_get(k, name, err, errlen)) == NULL)
+		return -1;
+	/* MiB/s, rounded up; 0: none (libvirt's "unlimited" is its maximum) */
+	if (virDomainMigrateSetMaxSpeed(dom, bytes_per_s == 0 ?
+	    8796093022207UL : (bytes_per_s + (1ULL << 20) - 1) >> 20, 0) < 0) {
+		kvm_lverr(err, errlen, "%s: migration bandwidth", name);
+		ret = -1;
+	}
+	virDomainFree(dom);
+	return ret;
+}
+
+int
 kvm_postcopy_start(struct kvm *k, const char *name, char *err, size_t errlen)
 {
 	virDomainPtr dom;

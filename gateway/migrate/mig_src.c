@@ -749,6 +749,9 @@ mig_run_call_new(struct job *j)
 	c->o.parallel = m->o.parallel;
 	c->o.max_downtime_ms = m->o.max_downtime_ms;
 	c->o.keep_source = m->o.keep_source;
+	/* QEMU paces itself (memory and the disk mirror), so that it knows
+	 * its real rate; the destination's relay cap stays as the backstop */
+	c->o.bandwidth = m->o.bandwidth;
 	return c;
 }
 
@@ -1181,11 +1184,38 @@ mig_src_cancel(struct job *j)
 	/* checking / preparing: the next step sees the cancel */
 }
 
+struct mig_speed_call {
+	struct job	*job;
+	uint64_t	 bw;
+};
+
+static void
+mig_speed_work(void *arg)
+{
+	struct mig_speed_call	*c = arg;
+	struct kvm		*k = NULL;
+	char			 err[512];
+
+	if (kvm_open(&k, c->job->gw->conf->libvirt, err, sizeof(err)) == -1 ||
+	    kvm_set_max_speed(k, c->job->domain, c->bw, err,
+	    sizeof(err)) == -1)
+		log_warnx("job %s: %s", c->job->id, err);
+	kvm_close(k);
+}
+
 void
 mig_src_set_bandwidth(struct job *j, uint64_t bw)
 {
-	json_t	*msg;
+	struct mig_speed_call	*c;
+	json_t			*msg;
 
+	if (j->state == JOB_RUNNING && !MIG(j)->o.offline &&
+	    (c = calloc(1, sizeof(*c))) != NULL) {
+		c->job = j;
+		c->bw = bw;
+		if (job_work(j, mig_speed_work, mig_call_free, c) == -1)
+			free(c);
+	}
 	MIG(j)->o.bandwidth = bw;
 	job_save(j);
 	msg = json_pack("{s:s, s:s, s:I}", "op", PM_JOB_BANDWIDTH, "job",
