@@ -66,6 +66,8 @@ struct dr_prot {
 	struct drc_sched	 sched;
 	uint64_t		 seq;		/* newest complete point (0: none) */
 	char			 checkpoint[64];/* its checkpoint ("": none) */
+	char			*checkpoint_xml;/* its definition, kept to redefine
+						 * it when libvirt forgot it */
 	int64_t			 newest_start;	/* of the newest complete point */
 	int64_t			 last_start;	/* of the last cycle */
 	char			 status[16];	/* seeding ok warning violation
@@ -101,6 +103,8 @@ struct dr_cycle {
 	char			 uuid[KVM_UUID_LEN + 1];
 	char			 from[64];	/* incremental from ("": full) */
 	char			 checkpoint[64];/* created by this point */
+	char			*from_xml;	/* the definition of from, kept */
+	char			*cp_xml;	/* the definition of checkpoint */
 	char			 sock[512];	/* the export's socket */
 	int64_t			 start;
 	int			 app;		/* app-consistent */

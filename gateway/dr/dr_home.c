@@ -88,6 +88,9 @@ dr_save(const struct job *j, json_t *o)
 	    (int)p->points_kept, "source", p->source));
 	json_object_set_new(json_object_get(o, "replication"), "fenced",
 	    json_boolean(p->fenced));
+	if (p->checkpoint_xml != NULL)
+		json_object_set_new(json_object_get(o, "replication"),
+		    "checkpoint_xml", json_string(p->checkpoint_xml));
 }
 
 static int
@@ -128,6 +131,9 @@ dr_load(struct job *j, json_t *o)
 	    "points_kept"));
 	if ((v = json_string_value(json_object_get(r, "source"))) != NULL)
 		snprintf(p->source, sizeof(p->source), "%s", v);
+	if ((v = json_string_value(json_object_get(r, "checkpoint_xml"))) !=
+	    NULL)
+		p->checkpoint_xml = strdup(v);
 	if (json_is_true(json_object_get(r, "fenced"))) {
 		p->fenced = p->paused = 1;
 		snprintf(p->status, sizeof(p->status), "failed-over");
@@ -152,6 +158,7 @@ dr_free(struct job *j)
 	}
 	if (p->timer != NULL)
 		event_free(p->timer);
+	free(p->checkpoint_xml);
 	free(p);
 	j->priv = NULL;
 }
@@ -170,6 +177,9 @@ dr_recover(struct job *j)
 	if (p->last_duration > 0)
 		drc_sched_record(&p->sched, p->last_duration);
 	p->cycling = 0;
+	if (!p->fenced && p->seq > 0)
+		snprintf(p->status, sizeof(p->status), "ok");
+	dr_update_status(j);
 	dr_schedule(j);
 }
 
@@ -433,6 +443,8 @@ dr_cycle_free(struct dr_cycle *c)
 		return;
 	for (i = 0; i < DRC_DISKS_MAX; i++)
 		drc_hashes_free(&c->remote[i]);
+	free(c->from_xml);
+	free(c->cp_xml);
 	if (c->fd != -1)
 		close(c->fd);
 	free(c->xml);
@@ -457,6 +469,9 @@ dr_cycle_over(void *arg)
 		p->seq = c->seq;
 		snprintf(p->checkpoint, sizeof(p->checkpoint), "%s",
 		    c->checkpoint);
+		free(p->checkpoint_xml);
+		p->checkpoint_xml = c->cp_xml;
+		c->cp_xml = NULL;
 		snprintf(p->last_point, sizeof(p->last_point), "%s", c->id);
 		snprintf(p->last_consistency, sizeof(p->last_consistency),
 		    "%s", c->app ? "app" : "crash");
@@ -887,6 +902,8 @@ dr_cycle_start(struct job *j)
 	c->seq = p->seq + 1;
 	drc_point_id(c->id, c->seq);
 	snprintf(c->from, sizeof(c->from), "%s", p->checkpoint);
+	if (p->checkpoint[0] != '\0' && p->checkpoint_xml != NULL)
+		c->from_xml = strdup(p->checkpoint_xml);
 	snprintf(c->checkpoint, sizeof(c->checkpoint), "%s%s-%s",
 	    DR_CHECKPOINT_PREFIX, j->id, c->id);
 	job_rundir(j, dir, sizeof(dir));

@@ -15,7 +15,9 @@
  *          which means the point is committed there
  *   end    backup-end; when the point failed, its checkpoint is deleted
  *          too (its bitmap merges into the older one, which has been
- *          recording all along), so the next point is redone from there
+ *          recording all along), so the next point is redone from there;
+ *          when it succeeded, the older checkpoint goes (only the newest
+ *          is ever needed) and the newest's definition is kept
  */
 #include <errno.h>
 #include <poll.h>
@@ -128,6 +130,24 @@ dr_take_work(void *arg)
 		    sizeof(why), c->err, sizeof(c->err));
 		if (usable == -1)
 			goto out;
+		if (usable == 0 && strncmp(why, "no checkpoint", 13) == 0 &&
+		    c->from_xml != NULL) {
+			/* libvirt forgot it (the guest was undefined and
+			 * defined again): vmgw kept its definition, and the
+			 * bitmaps are still in the images */
+			if (kvm_checkpoint_redefine(k, j->domain, c->from_xml,
+			    1, e2, sizeof(e2)) == 0 &&
+			    (usable = kvm_checkpoint_usable(k, j->domain,
+			    c->from, why, sizeof(why), c->err,
+			    sizeof(c->err))) == 1)
+				log_info("%s: checkpoint %s defined again from "
+				    "vmgw's copy", j->domain, c->from);
+			else if (usable == -1)
+				goto out;
+			else
+				log_warnx("%s: checkpoint %s could not be "
+				    "defined again: %s", j->domain, c->from, e2);
+		}
 		if (usable == 0) {
 			/* lost change tracking: a full point, never trusted */
 			c->resync = 1;
@@ -173,6 +193,10 @@ dr_take_work(void *arg)
 	if (kvm_backup_begin_pull(k, j->domain, c->sock, c->from[0] ? c->from :
 	    NULL, c->checkpoint, bd, c->n_disks, c->err, sizeof(c->err)) == 0)
 		c->began = 1;
+	/* the new checkpoint's definition, kept with the protection */
+	if (c->began && kvm_checkpoint_get_xml(k, j->domain, c->checkpoint,
+	    &c->cp_xml, e2, sizeof(e2)) == -1)
+		log_warnx("%s: %s", j->domain, e2);
 	if (froze) {
 		if (kvm_fs_thaw(k, j->domain, e2, sizeof(e2)) == -1)
 			log_warnx("%s: thaw: %s", j->domain, e2);
@@ -450,5 +474,19 @@ dr_end_work(void *arg)
 	if (c->rc != 0 && c->began && kvm_checkpoint_delete(k, j->domain,
 	    c->checkpoint, 0, err, sizeof(err)) == -1)
 		log_warnx("%s: %s", j->domain, err);
+	if (c->rc == 0 && c->from[0] != '\0') {
+		/* only the newest checkpoint is needed: the older one goes (a
+		 * bitmap per point would record every write forever), and the
+		 * newest's definition, now without a parent, is what vmgw keeps
+		 * to define it again when libvirt forgets it */
+		if (kvm_checkpoint_delete(k, j->domain, c->from, 0, err,
+		    sizeof(err)) == -1)
+			log_warnx("%s: %s", j->domain, err);
+		free(c->cp_xml);
+		c->cp_xml = NULL;
+		if (kvm_checkpoint_get_xml(k, j->domain, c->checkpoint,
+		    &c->cp_xml, err, sizeof(err)) == -1)
+			log_warnx("%s: %s", j->domain, err);
+	}
 	kvm_close(k);
 }

@@ -141,6 +141,20 @@ check "the next point is incremental again" V sync web1
 V replication web1 >"$LT_DIR/rep3" 2>&1
 check_grep "state back to ok" '^web1 +site-b +ok ' "$LT_DIR/rep3"
 
+# --- libvirt forgot the checkpoints (as after the guest was undefined with
+# --checkpoints-metadata and defined again), the bitmaps stay in the
+# images: vmgw defines the newest again from its own copy, and the next
+# point stays incremental
+for cp in $(lab_virsh a checkpoint-list web1 --name 2>/dev/null); do
+	lab_virsh a checkpoint-delete web1 "$cp" --metadata >/dev/null
+done
+check_eq "libvirt has no checkpoint of web1 left" "" "$(lab_virsh a checkpoint-list web1 --name 2>/dev/null | tr -d '[:space:]')"
+lab_guest_http a '/cgi-bin/mark?5' >/dev/null
+check "a point after the guest was defined again (sync)" paused_sync rd
+check_grep "the checkpoint was defined again from vmgw's copy" "defined again from vmgw's copy" "$LAB/site-a/vmgwd.log"
+check_grep "... so the point stayed incremental (the 4 MiB marker)" 'shipped \(4\.[0-9] MiB changed\)' "$LT_DIR/sync"
+check "and the chain equals the source" same "$(top vda)" "$LT_DIR/rd-vda.qcow2"
+
 # --- quiesce: app-consistent with the agent
 check "protect with --quiesce" V protect web1 --to site-b --rpo 60s --keep 3 --quiesce
 V sync web1 >"$LT_DIR/q" 2>&1
