@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kvm_int.h"
 
@@ -198,4 +199,24 @@ kvm_state_name(int state)
 	case VIR_DOMAIN_PMSUSPENDED:	return "suspended";
 	default:			return "unknown";
 	}
+}
+
+/*
+ * The UNIX socket of the libvirt daemon that uri reaches: its socket=
+ * parameter, else the monolithic libvirtd's, else the modular QEMU
+ * daemon's (where libvirt 9 puts them).
+ */
+void
+kvm_daemon_socket(const char *uri, char *out, size_t len)
+{
+	const char	*s;
+	struct stat	 st;
+
+	if (uri != NULL && (s = strstr(uri, "socket=")) != NULL) {
+		snprintf(out, len, "%s", s + 7);
+		out[strcspn(out, "&")] = '\0';
+	} else if (stat("/run/libvirt/libvirt-sock", &st) == 0)
+		snprintf(out, len, "/run/libvirt/libvirt-sock");
+	else
+		snprintf(out, len, "/run/libvirt/virtqemud-sock");
 }

@@ -145,6 +145,8 @@ struct kvm_migrate_opts {
 int	kvm_open(struct kvm **out, const char *uri, char *err,
 	    size_t errlen) KVM_WUR;
 void	kvm_close(struct kvm *);	/* accepts NULL */
+/* The UNIX socket of the libvirt daemon uri reaches (no libvirt call). */
+void	kvm_daemon_socket(const char *uri, char *out, size_t len);
 /* 1 while the connection is up (close callback not fired, libvirt says alive) */
 int	kvm_alive(struct kvm *);
 

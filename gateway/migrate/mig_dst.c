@@ -24,7 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <event2/bufferevent.h>
 
@@ -497,24 +496,6 @@ mig_pm_bandwidth(struct peer *p, json_int_t id, json_t *req)
 
 /* ------------------------------------------------------------ channels */
 
-static const char *
-dst_libvirt_socket(const struct vmgw_config *conf)
-{
-	static char	 path[256];
-	const char	*s;
-	struct stat	 st;
-
-	if ((s = strstr(conf->libvirt, "socket=")) != NULL) {
-		snprintf(path, sizeof(path), "%s", s + 7);
-		path[strcspn(path, "&")] = '\0';
-		return path;
-	}
-	/* monolithic libvirtd, else the modular QEMU daemon */
-	if (stat("/run/libvirt/libvirt-sock", &st) == 0)
-		return "/run/libvirt/libvirt-sock";
-	return "/run/libvirt/virtqemud-sock";
-}
-
 static void
 dst_upload_work(void *arg)
 {
@@ -628,8 +609,7 @@ mig_dst_accept(struct channel *ch, json_t *req)
 	a.kind = ADDR_UNIX;
 	job_rundir(j, dir, sizeof(dir));
 	if (strcmp(sock, "libvirt") == 0)
-		snprintf(a.path, sizeof(a.path), "%s", dst_libvirt_socket(
-		    gw->conf));
+		kvm_daemon_socket(gw->conf->libvirt, a.path, sizeof(a.path));
 	else if (strcmp(sock, "mig") == 0 || strcmp(sock, "nbd") == 0)
 		snprintf(a.path, sizeof(a.path), "%s/%s.sock", dir, sock);
 	else {
