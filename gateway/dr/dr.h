@@ -154,6 +154,9 @@ void	 dr_pm_hashes(struct peer *, json_int_t id, json_t *req);
 void	 dr_pm_adopt(struct peer *, json_int_t id, json_t *req);
 void	 dr_accept(struct channel *, json_t *req);
 json_t	*dr_points_json(const struct drc_manifest *, const char *dir);
+int	 dr_local_chain(const struct vmgw_config *, const char *guest,
+	    char *dir, size_t dirlen, struct drc_manifest **, char *err,
+	    size_t errlen);
 int	 dr_chain_dir(const struct gw *, const struct vmgw_peer *,
 	    const char *guest, const char *image, char *out, size_t outlen,
 	    char *err, size_t errlen);

@@ -142,6 +142,31 @@ dr_chain_dir(const struct gw *gw, const struct vmgw_peer *pc,
 	return -1;
 }
 
+/*
+ * (worker) the chain of guest under any of this site's storage
+ * directories: 1 with *m loaded and dir set, 0 when there is none, -1 when
+ * its manifest cannot be read (err).
+ */
+int
+dr_local_chain(const struct vmgw_config *conf, const char *guest, char *dir,
+    size_t dirlen, struct drc_manifest **m, char *err, size_t errlen)
+{
+	char	 path[700];
+	size_t	 i, k;
+
+	*m = NULL;
+	for (i = 0; i < conf->n_peers; i++)
+		for (k = 0; k < conf->peers[i].n_storage; k++) {
+			snprintf(dir, dirlen, "%s/%s/%s",
+			    conf->peers[i].storage[k].from, DR_DIR, guest);
+			snprintf(path, sizeof(path), "%s/manifest.json", dir);
+			if (access(path, F_OK) == 0)
+				return drc_manifest_load(path, m, err,
+				    errlen) == 0 ? 1 : -1;
+		}
+	return 0;
+}
+
 /* ------------------------------------------------------------ dr-begin */
 
 static int

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dr.h"
 
@@ -280,21 +279,15 @@ dr_local_work(void *arg)
 	struct dr_local		*l = arg;
 	const struct vmgw_config *conf = l->ctl->gw->conf;
 	struct drc_manifest	*m = NULL;
-	char			 dir[600], path[700];
-	size_t			 i, k;
+	char			 dir[600];
+	int			 r;
 
-	for (i = 0; i < conf->n_peers && m == NULL; i++)
-		for (k = 0; k < conf->peers[i].n_storage && m == NULL; k++) {
-			snprintf(dir, sizeof(dir), "%s/%s/%s",
-			    conf->peers[i].storage[k].from, DR_DIR, l->domain);
-			snprintf(path, sizeof(path), "%s/manifest.json", dir);
-			if (access(path, F_OK) == 0 && drc_manifest_load(path,
-			    &m, l->err, sizeof(l->err)) == -1)
-				return;
-		}
-	if (m == NULL) {
-		snprintf(l->err, sizeof(l->err), "%s: no replica at %s and it "
-		    "is not protected from here", l->domain, conf->site);
+	if ((r = dr_local_chain(conf, l->domain, dir, sizeof(dir), &m, l->err,
+	    sizeof(l->err))) <= 0) {
+		if (r == 0)
+			snprintf(l->err, sizeof(l->err), "%s: no replica at %s "
+			    "and it is not protected from here", l->domain,
+			    conf->site);
 		return;
 	}
 	l->reply = json_pack("{s:o, s:s, s:s, s:s}", "points", dr_points_json(m,

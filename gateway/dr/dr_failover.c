@@ -73,22 +73,13 @@ dr_fo_event(struct dr_fo *f, const char *step)
 static int
 dr_fo_chain(struct dr_fo *f, struct drc_manifest **m)
 {
-	const struct vmgw_config *conf = f->gw->conf;
-	char			 path[700];
-	size_t			 i, k;
+	int	 r;
 
-	for (i = 0; i < conf->n_peers; i++)
-		for (k = 0; k < conf->peers[i].n_storage; k++) {
-			snprintf(f->dir, sizeof(f->dir), "%s/%s/%s",
-			    conf->peers[i].storage[k].from, DR_DIR, f->domain);
-			snprintf(path, sizeof(path), "%s/manifest.json", f->dir);
-			if (access(path, F_OK) == 0)
-				return drc_manifest_load(path, m, f->err,
-				    sizeof(f->err));
-		}
-	snprintf(f->err, sizeof(f->err), "%s: no replica at %s", f->domain,
-	    conf->site);
-	return -1;
+	if ((r = dr_local_chain(f->gw->conf, f->domain, f->dir, sizeof(f->dir),
+	    m, f->err, sizeof(f->err))) == 0)
+		snprintf(f->err, sizeof(f->err), "%s: no replica at %s",
+		    f->domain, f->gw->conf->site);
+	return r == 1 ? 0 : -1;
 }
 
 static ssize_t
