@@ -90,6 +90,7 @@ struct dr_prot {
 	void			(*yield_ready)(void *);
 	void			*yield_arg;
 	struct dr_cycle		*cur;
+	struct dr_unprot	*unprot;	/* an unprotect under way */
 	TAILQ_HEAD(, dr_waiter)	 waiters;	/* `vmgw sync` */
 };
 
@@ -137,7 +138,8 @@ int	 dr_init(struct gw *);
 struct job *dr_job_for(struct gw *, const char *domain);
 int	 dr_protect(struct gw *, const char *domain,
 	    const struct dr_settings *, char *err, size_t errlen);
-int	 dr_unprotect(struct job *, char *err, size_t errlen);
+int	 dr_unprotect(struct job *, int keep_replica, struct ctl_conn *,
+	    char *err, size_t errlen);	/* the reply comes later */
 json_t	*dr_status_json(const struct job *);
 int	 dr_sync(struct job *, struct ctl_conn *);
 int	 dr_start(struct gw *);	/* the config's protect: entries */
@@ -152,6 +154,7 @@ void	 dr_pm_begin(struct peer *, json_int_t id, json_t *req);
 void	 dr_pm_points(struct peer *, json_int_t id, json_t *req);
 void	 dr_pm_hashes(struct peer *, json_int_t id, json_t *req);
 void	 dr_pm_adopt(struct peer *, json_int_t id, json_t *req);
+void	 dr_pm_drop(struct peer *, json_int_t id, json_t *req);
 void	 dr_accept(struct channel *, json_t *req);
 json_t	*dr_points_json(const struct drc_manifest *, const char *dir);
 int	 dr_local_chain(const struct vmgw_config *, const char *guest,

@@ -14,11 +14,14 @@
  *              at each disk's end; END_POINT: flush, the manifest commit,
  *              the last ACK, then the oldest points merged beyond keep
  *   dr-points  the complete points
+ *   dr-drop    the chain removed (unprotect), unless it is in use
  *
  * A bad frame ends the channel (reset) and nothing of it is written; a
  * half-received point stays in partial.json, never in the manifest.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "dr.h"
 
@@ -63,6 +67,11 @@ struct dr_recv {
 	int			 fd;
 	struct relay		*relay;
 	json_int_t		 req_id;
+	/* a dr-begin for the guest that came while this one was still on a
+	 * worker (its tunnel died, the home site began again on the next):
+	 * answered once this one is over */
+	json_t			*next_req;
+	json_int_t		 next_id;
 	char			 err[512];
 };
 
@@ -76,6 +85,13 @@ dr_recv_free(struct dr_recv *r)
 	for (i = 0; i < DRC_DISKS_MAX; i++)
 		drc_hashes_free(&r->hashes[i]);
 	free(r->xml);
+	if (r->relay != NULL)	/* still draining: it must not call back */
+		relay_set_done(r->relay, NULL, NULL);
+	if (r->next_req != NULL) {
+		pmsg_reply_error(r->peer, r->next_id, "%s: the point before "
+		    "was not over", r->guest);
+		json_decref(r->next_req);
+	}
 	free(r);
 }
 
@@ -414,6 +430,20 @@ dr_prepare_work(void *arg)
 	drc_manifest_free(m);
 }
 
+/* A dr-begin waited for this receive to end: now. */
+static void
+dr_recv_next(struct dr_recv *r)
+{
+	json_t		*q = r->next_req;
+	json_int_t	 id = r->next_id;
+
+	if (q == NULL)
+		return;
+	r->next_req = NULL;
+	dr_pm_begin(r->peer, id, q);	/* frees r */
+	json_decref(q);
+}
+
 static void
 dr_prepare_done(void *arg)
 {
@@ -426,6 +456,7 @@ dr_prepare_done(void *arg)
 		pmsg_reply(r->peer, r->req_id, json_pack("{s:s, s:I, s:b}",
 		    "error", r->err, "newest_seq", (json_int_t)r->newest_seq,
 		    "failed_over", r->failed_over));
+		dr_recv_next(r);
 		return;
 	}
 	log_info("%s: point %s from %s %s (%s)", r->guest, r->point,
@@ -433,6 +464,7 @@ dr_prepare_done(void *arg)
 	pmsg_reply(r->peer, r->req_id, json_pack("{s:s, s:I, s:i, s:b}", "dir",
 	    r->dir, "next_seq", (json_int_t)r->next_seq, "points",
 	    (int)r->points, "hashed", r->hashed));
+	dr_recv_next(r);
 }
 
 static int
@@ -509,6 +541,14 @@ dr_pm_begin(struct peer *p, json_int_t id, json_t *req)
 		return;
 	}
 	if ((r = dr_recv_find(p, guest)) != NULL) {
+		if (r->busy && r->next_req == NULL) {
+			log_info("%s: point %s from %s: a new dr-begin waits "
+			    "for the one being received to end", guest,
+			    r->point, p->conf->name);
+			r->next_req = json_incref(req);
+			r->next_id = id;
+			return;
+		}
 		if (r->busy) {
 			pmsg_reply_error(p, id, "%s: a point is being received "
 			    "already", guest);
@@ -811,6 +851,7 @@ dr_recv_done(void *arg)
 		    "kept in %s", r->guest, r->point, r->peer->conf->name,
 		    (unsigned long long)r->bytes, r->points, r->dir);
 		r->prepared = 0;
+		dr_recv_next(r);
 		return;
 	}
 	log_warnx("%s: point %s from %s: %s", r->guest, r->point,
@@ -820,6 +861,7 @@ dr_recv_done(void *arg)
 	if (r->fd != -1)
 		close(r->fd);
 	r->fd = -1;
+	dr_recv_next(r);
 }
 
 static void
@@ -1021,6 +1063,159 @@ dr_pm_points(struct peer *p, json_int_t id, json_t *req)
 	}
 	if (worker_run(p->gw, dr_list_work, dr_list_done, l) == -1) {
 		free(l);
+		pmsg_reply_error(p, id, "cannot start a thread");
+	}
+}
+
+/*
+ * dr-drop (home -> backup): `vmgw unprotect DOMAIN` without --keep-replica.
+ * The guest's chain directory here goes, with every file in it, unless the
+ * chain is in use: the guest failed over to here (failover.json), a point
+ * is pinned (a test failover runs on it), or a point is being received.  A
+ * chain another site shipped is never touched.
+ */
+struct dr_drop {
+	struct peer	*peer;
+	json_int_t	 id;
+	char		 guest[128];
+	char		 dir[512];
+	uint64_t	 bytes;		/* what the removed files held */
+	unsigned	 files;
+	char		 err[512];
+};
+
+static int
+dr_drop_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path);
+	if (flag != FTW_F && flag != FTW_SL) {
+		errno = EPERM;	/* unreadable, or not a file */
+		return -1;
+	}
+	return unlink(path);
+}
+
+static void
+dr_drop_work(void *arg)
+{
+	struct dr_drop		*d = arg;
+	struct drc_manifest	*m = NULL;
+	char			 path[700];
+	struct stat		 st;
+	size_t			 i;
+	DIR			*dp;
+	struct dirent		*de;
+
+	dr_path(path, sizeof(path), d->dir, "manifest.json");
+	if (drc_manifest_load(path, &m, d->err, sizeof(d->err)) == -1) {
+		if (errno == ENOENT)
+			snprintf(d->err, sizeof(d->err), "no replica of %s "
+			    "here (%s)", d->guest, d->dir);
+		return;
+	}
+	if (strcmp(m->source_site, d->peer->conf->name) != 0) {
+		snprintf(d->err, sizeof(d->err), "the replica of %s in %s "
+		    "comes from %s, not %s: it stays", d->guest, d->dir,
+		    m->source_site, d->peer->conf->name);
+		goto out;
+	}
+	for (i = 0; i < m->n_points; i++)
+		if (m->points[i].pinned) {
+			snprintf(d->err, sizeof(d->err), "point %s of %s is "
+			    "pinned (%s): the replica stays", m->points[i].id,
+			    d->guest, m->points[i].pin_reason);
+			goto out;
+		}
+	dr_path(path, sizeof(path), d->dir, "failover.json");
+	if (access(path, F_OK) == 0) {
+		snprintf(d->err, sizeof(d->err), "%s failed over to here (%s): "
+		    "its replica is its disk now and stays", d->guest, path);
+		goto out;
+	}
+	/* only regular files directly in the chain directory */
+	if ((dp = opendir(d->dir)) == NULL) {
+		snprintf(d->err, sizeof(d->err), "%s: %s", d->dir,
+		    strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		dr_path(path, sizeof(path), d->dir, de->d_name);
+		if (lstat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+			snprintf(d->err, sizeof(d->err), "%s is not a file "
+			    "vmgw made: the replica stays", path);
+			break;
+		}
+		d->bytes += (uint64_t)st.st_blocks * 512;
+		d->files++;
+	}
+	closedir(dp);
+	if (d->err[0] != '\0')
+		goto out;
+	if (nftw(d->dir, dr_drop_one, 8, FTW_DEPTH | FTW_PHYS) == -1)
+		snprintf(d->err, sizeof(d->err), "removing %s: %s", d->dir,
+		    strerror(errno));
+	else
+		log_info("%s: replica from %s removed (%s: %u files, %llu "
+		    "bytes)", d->guest, d->peer->conf->name, d->dir, d->files,
+		    (unsigned long long)d->bytes);
+out:
+	drc_manifest_free(m);
+}
+
+static void
+dr_drop_done(void *arg)
+{
+	struct dr_drop	*d = arg;
+
+	if (d->err[0] != '\0')
+		pmsg_reply_error(d->peer, d->id, "%s", d->err);
+	else
+		pmsg_reply(d->peer, d->id, json_pack("{s:s, s:I, s:i}", "dir",
+		    d->dir, "bytes", (json_int_t)d->bytes, "files",
+		    (int)d->files));
+	free(d);
+}
+
+void
+dr_pm_drop(struct peer *p, json_int_t id, json_t *req)
+{
+	const char	*guest = json_string_value(json_object_get(req, "guest"));
+	const char	*src = json_string_value(json_object_get(req, "source"));
+	struct dr_drop	*d;
+	char		 err[512];
+
+	if (guest == NULL || src == NULL || strchr(guest, '/') != NULL ||
+	    guest[0] == '.' || guest[0] == '\0' || strlen(guest) >=
+	    sizeof(d->guest) || src[0] != '/') {
+		pmsg_reply_error(p, id, "malformed dr-drop");
+		return;
+	}
+	if (dr_recv_find(p, guest) != NULL) {
+		pmsg_reply_error(p, id, "a point of %s is being received: "
+		    "the replica stays", guest);
+		return;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		pmsg_reply_error(p, id, "out of memory");
+		return;
+	}
+	d->peer = p;
+	d->id = id;
+	snprintf(d->guest, sizeof(d->guest), "%s", guest);
+	if (dr_chain_dir(p->gw, p->conf, guest, src, d->dir, sizeof(d->dir),
+	    err, sizeof(err)) == -1) {
+		free(d);
+		pmsg_reply_error(p, id, "%s", err);
+		return;
+	}
+	if (worker_run(p->gw, dr_drop_work, dr_drop_done, d) == -1) {
+		free(d);
 		pmsg_reply_error(p, id, "cannot start a thread");
 	}
 }

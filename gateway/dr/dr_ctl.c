@@ -180,12 +180,9 @@ ctl_unprotect(struct ctl_conn *c, json_t *req)
 		    c->gw->conf->site);
 		return;
 	}
-	if (dr_unprotect(j, err, sizeof(err)) == -1) {
+	if (dr_unprotect(j, json_is_true(json_object_get(req,
+	    "keep_replica")), c, err, sizeof(err)) == -1)
 		ctl_error(c, VMGW_EXIT_FAIL, "%s", err);
-		return;
-	}
-	ctl_ok(c, json_pack("{s:s, s:s, s:b}", "domain", dom, "to",
-	    DR(j)->set.to, "kept_replica", 1));
 }
 
 static void

@@ -26,6 +26,9 @@
 #include "dr.h"
 #include "metrics.h"
 
+#define DR_UNPROT_WAIT_S	5	/* for the backup site to answer */
+#define DR_UNPROT_DROP_S	120	/* ... and to remove the replica */
+
 #define DR_RESUME_TRIES		5
 #define DR_RESUME_WAIT_S	30
 
@@ -38,6 +41,26 @@ struct dr_waiter {
 
 static void	dr_cycle_start(struct job *);
 static void	dr_schedule(struct job *);
+static void	dr_unprotected(struct job *);
+static void	dr_unprot_drop(struct job *);
+static void	dr_unprot_free(struct dr_unprot *);
+
+/* `vmgw unprotect` under way (see dr_unprotect) */
+struct dr_unprot {
+	struct gw	*gw;
+	struct job	*job;		/* until the job is done */
+	struct ctl_conn	*ctl;		/* NULL: the CLI went away */
+	char		 domain[128];
+	char		 to[CONFIG_NAME_MAX + 1];
+	char		 prefix[80];	/* of this job's checkpoints */
+	char		 source[512];	/* its first disk (the backup maps it) */
+	int		 drop;		/* the replica goes */
+	int		 ready;		/* the backup site answered */
+	json_t		*dropped;	/* its reply */
+	unsigned	 checkpoints;	/* deleted here */
+	char		 warn[512];	/* checkpoints not deleted: why */
+};
+
 static void	dr_begin_point(struct job *, int resume);
 static void	dr_hashes_next(struct job *);
 static void	dr_update_status(struct job *);
@@ -156,6 +179,8 @@ dr_free(struct job *j)
 		ctl_set_close_cb(w->ctl, NULL, NULL);
 		free(w);
 	}
+	if (p->unprot != NULL)	/* the daemon ends with an unprotect waiting */
+		dr_unprot_free(p->unprot);
 	if (p->timer != NULL)
 		event_free(p->timer);
 	free(p->checkpoint_xml);
@@ -515,8 +540,13 @@ dr_cycle_over(void *arg)
 	}
 	retry = c->retry_now;
 	dr_cycle_free(c);
+	if (p->unprot != NULL && !p->stopping) {	/* unprotect waits */
+		if (p->unprot->ready)
+			dr_unprot_drop(j);
+		return;
+	}
 	if (p->stopping) {
-		job_set_state(j, JOB_DONE, "unprotected");
+		dr_unprotected(j);
 		return;
 	}
 	if (retry && p->yield_ready == NULL && p->timer != NULL) {
@@ -887,7 +917,8 @@ dr_cycle_start(struct job *j)
 	struct dr_cycle	*c;
 	char		 dir[512];
 
-	if (p->cycling || p->stopping || p->paused || job_terminal(j))
+	if (p->cycling || p->stopping || p->paused || p->unprot != NULL ||
+	    job_terminal(j))
 		return;
 	if (j->peer == NULL) {
 		snprintf(p->status, sizeof(p->status), "error");
@@ -967,17 +998,250 @@ dr_protect(struct gw *gw, const char *domain, const struct dr_settings *s,
 	return 0;
 }
 
-int
-dr_unprotect(struct job *j, char *err, size_t errlen)
+/*
+ * `vmgw unprotect DOMAIN [--keep-replica]`.  No new cycle starts.  Without
+ * --keep-replica the backup site removes the replica first (dr-drop, once
+ * the running cycle is over): when it does not answer, or keeps the
+ * replica because it is in use there, unprotect is refused and protection
+ * goes on, so that no replica is left behind unseen.  Then the job is done
+ * and this job's checkpoints are deleted here (their bitmaps cost every
+ * write).
+ */
+
+static void
+dr_unprot_closed(struct ctl_conn *c, void *arg)
 {
+	(void)c;
+	((struct dr_unprot *)arg)->ctl = NULL;
+}
+
+static void
+dr_unprot_free(struct dr_unprot *u)
+{
+	if (u->ctl != NULL)
+		ctl_set_close_cb(u->ctl, NULL, NULL);
+	json_decref(u->dropped);
+	free(u);
+}
+
+/* The replica stays and so does protection: why. */
+static void
+dr_unprot_refused(struct dr_unprot *u, const char *fmt, ...)
+{
+	struct job	*j = u->job;
+	char		 why[512];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_warnx("%s: unprotect refused: %s", u->domain, why);
+	if (u->ctl != NULL)
+		ctl_error(u->ctl, VMGW_EXIT_FAIL, "%s: %s; it stays protected "
+		    "(vmgw unprotect %s --keep-replica ends protection and "
+		    "leaves the replica there)", u->domain, why, u->domain);
+	DR(j)->unprot = NULL;
+	dr_unprot_free(u);
+	dr_schedule(j);
+}
+
+/* (worker) this job's checkpoints, children first */
+static void
+dr_unprot_work(void *arg)
+{
+	struct dr_unprot	*u = arg;
+	struct kvm		*k = NULL;
+	struct kvm_checkpoint	*cp = NULL;
+	size_t			 n = 0, i;
+	int			 st;
+	char			 e[256];
+
+	if (kvm_open(&k, u->gw->conf->libvirt, u->warn, sizeof(u->warn)) == -1)
+		return;
+	if ((st = kvm_domain_exists(k, u->domain, NULL, e, sizeof(e),
+	    u->warn, sizeof(u->warn))) != 1) {
+		if (st == 0)		/* not here (any more): nothing to do */
+			u->warn[0] = '\0';
+		goto out;
+	}
+	if (kvm_checkpoint_list(k, u->domain, &cp, &n, u->warn,
+	    sizeof(u->warn)) == -1)
+		goto out;
+	for (i = n; i-- > 0; ) {
+		if (strncmp(cp[i].name, u->prefix, strlen(u->prefix)) != 0)
+			continue;
+		if (kvm_checkpoint_delete(k, u->domain, cp[i].name, 0, u->warn,
+		    sizeof(u->warn)) == -1)
+			break;
+		u->checkpoints++;
+	}
+	kvm_checkpoint_list_free(cp, n);
+out:
+	kvm_close(k);
+}
+
+static void
+dr_unprot_worked(void *arg)
+{
+	struct dr_unprot	*u = arg;
+	json_t			*r;
+
+	if (u->warn[0] != '\0')
+		log_warnx("%s: its checkpoints here were not all deleted: %s",
+		    u->domain, u->warn);
+	else
+		log_info("%s: %u checkpoints of its protection deleted",
+		    u->domain, u->checkpoints);
+	if (u->ctl != NULL) {
+		r = json_pack("{s:s, s:s, s:b, s:i}", "domain", u->domain, "to",
+		    u->to, "kept_replica", u->dropped == NULL,
+		    "checkpoints_deleted", (int)u->checkpoints);
+		if (u->dropped != NULL)
+			json_object_update(r, u->dropped);
+		if (u->warn[0] != '\0')
+			json_object_set_new(r, "warning", json_string(u->warn));
+		ctl_set_close_cb(u->ctl, NULL, NULL);
+		ctl_ok(u->ctl, r);
+		u->ctl = NULL;
+	}
+	dr_unprot_free(u);
+}
+
+/* The job is done (unprotect, after the cycle that ran). */
+static void
+dr_unprotected(struct job *j)
+{
+	struct dr_prot		*p = DR(j);
+	struct dr_unprot	*u = p->unprot;
+
+	job_set_state(j, JOB_DONE, "unprotected");
+	if (u == NULL)
+		return;
+	p->unprot = NULL;
+	u->job = NULL;
+	if (worker_run(u->gw, dr_unprot_work, dr_unprot_worked, u) == -1) {
+		snprintf(u->warn, sizeof(u->warn), "cannot start a thread");
+		dr_unprot_worked(u);
+	}
+}
+
+/* Protection ends: now, or once the running cycle is over. */
+static void
+dr_unprot_stop(struct dr_unprot *u)
+{
+	struct job	*j = u->job;
 	struct dr_prot	*p = DR(j);
 
 	p->stopping = 1;
 	if (p->timer != NULL)
 		evtimer_del(p->timer);
-	log_info("%s: protection to %s ends", j->domain, p->set.to);
+	log_info("%s: protection to %s ends; its replica there %s", j->domain,
+	    p->set.to, u->dropped != NULL ? "is removed" : "stays");
 	if (!p->cycling)
-		job_set_state(j, JOB_DONE, "unprotected");
+		dr_unprotected(j);
+}
+
+static void
+dr_unprot_dropped(json_t *reply, const char *err, void *arg)
+{
+	struct dr_unprot	*u = arg;
+
+	if (err != NULL) {
+		dr_unprot_refused(u, "its replica at %s was not removed: %s",
+		    u->to, err);
+		return;
+	}
+	u->dropped = json_incref(reply);
+	dr_unprot_stop(u);
+}
+
+/* No cycle runs and the backup site answered: the replica goes first. */
+static void
+dr_unprot_drop(struct job *j)
+{
+	struct dr_unprot	*u = DR(j)->unprot;
+	struct peer		*peer;
+	json_t			*m;
+
+	if (u->source[0] == '\0') {	/* it never took a point */
+		dr_unprot_stop(u);
+		return;
+	}
+	m = json_pack("{s:s, s:s, s:s}", "op", PM_DR_DROP, "guest", u->domain,
+	    "source", u->source);
+	if ((peer = peer_find(u->gw, u->to)) == NULL ||
+	    pmsg_request(peer, m, DR_UNPROT_DROP_S, dr_unprot_dropped, u) == -1)
+		dr_unprot_refused(u, "%s does not answer: the tunnel went down",
+		    u->to);
+	json_decref(m);
+}
+
+static void
+dr_unprot_peer(struct peer *peer, struct tunnel *t, const char *err,
+    void *arg)
+{
+	struct dr_unprot	*u = arg;
+
+	(void)peer;
+	if (t == NULL) {
+		dr_unprot_refused(u, "%s does not answer (%s): its replica "
+		    "there cannot be removed", u->to, err);
+		return;
+	}
+	u->ready = 1;
+	if (!DR(u->job)->cycling)
+		dr_unprot_drop(u->job);
+	/* else dr_cycle_over goes on */
+}
+
+int
+dr_unprotect(struct job *j, int keep, struct ctl_conn *ctl, char *err,
+    size_t errlen)
+{
+	struct dr_prot		*p = DR(j);
+	struct dr_unprot	*u;
+	struct peer		*peer = NULL;
+
+	if (p->unprot != NULL || p->stopping) {
+		snprintf(err, errlen, "the protection of %s is ending already",
+		    j->domain);
+		return -1;
+	}
+	if (!keep && (peer = peer_find(j->gw, p->set.to)) == NULL) {
+		snprintf(err, errlen, "%s is not a peer of %s: its replica "
+		    "cannot be removed (--keep-replica)", p->set.to,
+		    j->gw->conf->site);
+		return -1;
+	}
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	u->gw = j->gw;
+	u->job = j;
+	u->ctl = ctl;
+	u->drop = !keep;
+	snprintf(u->domain, sizeof(u->domain), "%s", j->domain);
+	snprintf(u->to, sizeof(u->to), "%s", p->set.to);
+	snprintf(u->prefix, sizeof(u->prefix), "%s%s-", DR_CHECKPOINT_PREFIX,
+	    j->id);
+	snprintf(u->source, sizeof(u->source), "%s", p->source);
+	if (ctl != NULL)
+		ctl_set_close_cb(ctl, dr_unprot_closed, u);
+	p->unprot = u;
+	if (keep) {
+		dr_unprot_stop(u);
+		return 0;
+	}
+	if (p->timer != NULL)	/* no new cycle meanwhile */
+		evtimer_del(p->timer);
+	if (peer_wait(peer, DR_UNPROT_WAIT_S, dr_unprot_peer, u) == NULL) {
+		p->unprot = NULL;
+		dr_unprot_free(u);
+		snprintf(err, errlen, "cannot wait for %s", p->set.to);
+		dr_schedule(j);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1131,6 +1395,7 @@ dr_init(struct gw *gw)
 	    pmsg_register(PM_DR_POINTS, dr_pm_points) == -1 ||
 	    pmsg_register(PM_DR_HASHES, dr_pm_hashes) == -1 ||
 	    pmsg_register(PM_DR_ADOPT, dr_pm_adopt) == -1 ||
+	    pmsg_register(PM_DR_DROP, dr_pm_drop) == -1 ||
 	    accept_register(CHAN_KIND_DR, dr_accept) == -1 ||
 	    metrics_register(dr_metrics) == -1 ||
 	    peer_observe(dr_peer_up_cb, NULL) == -1)

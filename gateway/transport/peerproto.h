@@ -73,6 +73,10 @@
  *     (any -> backup)         consistency, reason, bytes, pinned, disks
  *                             [{target, file}]}], dir, newest_seq
  *
+ *   dr-drop                   guest, source  -> dir, bytes, files
+ *     (home -> backup)        the replica removed (unprotect); refused
+ *                             while failed over, pinned or receiving
+ *
  * Channel kinds.  REC_OPEN carries {"kind": KIND, ...fields}; the
  * receiving gateway accepts (REC_OPEN_OK) or refuses with a reason.
  *
@@ -99,6 +103,7 @@
 #define PM_DR_HASHES		"dr-hashes"
 #define PM_DR_ADOPT		"dr-adopt"
 #define PM_DR_STATUS		"dr-status"
+#define PM_DR_DROP		"dr-drop"
 
 /* channel kinds */
 #define CHAN_KIND_FORWARD	"forward"

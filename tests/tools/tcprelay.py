@@ -6,6 +6,11 @@
                                                       of the first connection
               [--record FILE --record-bytes K]        save the first K bytes
                                                       the client sends
+              [--mark N]                              SO_MARK of the relay's
+                                                      own connections (so that
+                                                      a REDIRECT rule that sends
+                                                      a gateway's dials here can
+                                                      let them pass)
               [--log FILE]
 
 Every connection is relayed byte for byte; the optional fault applies once,
@@ -88,7 +93,11 @@ def pump(src, dst, name, fault, record):
 def handle(client):
     global record_done
     try:
-        server = socket.create_connection(hostport(args.connect), timeout=5)
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if args.mark is not None:
+            server.setsockopt(socket.SOL_SOCKET, 36, args.mark)  # SO_MARK
+        server.settimeout(5)
+        server.connect(hostport(args.connect))
         server.settimeout(None)
     except OSError as e:
         log("connect %s: %s" % (args.connect, e))
@@ -120,6 +129,7 @@ def main():
     ap.add_argument("--flip-dir", default="c2s", choices=["c2s", "s2c"])
     ap.add_argument("--record")
     ap.add_argument("--record-bytes", type=int, default=0)
+    ap.add_argument("--mark", type=int)
     ap.add_argument("--log")
     args = ap.parse_args()
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
