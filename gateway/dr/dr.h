@@ -170,5 +170,10 @@ void	 dr_pm_status(struct peer *, json_int_t id, json_t *req);
 
 /* dr_ctl.c */
 int	 dr_ctl_init(void);
+#define DR_SET_RPO		0x1
+#define DR_SET_KEEP		0x2
+#define DR_SET_QUIESCE		0x4
+#define DR_SET_BANDWIDTH	0x8
+int	 dr_settings_req(struct ctl_conn *, json_t *req, struct dr_settings *);
 
 #endif /* VMGW_DR_H */

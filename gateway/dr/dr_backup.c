@@ -1187,6 +1187,7 @@ dr_pm_drop(struct peer *p, json_int_t id, json_t *req)
 {
 	const char	*guest = json_string_value(json_object_get(req, "guest"));
 	const char	*src = json_string_value(json_object_get(req, "source"));
+	struct dr_recv	*r;
 	struct dr_drop	*d;
 	char		 err[512];
 
@@ -1196,7 +1197,7 @@ dr_pm_drop(struct peer *p, json_int_t id, json_t *req)
 		pmsg_reply_error(p, id, "malformed dr-drop");
 		return;
 	}
-	if (dr_recv_find(p, guest) != NULL) {
+	if ((r = dr_recv_find(p, guest)) != NULL && (r->busy || r->prepared)) {
 		pmsg_reply_error(p, id, "a point of %s is being received: "
 		    "the replica stays", guest);
 		return;

@@ -101,13 +101,61 @@ dr_domain_arg(struct ctl_conn *c, json_t *req)
 	return dom;
 }
 
+/*
+ * rpo, keep, quiesce, bandwidth of a request into *s: only those given
+ * (the caller set the defaults).  The given ones as DR_SET_* bits, or -1
+ * with the error sent.
+ */
+int
+dr_settings_req(struct ctl_conn *c, json_t *req, struct dr_settings *set)
+{
+	const char	*s;
+	json_t		*v;
+	int		 given = 0;
+
+	if ((s = json_string_value(json_object_get(req, "rpo"))) != NULL) {
+		uint32_t rpo;
+
+		if (config_duration_parse(s, &rpo) == -1 || rpo < 10) {
+			ctl_error(c, VMGW_EXIT_USAGE, "--rpo %s: not a duration "
+			    "between 10s and 7 days (e.g. 60s, 5m, 1h)", s);
+			return -1;
+		}
+		set->rpo = rpo;
+		given |= DR_SET_RPO;
+	}
+	if ((v = json_object_get(req, "keep")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 1000) {
+			ctl_error(c, VMGW_EXIT_USAGE, "--keep: between 1 and "
+			    "1000 points");
+			return -1;
+		}
+		set->keep = (unsigned)json_integer_value(v);
+		given |= DR_SET_KEEP;
+	}
+	if (json_object_get(req, "quiesce") != NULL) {
+		set->quiesce = json_is_true(json_object_get(req, "quiesce"));
+		given |= DR_SET_QUIESCE;
+	}
+	if ((s = json_string_value(json_object_get(req, "bandwidth"))) !=
+	    NULL) {
+		if (size_parse(&set->bandwidth, s) == -1) {
+			ctl_error(c, VMGW_EXIT_USAGE, "--bandwidth %s: not a "
+			    "rate", s);
+			return -1;
+		}
+		given |= DR_SET_BANDWIDTH;
+	}
+	return given;
+}
+
 static void
 ctl_protect(struct ctl_conn *c, json_t *req)
 {
 	struct gw	*gw = c->gw;
-	const char	*dom, *to, *s;
+	const char	*dom, *to;
 	struct dr_check	*ck;
-	json_t		*v;
 
 	if ((dom = dr_domain_arg(c, req)) == NULL)
 		return;
@@ -130,31 +178,7 @@ ctl_protect(struct ctl_conn *c, json_t *req)
 	snprintf(ck->set.to, sizeof(ck->set.to), "%s", to);
 	ck->set.rpo = DR_RPO_DEFAULT;
 	ck->set.keep = DR_KEEP_DEFAULT;
-	if ((s = json_string_value(json_object_get(req, "rpo"))) != NULL) {
-		uint32_t rpo;
-
-		if (config_duration_parse(s, &rpo) == -1 || rpo < 10) {
-			ctl_error(c, VMGW_EXIT_USAGE, "--rpo %s: not a duration "
-			    "between 10s and 7 days (e.g. 60s, 5m, 1h)", s);
-			free(ck);
-			return;
-		}
-		ck->set.rpo = rpo;
-	}
-	if ((v = json_object_get(req, "keep")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > 1000) {
-			ctl_error(c, VMGW_EXIT_USAGE, "--keep: between 1 and "
-			    "1000 points");
-			free(ck);
-			return;
-		}
-		ck->set.keep = (unsigned)json_integer_value(v);
-	}
-	ck->set.quiesce = json_is_true(json_object_get(req, "quiesce"));
-	if ((s = json_string_value(json_object_get(req, "bandwidth"))) !=
-	    NULL && size_parse(&ck->set.bandwidth, s) == -1) {
-		ctl_error(c, VMGW_EXIT_USAGE, "--bandwidth %s: not a rate", s);
+	if (dr_settings_req(c, req, &ck->set) == -1) {
 		free(ck);
 		return;
 	}
@@ -227,9 +251,9 @@ ctl_sync(struct ctl_conn *c, json_t *req)
 		    "protect %s --to SITE)", dom, c->gw->conf->site, dom);
 		return;
 	}
+	ctl_event(c, "sync", json_pack("{s:s}", "domain", dom));
 	if (dr_sync(j, c) == -1)
 		ctl_error(c, VMGW_EXIT_FAIL, "out of memory");
-	ctl_event(c, "sync", json_pack("{s:s}", "domain", dom));
 }
 
 /* ---- points: asked of the backup site, or read here */

@@ -977,6 +977,13 @@ dr_protect(struct gw *gw, const char *domain, const struct dr_settings *s,
 			    "it first", domain, p->set.to);
 			return -1;
 		}
+		if (p->fenced) {
+			snprintf(err, errlen, "%s failed over to %s: its copy "
+			    "here stays off (vmgw reprotect %s, at %s, protects "
+			    "it from there to here)", domain, p->set.to, domain,
+			    p->set.to);
+			return -1;
+		}
 		p->set = *s;
 		drc_sched_init(&p->sched, s->rpo, dr_floor(s->rpo));
 		job_save(j);
@@ -1261,6 +1268,11 @@ dr_sync(struct job *j, struct ctl_conn *ctl)
 	struct dr_prot		*p = DR(j);
 	struct dr_waiter	*w;
 
+	if (p->fenced || p->unprot != NULL || p->stopping) {
+		ctl_error(ctl, VMGW_EXIT_FAIL, "%s: %s", j->domain, p->fenced ?
+		    p->reason : "its protection is ending");
+		return 0;
+	}
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -1;
 	w->ctl = ctl;

@@ -12,8 +12,8 @@ W() { lab_vmgw b "$@"; }
 B=$LAB/site-b/lib/images-b/vmgw-replica/web1
 
 cleanup() {
-	V unprotect web1 >/dev/null 2>&1
-	W unprotect web1 >/dev/null 2>&1
+	V unprotect web1 --keep-replica >/dev/null 2>&1
+	W unprotect web1 --keep-replica >/dev/null 2>&1
 	lab_site_clean b >/dev/null 2>&1
 	rm -rf "$B" "$LAB/site-a/lib/images/vmgw-replica"
 }

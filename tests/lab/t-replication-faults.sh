@@ -16,7 +16,7 @@ B=$LAB/site-b/lib${BS#/var/lib/libvirt}		# the mount point, on the host
 FS_MIB=160
 
 bye() {
-	V unprotect web1 >/dev/null 2>&1
+	V unprotect web1 --keep-replica >/dev/null 2>&1
 	sleep 1
 	lab_dr_umount b "$BS" >/dev/null 2>&1
 	rm -rf "$B" "$LT_DIR/replica.ext4"

@@ -29,7 +29,7 @@ bye() {
 	relay_off
 	lab_vmgwd_start a >/dev/null 2>&1
 	lab_vmgwd_start b >/dev/null 2>&1
-	V unprotect web1 >/dev/null 2>&1
+	V unprotect web1 --keep-replica >/dev/null 2>&1
 	rm -rf "$B"
 }
 bye

@@ -16,7 +16,7 @@ B=$LAB/site-b/lib/images-b/vmgw-replica/web1
 
 lab_site_clean b >/dev/null 2>&1
 rm -rf "$B" "$LAB/site-a/lib/images/vmgw-replica"
-V unprotect web1 >/dev/null 2>&1
+V unprotect web1 --keep-replica >/dev/null 2>&1
 lt_guest_at a >/dev/null 2>&1 || { lab_site_clean a >/dev/null 2>&1; lab_guest_boot a >/dev/null; }
 check "web1 runs at site a" lt_guest_at a
 
@@ -186,7 +186,7 @@ check "a no longer protects it" bash -c "! grep -q '^web1 ' '$LT_DIR/rep5'"
 check "and back b -> a" lt_migrate b a
 check "web1 runs at a only" lt_guest_at a
 check "a protects it to b again: a point completes" V sync web1
-lab_vmgw b unprotect web1 >/dev/null 2>&1
+lab_vmgw b unprotect web1 --keep-replica >/dev/null 2>&1
 
 check "unprotect" V unprotect web1
 V replication >"$LT_DIR/rep2" 2>&1
