@@ -477,17 +477,18 @@ dr_tf_start_work(void *arg)
 	ssize_t			 pi;
 	int			 claimed = 0, used = 0, st, reason;
 
-	if (kvm_open(&k, f->gw->conf->libvirt, f->err, sizeof(f->err)) == -1)
+	if (kvm_open(&k, f->gw->conf->libvirt, f->err, sizeof(f->err)) == -1 ||
+	    dr_tf_record_claim(f) == -1)
 		goto out;
+	/* a domain of that name that is not a test's: left alone */
 	if (kvm_domain_state(k, f->copy, &st, &reason, e, sizeof(e)) == 0) {
 		snprintf(f->err, sizeof(f->err), "%s: a domain %s exists at %s: "
 		    "a failover test makes its copy under that name", f->domain,
 		    f->copy, f->gw->conf->site);
 		f->exitcode = VMGW_EXIT_REFUSED;
+		unlink(f->tpath);
 		goto out;
 	}
-	if (dr_tf_record_claim(f) == -1)
-		goto out;
 	claimed = 1;
 	if (dr_tf_pin(f, 1, 0, f->err, sizeof(f->err)) == -1 ||
 	    dr_tf_record_save(f) == -1)
@@ -615,19 +616,18 @@ dr_tf_probe_work(void *arg)
 {
 	struct dr_tf	*f = arg;
 	struct in_addr	 a;
-	const char	*ip = NULL;
 	json_t		*v;
 	size_t		 i;
 	int		 nsfd = -1, saved;
-	char		 err[256];
+	char		 err[256], ip[INET_ADDRSTRLEN] = "";
 
 	json_array_foreach(f->probe->addrs, i, v)
 		if (json_is_string(v) && inet_pton(AF_INET,
 		    json_string_value(v), &a) == 1) {
-			ip = json_string_value(v);
+			snprintf(ip, sizeof(ip), "%s", json_string_value(v));
 			break;
 		}
-	if (ip == NULL) {
+	if (ip[0] == '\0') {
 		f->probe->result = json_pack("{s:b, s:s}", "ok", 0, "detail",
 		    "the copy told no IPv4 address: not verified");
 		return;
