@@ -115,6 +115,10 @@ struct vmgw_peer {
 	size_t		 n_networks;
 	struct vmgw_map	*storage;	/* source dir -> target dir (absolute) */
 	size_t		 n_storage;
+	struct vmgw_map	*test_networks;	/* failover tests of its guests here:
+					 * production network -> network
+					 * here (none: vmgw makes one) */
+	size_t		 n_test_networks;
 	uint64_t	 bandwidth;	/* bytes/s, 0 = no cap */
 	enum peer_compress compress;	/* default auto */
 	struct vmgw_plan plan;

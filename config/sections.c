@@ -42,6 +42,9 @@ static int	peer_public_key(struct cfg_ctx *, yaml_node_t *, void *);
 static int	peer_network(struct cfg_ctx *, yaml_node_t *, yaml_node_t *,
 		    void *);
 static int	peer_networks(struct cfg_ctx *, yaml_node_t *, void *);
+static int	peer_test_network(struct cfg_ctx *, yaml_node_t *,
+		    yaml_node_t *, void *);
+static int	peer_test_networks(struct cfg_ctx *, yaml_node_t *, void *);
 static int	peer_dir(struct cfg_ctx *, yaml_node_t *, yaml_node_t *,
 		    void *);
 static int	peer_storage(struct cfg_ctx *, yaml_node_t *, void *);
@@ -81,6 +84,7 @@ static const struct cfg_key peer_keys[] = {
 	{ "public_key",		peer_public_key,	1 },
 	{ "networks",		peer_networks,		0 },
 	{ "storage",		peer_storage,		0 },
+	{ "test_networks",	peer_test_networks,	0 },
 	{ "bandwidth",		peer_bandwidth,		0 },
 	{ "compress",		peer_compress,		0 },
 	{ "plan",		peer_plan,		0 },
@@ -146,8 +150,13 @@ cfg_peer_free(struct vmgw_peer *p)
 		free(p->storage[i].from);
 		free(p->storage[i].to);
 	}
+	for (i = 0; i < p->n_test_networks; i++) {
+		free(p->test_networks[i].from);
+		free(p->test_networks[i].to);
+	}
 	free(p->networks);
 	free(p->storage);
+	free(p->test_networks);
 	free(p->name);
 	cfg_plan_free(&p->plan);
 	sodium_memzero(p, sizeof(*p));
@@ -385,6 +394,41 @@ peer_networks(struct cfg_ctx *ctx, yaml_node_t *node, void *obj)
 	    (p->networks = calloc(n, sizeof(*p->networks))) == NULL)
 		return cfg_oom(ctx, node);
 	return cfg_pairs(ctx, node, peer_network, p);
+}
+
+/* test_networks: production network name -> an isolated network here */
+static int
+peer_test_network(struct cfg_ctx *ctx, yaml_node_t *key, yaml_node_t *value,
+    void *obj)
+{
+	struct vmgw_peer	*p = obj;
+	struct vmgw_map		*m = &p->test_networks[p->n_test_networks++];
+	const char		*from = (const char *)key->data.scalar.value;
+	const char		*to;
+
+	if (cfg_check_label(ctx, key, from) == -1 ||
+	    cfg_scalar(ctx, value, "a network name", &to) == -1 ||
+	    cfg_check_label(ctx, value, to) == -1)
+		return -1;
+	/* a test copy on a production network is what the test must avoid */
+	if (config_map_lookup(p->networks, p->n_networks, to) != NULL)
+		return cfg_error(ctx, value, "'%s' is a production network "
+		    "(networks:), not an isolated one", to);
+	if ((m->from = strdup(from)) == NULL || (m->to = strdup(to)) == NULL)
+		return cfg_oom(ctx, key);
+	return 0;
+}
+
+static int
+peer_test_networks(struct cfg_ctx *ctx, yaml_node_t *node, void *obj)
+{
+	struct vmgw_peer	*p = obj;
+	size_t			 n = cfg_count(node);
+
+	if (n > 0 && node->type == YAML_MAPPING_NODE &&
+	    (p->test_networks = calloc(n, sizeof(*p->test_networks))) == NULL)
+		return cfg_oom(ctx, node);
+	return cfg_pairs(ctx, node, peer_test_network, p);
 }
 
 /* storage: source directory -> target directory, both absolute */

@@ -557,3 +557,38 @@ kvm_domain_remove(struct kvm *k, const char *name, char *err, size_t errlen)
 	virDomainFree(dom);
 	return ret;
 }
+
+int
+kvm_domain_create(struct kvm *k, const char *xml, char *uuid, char *err,
+    size_t errlen)
+{
+	xmlDocPtr doc;
+	xmlXPathContextPtr xp;
+	virDomainPtr dom;
+	char *name = NULL, u[VIR_UUID_STRING_BUFLEN];
+	int ret = -1;
+
+	uuid[0] = '\0';
+	if ((doc = kvm_xml_parse(xml, "create: domain XML", "domain", err,
+	    errlen)) == NULL)
+		return -1;
+	if ((xp = xmlXPathNewContext(doc)) != NULL) {
+		name = kvm_xml_str(xp, NULL, "string(/domain/name)");
+		xmlXPathFreeContext(xp);
+	}
+	xmlFreeDoc(doc);
+	if ((dom = virDomainCreateXML(k->conn, xml, 0)) == NULL) {
+		kvm_lverr(err, errlen, "%s: start", name ? name : "domain");
+		goto out;
+	}
+	if (virDomainGetUUIDString(dom, u) < 0)
+		kvm_lverr(err, errlen, "%s: uuid", name ? name : "domain");
+	else {
+		snprintf(uuid, KVM_UUID_LEN + 1, "%s", u);
+		ret = 0;
+	}
+	virDomainFree(dom);
+ out:
+	free(name);
+	return ret;
+}

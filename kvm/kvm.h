@@ -181,6 +181,20 @@ struct kvm_xml_disk {
 int	kvm_xml_disks(const char *xml, struct kvm_xml_disk **out, size_t *n,
 	    char *err, size_t errlen) KVM_WUR;
 void	kvm_xml_disks_free(struct kvm_xml_disk *, size_t n);
+/*
+ * The transient copy of a failover test (pure): named name, no <uuid> (a
+ * fresh one from libvirt), each replicated disk's source file from disks
+ * (target -> overlay; any other file disk is an error, so the copy never
+ * opens a production image), every interface of type network or bridge
+ * put on networks[its network] or else on isolated (NULL: an error), any
+ * other interface type refused; host-side names and channel socket paths
+ * dropped.  *used_isolated: some interface went on isolated.
+ */
+int	kvm_xml_test_copy(const char *xml, const char *name,
+	    const struct vmgw_map *disks, size_t n_disks,
+	    const struct vmgw_map *networks, size_t n_networks,
+	    const char *isolated, int *used_isolated, char **out_xml,
+	    char *err, size_t errlen) KVM_WUR;
 /* Map one path through storage mappings; NULL when unmapped (malloc'd). */
 char	*kvm_map_path(const char *path, const struct vmgw_map *storage,
 	    size_t n_storage);
@@ -219,6 +233,10 @@ int	kvm_volume_download_fd(struct kvm *, const char *path, int fd,
 int	kvm_volume_upload_fd(struct kvm *, const char *path, int fd,
 	    uint64_t *bytes, char *err, size_t errlen) KVM_WUR;
 
+/* A transient domain started from XML (a failover test's copy); its
+ * UUID as libvirt made it (uuid: KVM_UUID_LEN + 1). */
+int	kvm_domain_create(struct kvm *, const char *xml, char *uuid,
+	    char *err, size_t errlen) KVM_WUR;
 /* Define a persistent domain from XML (offline move); undefine one. */
 int	kvm_domain_define(struct kvm *, const char *xml, char *err,
 	    size_t errlen) KVM_WUR;
@@ -261,6 +279,19 @@ int	kvm_set_max_speed(struct kvm *, const char *name, uint64_t bytes_per_s,
 	    char *err, size_t errlen) KVM_WUR;
 int	kvm_set_max_downtime(struct kvm *, const char *name, unsigned ms,
 	    char *err, size_t errlen) KVM_WUR;
+
+/*
+ * Isolated networks of failover tests: a transient network with no forward
+ * mode, no address and no DHCP on a bridge of that name (nothing routes in
+ * or out); destroyed again (0 also when absent).  kvm_network_bridge: the
+ * bridge of an active network (bridge: IFNAMSIZ).
+ */
+int	kvm_network_create_isolated(struct kvm *, const char *name,
+	    const char *bridge, char *err, size_t errlen) KVM_WUR;
+int	kvm_network_destroy(struct kvm *, const char *name, char *err,
+	    size_t errlen) KVM_WUR;
+int	kvm_network_bridge(struct kvm *, const char *name, char *bridge,
+	    size_t bridgelen, char *err, size_t errlen) KVM_WUR;
 
 /* Network: DHCP host reservations and guest addresses (reachability). */
 struct kvm_dhcp_host {

@@ -446,3 +446,79 @@ kvm_guest_addresses(struct kvm *k, const char *name, const char *mac,
 	}
 	return n;
 }
+
+int
+kvm_network_create_isolated(struct kvm *k, const char *name,
+    const char *bridge, char *err, size_t errlen)
+{
+	virNetworkPtr net;
+	char xml[512];
+
+	/* names come from vmgw itself: letters, digits and '-' */
+	if (snprintf(xml, sizeof(xml), "<network>\n  <name>%s</name>\n"
+	    "  <bridge name='%s' stp='off' delay='0'/>\n</network>\n", name,
+	    bridge) >= (int)sizeof(xml)) {
+		kvm_err(err, errlen, "network %s: name too long", name);
+		return -1;
+	}
+	if ((net = virNetworkCreateXML(k->conn, xml)) == NULL) {
+		kvm_lverr(err, errlen, "network %s: create", name);
+		return -1;
+	}
+	virNetworkFree(net);
+	return 0;
+}
+
+int
+kvm_network_destroy(struct kvm *k, const char *name, char *err,
+    size_t errlen)
+{
+	virNetworkPtr net;
+	int persistent, ret = -1;
+
+	if ((net = virNetworkLookupByName(k->conn, name)) == NULL) {
+		if (kvm_lerr_code() == VIR_ERR_NO_NETWORK)
+			return 0;
+		kvm_lverr(err, errlen, "network %s: lookup", name);
+		return -1;
+	}
+	if ((persistent = virNetworkIsPersistent(net)) != 0) {
+		/* vmgw makes transient ones only: a persistent one is not ours */
+		kvm_err(err, errlen, "network %s: persistent: not made by vmgw, "
+		    "kept", name);
+		goto out;
+	}
+	if (virNetworkDestroy(net) < 0 && kvm_lerr_code() != VIR_ERR_NO_NETWORK) {
+		kvm_lverr(err, errlen, "network %s: destroy", name);
+		goto out;
+	}
+	ret = 0;
+ out:
+	virNetworkFree(net);
+	return ret;
+}
+
+int
+kvm_network_bridge(struct kvm *k, const char *name, char *bridge,
+    size_t bridgelen, char *err, size_t errlen)
+{
+	virNetworkPtr net;
+	char *b;
+
+	bridge[0] = '\0';
+	if (kvm_network_exists(k, name, err, errlen) == -1)
+		return -1;
+	if ((net = virNetworkLookupByName(k->conn, name)) == NULL) {
+		kvm_lverr(err, errlen, "network %s: lookup", name);
+		return -1;
+	}
+	b = virNetworkGetBridgeName(net);
+	virNetworkFree(net);
+	if (b == NULL) {
+		kvm_lverr(err, errlen, "network %s: no bridge", name);
+		return -1;
+	}
+	snprintf(bridge, bridgelen, "%s", b);
+	free(b);
+	return 0;
+}

@@ -462,3 +462,215 @@ kvm_xml_disks_free(struct kvm_xml_disk *v, size_t n)
 	}
 	free(v);
 }
+
+/*
+ * The test copy of a failover test (pure): a new name, no <uuid> (libvirt
+ * makes a fresh one), every replicated disk on its throwaway overlay
+ * (disks: target -> file; a file disk that is not there is an error: the
+ * copy would open a production path), every network or bridge interface on
+ * an isolated network (networks: this site's network name -> the test
+ * network; the rest on isolated, or an error when it is NULL), the
+ * interface's host device names and the channels' socket paths dropped so
+ * that libvirt makes its own.  *used_isolated: some interface is on it.
+ */
+static int
+test_interface(xmlNodePtr iface, const char *dom,
+    const struct vmgw_map *networks, size_t n_networks, const char *isolated,
+    int *used_isolated, char *err, size_t errlen)
+{
+	xmlNodePtr src = kvm_xml_child(iface, "source"), c, next;
+	char *type = kvm_xml_prop(iface, "type");
+	char *mac = kvm_xml_prop(kvm_xml_child(iface, "mac"), "address");
+	char *net = NULL;
+	const char *to = NULL;
+	int ret = -1;
+
+	if (type == NULL || (strcmp(type, "network") != 0 &&
+	    strcmp(type, "bridge") != 0)) {
+		kvm_err(err, errlen, "%s: interface %s: type '%s' cannot be put "
+		    "on an isolated network", dom, mac ? mac : "(no mac)",
+		    type ? type : "(none)");
+		goto out;
+	}
+	if (strcmp(type, "network") == 0 && (net = kvm_xml_prop(src,
+	    "network")) != NULL)
+		to = map_find(networks, n_networks, net);
+	if (to == NULL) {
+		if (isolated == NULL) {
+			kvm_err(err, errlen, "%s: interface %s: network '%s' has "
+			    "no test network", dom, mac ? mac : "(no mac)",
+			    net ? net : type);
+			goto out;
+		}
+		to = isolated;
+		*used_isolated = 1;
+	}
+	if (xmlSetProp(iface, BAD_CAST "type", BAD_CAST "network") == NULL)
+		goto oom;
+	if (src == NULL && (src = xmlNewChild(iface, NULL, BAD_CAST "source",
+	    NULL)) == NULL)
+		goto oom;
+	xmlUnsetProp(src, BAD_CAST "bridge");
+	xmlUnsetProp(src, BAD_CAST "portid");
+	xmlUnsetProp(src, BAD_CAST "portgroup");
+	if (xmlSetProp(src, BAD_CAST "network", BAD_CAST to) == NULL)
+		goto oom;
+	/* the host side's tap name, alias and virtualport are the original's */
+	for (c = iface->children; c != NULL; c = next) {
+		next = c->next;
+		if (c->type == XML_ELEMENT_NODE && (xmlStrEqual(c->name,
+		    BAD_CAST "target") || xmlStrEqual(c->name,
+		    BAD_CAST "virtualport") || xmlStrEqual(c->name,
+		    BAD_CAST "alias"))) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+	ret = 0;
+	goto out;
+ oom:
+	kvm_err(err, errlen, "%s: out of memory", dom);
+ out:
+	free(type);
+	free(mac);
+	free(net);
+	return ret;
+}
+
+static int
+test_disk(xmlNodePtr disk, const char *dom, const struct vmgw_map *disks,
+    size_t n_disks, char *err, size_t errlen)
+{
+	xmlNodePtr src = kvm_xml_child(disk, "source"), c, next;
+	char *type = kvm_xml_prop(disk, "type");
+	char *device = kvm_xml_prop(disk, "device");
+	char *target = kvm_xml_prop(kvm_xml_child(disk, "target"), "dev");
+	char *file = kvm_xml_prop(src, "file");
+	const char *to;
+	int ret = 0;
+
+	if (device != NULL && strcmp(device, "disk") != 0)
+		goto out;		/* cdrom, floppy, lun: kept */
+	if (type == NULL || strcmp(type, "file") != 0 || file == NULL) {
+		if (type != NULL && strcmp(type, "file") == 0)
+			goto out;	/* an empty drive */
+		kvm_err(err, errlen, "%s: disk %s: type '%s' is not "
+		    "replicated: a test copy would use the original", dom,
+		    target ? target : "(no target)", type ? type : "(none)");
+		ret = -1;
+		goto out;
+	}
+	if (target == NULL || (to = map_find(disks, n_disks, target)) ==
+	    NULL) {
+		kvm_err(err, errlen, "%s: disk %s: %s is not in the point: a "
+		    "test copy would use it", dom, target ? target :
+		    "(no target)", file);
+		ret = -1;
+		goto out;
+	}
+	if (xmlSetProp(src, BAD_CAST "file", BAD_CAST to) == NULL) {
+		kvm_err(err, errlen, "%s: out of memory", dom);
+		ret = -1;
+		goto out;
+	}
+	/* libvirt reads the overlay's own backing chain */
+	for (c = disk->children; c != NULL; c = next) {
+		next = c->next;
+		if (c->type == XML_ELEMENT_NODE && (xmlStrEqual(c->name,
+		    BAD_CAST "backingStore") || xmlStrEqual(c->name,
+		    BAD_CAST "alias"))) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+ out:
+	free(type);
+	free(device);
+	free(target);
+	free(file);
+	return ret;
+}
+
+int
+kvm_xml_test_copy(const char *xml, const char *name,
+    const struct vmgw_map *disks, size_t n_disks,
+    const struct vmgw_map *networks, size_t n_networks, const char *isolated,
+    int *used_isolated, char **out_xml, char *err, size_t errlen)
+{
+	xmlDocPtr doc = NULL;
+	xmlXPathContextPtr xp = NULL;
+	xmlNodePtr *nodes = NULL, top, c, next;
+	xmlChar *buf = NULL;
+	char *orig = NULL;
+	const char *dom;
+	size_t i, n;
+	int len, ret = -1;
+
+	*out_xml = NULL;
+	*used_isolated = 0;
+	if (name == NULL || name[0] == '\0') {
+		kvm_err(err, errlen, "test copy: no name");
+		return -1;
+	}
+	if ((doc = kvm_xml_parse(xml, "domain XML", "domain", err,
+	    errlen)) == NULL)
+		return -1;
+	if ((xp = xmlXPathNewContext(doc)) == NULL) {
+		kvm_err(err, errlen, "domain XML: out of memory");
+		goto out;
+	}
+	orig = kvm_xml_str(xp, NULL, "string(/domain/name)");
+	dom = orig ? orig : "domain";
+	top = xmlDocGetRootElement(doc);
+	xmlUnsetProp(top, BAD_CAST "id");
+	for (c = top->children; c != NULL; c = next) {
+		next = c->next;
+		if (c->type == XML_ELEMENT_NODE && (xmlStrEqual(c->name,
+		    BAD_CAST "uuid") || xmlStrEqual(c->name,
+		    BAD_CAST "name"))) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+	if ((c = xmlNewNode(NULL, BAD_CAST "name")) == NULL) {
+		kvm_err(err, errlen, "%s: out of memory", dom);
+		goto out;
+	}
+	xmlNodeAddContent(c, BAD_CAST name);
+	if (top->children != NULL)
+		xmlAddPrevSibling(top->children, c);
+	else
+		xmlAddChild(top, c);
+
+	nodes = kvm_xml_nodes(xp, NULL, "/domain/devices/interface", &n);
+	for (i = 0; i < n; i++)
+		if (test_interface(nodes[i], dom, networks, n_networks,
+		    isolated, used_isolated, err, errlen) < 0)
+			goto out;
+	free(nodes);
+	nodes = kvm_xml_nodes(xp, NULL, "/domain/devices/disk", &n);
+	for (i = 0; i < n; i++)
+		if (test_disk(nodes[i], dom, disks, n_disks, err, errlen) < 0)
+			goto out;
+	free(nodes);
+	/* sockets of the original's channels: libvirt makes the copy's own */
+	nodes = kvm_xml_nodes(xp, NULL,
+	    "/domain/devices/channel[@type='unix']/source", &n);
+	for (i = 0; i < n; i++)
+		xmlUnsetProp(nodes[i], BAD_CAST "path");
+
+	xmlDocDumpMemory(doc, &buf, &len);
+	if (buf == NULL || len <= 0 ||
+	    (*out_xml = strndup((const char *)buf, (size_t)len)) == NULL) {
+		kvm_err(err, errlen, "%s: out of memory", dom);
+		goto out;
+	}
+	ret = 0;
+ out:
+	xmlFree(buf);
+	free(nodes);
+	free(orig);
+	xmlXPathFreeContext(xp);
+	xmlFreeDoc(doc);
+	return ret;
+}

@@ -5,6 +5,7 @@
  * -j, each disk's overlay file too.
  */
 #include <stdio.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -14,7 +15,7 @@ points_exec(struct cli *cli, int argc, char **argv)
 	json_t	*res, *p;
 	size_t	 i;
 	int	 ret;
-	char	 when[32], bytes[32];
+	char	 when[32], bytes[32], tested[32];
 
 	if (argc != 2 || argv[1][0] == '-')
 		return cli_usage(&cmd_points);
@@ -33,10 +34,17 @@ points_exec(struct cli *cli, int argc, char **argv)
 	json_array_foreach(json_object_get(res, "points"), i, p) {
 		fmt_time(when, sizeof(when), (time_t)cli_int(p, "start"));
 		fmt_bytes(bytes, sizeof(bytes), (uint64_t)cli_int(p, "bytes"));
-		printf("%-9s %-19s %-6s %10s  %s%s\n", cli_str(p, "id"), when,
+		printf("%-9s %-19s %-6s %10s  %s%s", cli_str(p, "id"), when,
 		    cli_str(p, "consistency"), bytes, cli_str(p, "reason"),
 		    json_is_true(json_object_get(p, "pinned")) ? " (pinned)" :
 		    "");
+		if (cli_int(p, "tested_at") > 0) {
+			fmt_time(tested, sizeof(tested),
+			    (time_t)cli_int(p, "tested_at"));
+			printf(" (tested at %s: %s)", tested, cli_str(p,
+			    "test_result"));
+		}
+		printf("\n");
 	}
 	json_decref(res);
 	return 0;

@@ -6,7 +6,7 @@
  * A UNIX stream socket (config `control`, mode 0600).  Each message is one
  * line of JSON.  The CLI sends one request per connection:
  *
- *   {"v": 1, "cmd": "check", ...arguments...}
+ *   {"v": 2, "cmd": "check", ...arguments...}
  *
  * and reads any number of events, then exactly one result:
  *
@@ -53,15 +53,30 @@
  *                    -> points [{id, seq, start, end, consistency, reason,
  *                       bytes, pinned, disks [{target, file, size}]}],
  *                       dir, source_site, site ("backup" | "here")
- *   failover       domain, point (an id, "latest" (default), "latest-app")
- *                                             (dr/dr_failover.c)
+ *   failover       domain, point (an id, "latest" (default), "latest-app"),
+ *                  test (bool), end (bool, with test), check {tcp: 1..65535,
+ *                  timeout: seconds 1..3600, default 30}
+ *                                             (dr/dr_failover.c, dr/dr_test.c)
  *                    events "step"; -> domain, site, point, consistency,
- *                       rpo_s, rto_s, reach, hooks, home
+ *                       point_start, rpo_s, achieved_rpo_s, rto_s, reach,
+ *                       check {tcp, address, ok, ms, detail} | null, hooks,
+ *                       home
+ *                  test: -> domain, copy, uuid, site, point, consistency,
+ *                       point_start, achieved_rpo_s, rto_s, network {name,
+ *                       bridge, made}, probe {from, interface}, reach,
+ *                       check, result
+ *                  test + end: -> domain, copy, point, tested_at,
+ *                       test_result, removed [{what, name}]
+ *                  A failed probe or check answers ok false, exit 1, with
+ *                  the error and the same fields as success.
+ *   points         (also) tested_at, test_result per point
  */
 #ifndef VMGW_CTLPROTO_H
 #define VMGW_CTLPROTO_H
 
-#define CTL_VERSION	1		/* bump if anything here changes */
+#define CTL_VERSION	2		/* bump if anything here changes; 2: failover
+				 * test/end/check (a v1 daemon would take a
+				 * test for a real failover) */
 #define CTL_LINE_MAX	(256 * 1024)	/* longest request or reply line */
 
 /* commands */

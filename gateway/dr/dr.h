@@ -11,6 +11,8 @@
  *                record), receive it (frames -> qemu-nbd), commit it
  *                (manifest), merge old points, list them
  *   dr_ctl.c     protect, unprotect, replication, sync, points
+ *   dr_failover.c  failover (part 2), its optional TCP check
+ *   dr_test.c    failover tests: a throwaway copy on an isolated network
  *
  * The building blocks (chunks, manifest, chains, NBD, scheduler,
  * retention) are gateway/dr/core; libvirt's side is kvm/kvm_backup.h.
@@ -42,6 +44,10 @@
 #define DR_ACK_TIMEOUT_S	300	/* the backup site's final ACK */
 #define DR_DIR			"vmgw-replica"	/* under the mapped storage dir */
 #define DR_HASHES_PER_MSG	1024	/* block hashes per dr-hashes reply */
+#define DR_TEST_RECORD		"test.json"	/* in the chain dir: a test runs */
+#define DR_TEST_DIR		"test"		/* ... its overlays, under it */
+#define DR_CHECK_TIMEOUT_S	30	/* a check's default timeout */
+#define DR_CHECK_TIMEOUT_MAX	3600
 
 /* What protection is asked for (config or `vmgw protect`). */
 struct dr_settings {
@@ -164,9 +170,31 @@ int	 dr_chain_dir(const struct gw *, const struct vmgw_peer *,
 	    const char *guest, const char *image, char *out, size_t outlen,
 	    char *err, size_t errlen);
 
+/* The check of a failover request ("check": {"tcp": N, "timeout": S}):
+ * after the probe answered, a TCP connection to port tcp of the guest's
+ * first address, from where the probe ran, until it succeeds or timeout
+ * seconds passed.  tcp 0: no check. */
+struct dr_tcp_check {
+	unsigned	 tcp;
+	unsigned	 timeout_s;
+};
+
 /* dr_failover.c */
 int	 dr_failover_init(void);
 void	 dr_pm_status(struct peer *, json_int_t id, json_t *req);
+int	 dr_tcp_check_parse(json_t *req, struct dr_tcp_check *, char *err,
+	    size_t errlen);
+/* (worker) -> {tcp, address, ok, ms, detail}; NULL when no check */
+json_t	*dr_tcp_check_run(const struct dr_tcp_check *, const char *name,
+	    json_t *addrs);
+/* The result, refusing or failing with the report when err is set. */
+void	 dr_reply(struct ctl_conn *, int exitcode, const char *err,
+	    json_t *report);
+
+/* dr_test.c (the request is dr_failover.c's "failover" with "test") */
+void	 dr_test_start(struct ctl_conn *, const char *domain,
+	    const char *point, const struct dr_tcp_check *);
+void	 dr_test_end(struct ctl_conn *, const char *domain);
 
 /* dr_ctl.c */
 int	 dr_ctl_init(void);

@@ -645,9 +645,10 @@ dr_commit(struct dr_in *in)
 		}
 		in->nbd[i] = NULL;
 	}
-	if (drc_manifest_load(in->mpath, &m, r->err, sizeof(r->err)) == -1)
-		return -1;
 	memset(&p, 0, sizeof(p));
+	drc_manifest_lock();
+	if (drc_manifest_load(in->mpath, &m, r->err, sizeof(r->err)) == -1)
+		goto out;
 	snprintf(p.id, sizeof(p.id), "%s", r->point);
 	p.seq = r->seq;
 	p.start = r->start;
@@ -668,6 +669,7 @@ dr_commit(struct dr_in *in)
 	r->points = (unsigned)m->n_points;
 	ret = 0;
  out:
+	drc_manifest_unlock();
 	drc_point_clear(&p);
 	drc_manifest_free(m);
 	return ret;
@@ -681,12 +683,25 @@ dr_retain(struct dr_in *in)
 	struct drc_manifest	*m = NULL;
 	int			 pinned[DRC_POINTS_MAX];
 	size_t			 i, n;
-	char			 e[512];
+	char			 e[512], tpath[700];
 
-	if (drc_manifest_load(in->mpath, &m, e, sizeof(e)) == -1)
+	drc_manifest_lock();
+	if (drc_manifest_load(in->mpath, &m, e, sizeof(e)) == -1) {
+		drc_manifest_unlock();
 		return;
+	}
 	for (i = 0; i < m->n_points; i++)
 		pinned[i] = m->points[i].pinned;
+	/* a failover test runs on this chain: its QEMU has every image under
+	 * the tested point open, so none of them merges until it ends */
+	dr_path(tpath, sizeof(tpath), r->dir, DR_TEST_RECORD);
+	if (access(tpath, F_OK) == 0)
+		for (i = m->n_points; i > 0; i--)
+			if (pinned[i - 1]) {
+				while (i > 0)
+					pinned[--i] = 1;
+				break;
+			}
 	n = drc_retain_plan(pinned, m->n_points, r->keep, NULL);
 	for (i = 0; i < n; i++) {
 		if (drc_chain_merge_oldest(r->dir, in->mpath, m, e,
@@ -700,6 +715,7 @@ dr_retain(struct dr_in *in)
 		log_info("%s: %zu old point%s merged into the base, %zu kept",
 		    r->guest, i, i == 1 ? "" : "s", m->n_points);
 	r->points = (unsigned)m->n_points;
+	drc_manifest_unlock();
 	drc_manifest_free(m);
 }
 
@@ -994,13 +1010,13 @@ dr_points_json(const struct drc_manifest *m, const char *dir)
 			    (json_int_t)p->disks[k].size));
 		}
 		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:s, "
-		    "s:s, s:I, s:b, s:s, s:I, s:o}", "id", p->id, "seq",
+		    "s:s, s:I, s:b, s:s, s:I, s:s, s:o}", "id", p->id, "seq",
 		    (json_int_t)p->seq, "start", (json_int_t)p->start, "end",
 		    (json_int_t)p->end, "consistency", p->consistency ==
 		    DRC_APP ? "app" : "crash", "reason", p->reason, "bytes",
 		    (json_int_t)p->bytes, "pinned", p->pinned, "pin_reason",
 		    p->pin_reason, "tested_at", (json_int_t)p->tested_at,
-		    "disks", d));
+		    "test_result", p->test_result, "disks", d));
 	}
 	return a;
 }

@@ -13,9 +13,15 @@
  *            can start again); a checkpoint before it first runs; started;
  *            failover.json in the chain directory
  *   network  the guest's plan here: routes, announcements, the probe
+ *   check    (optional) a TCP port of the guest answers, from here
  *   hooks    the "failover" phase
  *   report   the point, the achieved RPO (failover start minus the point's
  *            start) and the RTO (command start until the guest answers)
+ *
+ * The same request with "test" is a failover test (dr_test.c).  A real
+ * failover while a test of the guest runs here is refused (end the test
+ * first: its copy, network and pin would be in the way); so is a test
+ * after a real failover.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,6 +55,8 @@ struct dr_fo {
 	const struct kvm_domain_info *info;
 	struct np_guest		 g;
 	struct np_probe		*probe;
+	struct dr_tcp_check		 check;
+	json_t			*check_result;
 	char			 hook_err[512];
 };
 
@@ -112,9 +120,18 @@ dr_fo_find_work(void *arg)
 	struct dr_fo		*f = arg;
 	struct drc_manifest	*m = NULL;
 	ssize_t			 i;
+	char			 tpath[700];
 
 	if (dr_fo_chain(f, &m) == -1)
 		return;
+	snprintf(tpath, sizeof(tpath), "%s/%s", f->dir, DR_TEST_RECORD);
+	if (access(tpath, F_OK) == 0) {
+		snprintf(f->err, sizeof(f->err), "%s: a failover test runs at "
+		    "%s (%s): end it first (vmgw failover %s --test --end)",
+		    f->domain, f->gw->conf->site, tpath, f->domain);
+		drc_manifest_free(m);
+		return;
+	}
 	snprintf(f->home, sizeof(f->home), "%s", m->source_site);
 	if ((i = dr_fo_pick(f, m)) >= 0) {
 		snprintf(f->point, sizeof(f->point), "%s", m->points[i].id);
@@ -144,15 +161,20 @@ dr_fo_start_work(void *arg)
 	int			 defined = 0, made = 0;
 
 	snprintf(mpath, sizeof(mpath), "%s/manifest.json", f->dir);
+	drc_manifest_lock();
 	if (drc_manifest_load(mpath, &m, f->err, sizeof(f->err)) == -1 ||
-	    (pi = dr_fo_pick(f, m)) < 0)
+	    (pi = dr_fo_pick(f, m)) < 0) {
+		drc_manifest_unlock();
 		goto out;
+	}
 	p = &m->points[pi];
 	p->pinned = 1;
 	snprintf(p->pin_reason, sizeof(p->pin_reason), "failover at %lld",
 	    (long long)f->t0);
-	if (drc_manifest_save(mpath, m, f->err, sizeof(f->err)) == -1 ||
-	    kvm_open(&k, f->gw->conf->libvirt, f->err, sizeof(f->err)) == -1)
+	pi = drc_manifest_save(mpath, m, f->err, sizeof(f->err));
+	drc_manifest_unlock();
+	if (pi == -1 || kvm_open(&k, f->gw->conf->libvirt, f->err,
+	    sizeof(f->err)) == -1)
 		goto out;
 	if (kvm_domain_exists(k, f->domain, NULL, e, sizeof(e), f->err,
 	    sizeof(f->err)) != 0) {
@@ -255,10 +277,36 @@ dr_fo_probe_work(void *arg)
 }
 
 static void
+dr_fo_check_done(void *arg)
+{
+	struct dr_fo	*f = arg;
+
+	dr_fo_event(f, "hooks");
+	if (worker_run(f->gw, dr_fo_hooks_work, dr_fo_hooks_done, f) == -1)
+		dr_fo_end(f);
+}
+
+/* (worker) the check runs where the probe ran: this host's routes */
+static void
+dr_fo_check_work(void *arg)
+{
+	struct dr_fo	*f = arg;
+
+	f->check_result = dr_tcp_check_run(&f->check, f->domain, f->probe->addrs);
+}
+
+static void
 dr_fo_probe_done(void *arg)
 {
 	struct dr_fo	*f = arg;
 
+	if (f->check.tcp != 0 && json_is_true(json_object_get(f->probe->result,
+	    "ok"))) {
+		dr_fo_event(f, "check");
+		if (worker_run(f->gw, dr_fo_check_work, dr_fo_check_done,
+		    f) == 0)
+			return;
+	}
 	dr_fo_event(f, "hooks");
 	if (worker_run(f->gw, dr_fo_hooks_work, dr_fo_hooks_done, f) == -1)
 		dr_fo_end(f);
@@ -395,7 +443,7 @@ dr_fo_found(void *arg)
 static void
 dr_fo_end(struct dr_fo *f)
 {
-	json_t	*r;
+	json_t	*r, *rep;
 	double	 rto;
 
 	if (f->ctl != NULL) {
@@ -406,15 +454,29 @@ dr_fo_end(struct dr_fo *f)
 		else {
 			r = f->probe != NULL ? f->probe->result : NULL;
 			rto = (double)(mono_ns() - f->t0_ns) / 1e9;
-			ctl_ok(f->ctl, json_pack("{s:s, s:s, s:s, s:s, s:I, "
-			    "s:f, s:O, s:s, s:s}", "domain", f->domain,
+			rep = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
+			    "s:f, s:O, s:O, s:s, s:s}", "domain", f->domain,
 			    "site", f->gw->conf->site, "point", f->point,
 			    "consistency", f->app ? "app" : "crash", "rpo_s",
-			    (json_int_t)(f->t0 - f->point_start), "rto_s", rto,
-			    "reach", r != NULL ? r : json_null(), "hooks",
-			    f->hook_err, "home", f->home));
+			    (json_int_t)(f->t0 - f->point_start),
+			    "achieved_rpo_s", (json_int_t)(f->t0 -
+			    f->point_start), "point_start",
+			    (json_int_t)f->point_start, "rto_s", rto,
+			    "reach", r != NULL ? r : json_null(), "check",
+			    f->check_result != NULL ? f->check_result :
+			    json_null(), "hooks", f->hook_err, "home",
+			    f->home);
+			if (f->check_result != NULL && !json_is_true(
+			    json_object_get(f->check_result, "ok")))
+				snprintf(f->err, sizeof(f->err), "%s: check %s",
+				    f->domain, json_string_value(
+				    json_object_get(f->check_result,
+				    "detail")));
+			dr_reply(f->ctl, VMGW_EXIT_FAIL, f->err[0] ? f->err :
+			    NULL, rep);
 		}
 	}
+	json_decref(f->check_result);
 	np_probe_free(f->probe);
 	np_guest_clear(&f->g);
 	kvm_domain_info_free((struct kvm_domain_info *)f->info);
@@ -426,7 +488,11 @@ ctl_failover(struct ctl_conn *c, json_t *req)
 {
 	const char	*dom = json_string_value(json_object_get(req, "domain"));
 	const char	*pt = json_string_value(json_object_get(req, "point"));
+	json_t		*test = json_object_get(req, "test");
+	json_t		*end = json_object_get(req, "end");
+	struct dr_tcp_check	 check;
 	struct dr_fo	*f;
+	char		 err[256];
 
 	if (dom == NULL || dom[0] == '\0' || strlen(dom) > 127 ||
 	    strchr(dom, '/') != NULL) {
@@ -441,10 +507,36 @@ ctl_failover(struct ctl_conn *c, json_t *req)
 		    "latest-app", pt);
 		return;
 	}
+	if ((test != NULL && !json_is_boolean(test)) || (end != NULL &&
+	    !json_is_boolean(end))) {
+		ctl_error(c, VMGW_EXIT_USAGE, "test and end: true or false");
+		return;
+	}
+	if (dr_tcp_check_parse(req, &check, err, sizeof(err)) == -1) {
+		ctl_error(c, VMGW_EXIT_USAGE, "%s", err);
+		return;
+	}
+	if (json_is_true(end)) {
+		if (!json_is_true(test))
+			ctl_error(c, VMGW_EXIT_USAGE, "end: only with test (vmgw "
+			    "failover %s --test --end)", dom);
+		else if (json_object_get(req, "point") != NULL ||
+		    check.tcp != 0)
+			ctl_error(c, VMGW_EXIT_USAGE, "--end takes no point and "
+			    "no check");
+		else
+			dr_test_end(c, dom);
+		return;
+	}
+	if (json_is_true(test)) {
+		dr_test_start(c, dom, pt, &check);
+		return;
+	}
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		ctl_error(c, VMGW_EXIT_FAIL, "out of memory");
 		return;
 	}
+	f->check = check;
 	f->gw = c->gw;
 	f->ctl = c;
 	f->t0_ns = mono_ns();
@@ -457,6 +549,103 @@ ctl_failover(struct ctl_conn *c, json_t *req)
 		ctl_error(c, VMGW_EXIT_FAIL, "cannot start a thread");
 		free(f);
 	}
+}
+
+/* ---- the check, for failovers and tests */
+
+int
+dr_tcp_check_parse(json_t *req, struct dr_tcp_check *ck, char *err, size_t errlen)
+{
+	json_t		*o = json_object_get(req, "check"), *v;
+	const char	*key;
+	json_int_t	 n;
+
+	memset(ck, 0, sizeof(*ck));
+	ck->timeout_s = DR_CHECK_TIMEOUT_S;
+	if (o == NULL || json_is_null(o))
+		return 0;
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "check: an object {tcp, timeout}");
+		return -1;
+	}
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "tcp") != 0 && strcmp(key, "timeout") != 0) {
+			snprintf(err, errlen, "check: unknown key \"%.64s\"",
+			    key);
+			return -1;
+		}
+	}
+	v = json_object_get(o, "tcp");
+	if (!json_is_integer(v) || (n = json_integer_value(v)) < 1 ||
+	    n > 65535) {
+		snprintf(err, errlen, "check.tcp: a port, 1..65535");
+		return -1;
+	}
+	ck->tcp = (unsigned)n;
+	if ((v = json_object_get(o, "timeout")) != NULL) {
+		if (!json_is_integer(v) || (n = json_integer_value(v)) < 1 ||
+		    n > DR_CHECK_TIMEOUT_MAX) {
+			snprintf(err, errlen, "check.timeout: seconds, 1..%d",
+			    DR_CHECK_TIMEOUT_MAX);
+			return -1;
+		}
+		ck->timeout_s = (unsigned)n;
+	}
+	return 0;
+}
+
+json_t *
+dr_tcp_check_run(const struct dr_tcp_check *ck, const char *name, json_t *addrs)
+{
+	const char	*ip = json_string_value(json_array_get(addrs, 0));
+	uint64_t	 t0 = mono_ns(), limit = (uint64_t)ck->timeout_s *
+			    1000000000ull;
+	char		 err[256] = "", detail[512];
+
+	if (ck->tcp == 0)
+		return NULL;
+	if (ip == NULL)
+		return json_pack("{s:i, s:n, s:b, s:s}", "tcp", (int)ck->tcp,
+		    "address", "ok", 0, "detail", "tcp: no address of the "
+		    "guest is known");
+	for (;;) {
+		if (probe_tcp(ip, (uint16_t)ck->tcp, 1000, err,
+		    sizeof(err)) == 0)
+			return json_pack("{s:i, s:s, s:b, s:I, s:s}", "tcp",
+			    (int)ck->tcp, "address", ip, "ok", 1, "ms",
+			    (json_int_t)((mono_ns() - t0) / 1000000),
+			    "detail", "");
+		if (mono_ns() - t0 > limit)
+			break;
+		usleep(250000);
+	}
+	snprintf(detail, sizeof(detail), "tcp %u: %s does not accept "
+	    "connections at %s:%u within %us: %s", ck->tcp, name, ip, ck->tcp,
+	    ck->timeout_s, err);
+	return json_pack("{s:i, s:s, s:b, s:I, s:s}", "tcp", (int)ck->tcp,
+	    "address", ip, "ok", 0, "ms", (json_int_t)((mono_ns() - t0) /
+	    1000000), "detail", detail);
+}
+
+/* ok with the report, or not ok with the report beside the error (a
+ * recovery plan reads what was measured even when a check failed) */
+void
+dr_reply(struct ctl_conn *c, int exitcode, const char *err, json_t *report)
+{
+	if (report == NULL) {
+		ctl_error(c, exitcode, "%s", err ? err : "out of memory");
+		return;
+	}
+	if (err == NULL) {
+		ctl_ok(c, report);
+		return;
+	}
+	json_object_set_new(report, "type", json_string("result"));
+	json_object_set_new(report, "ok", json_false());
+	json_object_set_new(report, "error", json_string(err));
+	json_object_set_new(report, "exit", json_integer(exitcode));
+	ctl_send(c, report);
+	ctl_done(c);
 }
 
 /* ---- the home site: dr-status (does the guest run here?) */

@@ -104,7 +104,7 @@ np_find_addresses(struct np_guest *g, struct kvm *k,
 	for (i = 0; i < info->n_nics; i++) {
 		if (info->nics[i].mac == NULL)
 			continue;
-		if ((n = kvm_guest_addresses(k, g->name, info->nics[i].mac,
+		if ((n = kvm_guest_addresses(k, info->name, info->nics[i].mac,
 		    found, 16, err, sizeof(err))) <= 0)
 			continue;
 		for (m = 0; m < n; m++) {

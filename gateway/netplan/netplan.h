@@ -54,4 +54,20 @@ int	hooks_run(const char *dir, const char *phase, char *const env[],
 	    const char *logtag, char *err, size_t errlen);
 int	hooks_list(const char *dir, char *out, size_t outlen);
 
+/* netns.c (blocking: workers): probe namespaces (anonymous, held by one
+ * fd: the kernel removes them and their veth when it closes).  make: a
+ * veth hostif (a port of bridge) <-> "probe0" in the new namespace with
+ * address cidr ("A.B.C.D/LEN"); remove: hostif deleted, fd closed.
+ * enter / leave: this thread in the namespace and back (leave is fatal
+ * when it fails: the worker would open later sockets in the namespace). */
+int	netns_probe_make(const char *bridge, const char *hostif,
+	    const char *cidr, int *nsfd, char *err, size_t errlen);
+void	netns_probe_remove(const char *hostif, int nsfd);
+int	netns_link_del(const char *dev, char *err, size_t errlen);
+int	netns_enter(int nsfd, int *saved, char *err, size_t errlen);
+void	netns_leave(int saved);
+/* An IPv4 address of this host in ip's subnet (not ip, not a /32), as
+ * "A.B.C.D/LEN": 1 found, 0 none, -1 error. */
+int	host_addr4_for(const char *ip, char *cidr, size_t len);
+
 #endif /* VMGW_NETPLAN_H */

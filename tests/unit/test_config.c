@@ -309,6 +309,27 @@ static const struct bad_case bad_cases[] = {
 	  "    networks:\n      default: [a, b]\n",
 	  "vmgw.yaml:8:16: peers.site-b.networks.default: expected a network "
 	  "name, got a sequence" },
+	{ "test network mapped to a list",
+	  HEAD "peers:\n  site-b:\n    public_key: " KB "\n"
+	  "    test_networks:\n      prod: [a]\n",
+	  "vmgw.yaml:8:13: peers.site-b.test_networks.prod: expected a network "
+	  "name, got a sequence" },
+	{ "test network twice",
+	  HEAD "peers:\n  site-b:\n    public_key: " KB "\n"
+	  "    test_networks:\n      prod: t1\n      prod: t2\n",
+	  "vmgw.yaml:9:7: peers.site-b.test_networks: duplicate key 'prod' "
+	  "(first at 8:7)" },
+	{ "test network is a production network",
+	  HEAD "peers:\n  site-b:\n    public_key: " KB "\n"
+	  "    networks: { lan: lan-b }\n"
+	  "    test_networks: { prod: lan }\n",
+	  "vmgw.yaml:8:28: peers.site-b.test_networks.prod: 'lan' is a "
+	  "production network (networks:), not an isolated one" },
+	{ "test networks not a mapping",
+	  HEAD "peers:\n  site-b:\n    public_key: " KB "\n"
+	  "    test_networks: [a, b]\n",
+	  "vmgw.yaml:7:20: peers.site-b.test_networks: expected a mapping, got "
+	  "a sequence" },
 
 	/* sizes and numbers */
 	{ "bad bandwidth suffix",
@@ -720,6 +741,7 @@ static const char full_yaml[] =
     "    endpoint: gw-b.example.org:7401\n"
     "    public_key: \"" KB "\"\n"
     "    networks: { default: default, lan: lan-b }\n"
+    "    test_networks: { prod: isolated-1, backend: isolated-2 }\n"
     "    storage:\n"
     "      /var/lib/libvirt/images/: /srv/images\n"
     "      /: /mnt\n"
@@ -812,6 +834,10 @@ test_full(void **state)
 	assert_string_equal(config_map_lookup(b->networks, b->n_networks,
 	    "default"), "default");
 	assert_null(config_map_lookup(b->networks, b->n_networks, "wan"));
+	assert_int_equal(b->n_test_networks, 2);
+	assert_string_equal(config_map_lookup(b->test_networks,
+	    b->n_test_networks, "prod"), "isolated-1");
+	assert_string_equal(b->test_networks[1].to, "isolated-2");
 	assert_int_equal(b->n_storage, 2);
 	assert_string_equal(b->storage[0].from, "/var/lib/libvirt/images");
 	assert_string_equal(config_map_lookup(b->storage, b->n_storage,

@@ -52,7 +52,8 @@ static const char good[] =
 	"                   { \"target\": \"vdb\", \"file\": \"vdb-p000002.qcow2\","
 	"                     \"size\": 1048576 } ],"
 	"      \"domain_xml\": \"<domain/>\", \"pinned\": false,"
-	"      \"tested_at\": 1700007200 },"
+	"      \"tested_at\": 1700007200, \"test_result\": \"ok: answered in"
+	"      1200 ms; tcp 80 ok\" },"
 	"    { \"id\": \"p000005\", \"seq\": 5, \"start\": 1700007200,"
 	"      \"end\": 1700007200, \"consistency\": \"app\", \"bytes\": 1,"
 	"      \"disks\": [ { \"target\": \"vda\", \"file\": \"vda-p000005.qcow2\","
@@ -104,6 +105,9 @@ test_good(void **state)
 	    "<domain>\n  <name>web1</name>\n</domain>");
 	assert_int_equal(m->points[1].consistency, DRC_APP);
 	assert_int_equal(m->points[1].tested_at, 1700007200);
+	assert_string_equal(m->points[1].test_result,
+	    "ok: answered in      1200 ms; tcp 80 ok");
+	assert_string_equal(m->points[0].test_result, "");
 	assert_int_equal(m->points[2].seq, 5);
 	assert_int_equal(m->points[2].disks[1].size, 2097152);
 	assert_string_equal(m->points[2].disks[1].file, "vdb-p000005.qcow2");
@@ -195,6 +199,11 @@ static const struct edit_case edit_cases[] = {
 	    "points[1].pin_reason: set on an unpinned point"),
 	T("points.1.tested_at", "1099511627777",
 	    "points[1].tested_at: 1099511627777 not in 0..1099511627776"),
+	T("points.1.test_result", "7",
+	    "points[1].test_result: must be a string"),
+	T("points.1.test_result", "\"\"", "points[1].test_result: empty"),
+	T("points.0.test_result", "\"ok\"",
+	    "points[0].test_result: set on a point never tested"),
 	T("points.1.domain_xml", NULL, "points[1].domain_xml: missing"),
 	T("points.1.domain_xml", "\"\"", "points[1].domain_xml: empty"),
 	T("points.1.domain_xml", "[]",
@@ -383,6 +392,8 @@ test_save(void **state)
 		assert_string_equal(back->points[i].reason, m->points[i].reason);
 		assert_int_equal(back->points[i].tested_at,
 		    m->points[i].tested_at);
+		assert_string_equal(back->points[i].test_result,
+		    m->points[i].test_result);
 		assert_string_equal(back->points[i].domain_xml,
 		    m->points[i].domain_xml);
 		assert_memory_equal(back->points[i].disks, m->points[i].disks,

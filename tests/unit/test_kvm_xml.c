@@ -378,6 +378,132 @@ test_map_path(void **state)
 	assert_null(kvm_map_path("/a/b", NULL, 0));
 }
 
+/* ---- kvm_xml_test_copy: the copy of a failover test */
+
+static const struct vmgw_map tdisks[] = {
+	{ "vda", "/srv/chain/web1/test/vda.qcow2" },
+	{ "vdb", "/srv/chain/web1/test/vdb.qcow2" },
+};
+static const struct vmgw_map tnets[] = { { "backend", "backend-test" } };
+
+#define TEST_DOM HEAD \
+	DISK("file", "disk", "file='/srv/b/web1.qcow2'", "vda", \
+	    "      <backingStore type='file'><source file='/x'/></backingStore>\n") \
+	DISK("file", "disk", "file='/srv/b/web1-data.qcow2'", "vdb", "") \
+	DISK("file", "cdrom", "file='/iso/boot.iso'", "hdc", "") \
+	"    <interface type='network'>\n" \
+	"      <mac address='52:54:00:00:00:01'/>\n" \
+	"      <source network='lan-b' portid='3c8e1ad3-0fd5-4f5b-9a54-" \
+	"d1cd8c1ec1a7' bridge='virbr0'/>\n" \
+	"      <target dev='vnet3'/>\n" \
+	"    </interface>\n" \
+	NIC("network", "network='backend'", "52:54:00:00:00:02") \
+	NIC("bridge", "bridge='br0'", "52:54:00:00:00:03") \
+	"    <channel type='unix'>\n      <source mode='bind' path='/var/lib/" \
+	"libvirt/qemu/channel/target/domain-3-web1/org.qemu.guest_agent.0'/>\n" \
+	"      <target type='virtio' name='org.qemu.guest_agent.0'/>\n" \
+	"    </channel>\n" TAIL
+
+static void
+test_copy_rewritten(void **state)
+{
+	char err[512] = "", *out = NULL;
+	int used = -1;
+
+	assert_int_equal(kvm_xml_test_copy(TEST_DOM, "web1-test", tdisks,
+	    nitems(tdisks), tnets, nitems(tnets), "vmgw-test-1", &used, &out,
+	    err, sizeof(err)), 0);
+	assert_int_equal(used, 1);
+	assert_string_equal(xp(out, "string(/domain/name)"), "web1-test");
+	assert_string_equal(xp(out, "string(count(/domain/name))"), "1");
+	/* no UUID: libvirt makes a fresh one */
+	assert_string_equal(xp(out, "string(count(/domain/uuid))"), "0");
+	/* the disks on their overlays, no backing chain named */
+	assert_string_equal(xp(out, "string(//disk[target/@dev='vda']/source/"
+	    "@file)"), "/srv/chain/web1/test/vda.qcow2");
+	assert_string_equal(xp(out, "string(//disk[target/@dev='vdb']/source/"
+	    "@file)"), "/srv/chain/web1/test/vdb.qcow2");
+	assert_string_equal(xp(out, "string(count(//backingStore))"), "0");
+	assert_string_equal(xp(out, "string(//disk[target/@dev='hdc']/source/"
+	    "@file)"), "/iso/boot.iso");
+	/* every interface isolated: mapped, or on the isolated network */
+	assert_string_equal(xp(out, "string(//interface[1]/source/@network)"),
+	    "vmgw-test-1");
+	assert_string_equal(xp(out, "string(count(//interface[1]/source/"
+	    "@portid))"), "0");
+	assert_string_equal(xp(out, "string(count(//interface[1]/source/"
+	    "@bridge))"), "0");
+	assert_string_equal(xp(out, "string(count(//interface[1]/target))"),
+	    "0");
+	assert_string_equal(xp(out, "string(//interface[2]/source/@network)"),
+	    "backend-test");
+	assert_string_equal(xp(out, "string(//interface[3]/@type)"), "network");
+	assert_string_equal(xp(out, "string(//interface[3]/source/@network)"),
+	    "vmgw-test-1");
+	assert_string_equal(xp(out, "string(count(//interface[3]/source/"
+	    "@bridge))"), "0");
+	/* MACs kept: the copy is the same machine on another wire */
+	assert_string_equal(xp(out, "string(//interface[3]/mac/@address)"),
+	    "52:54:00:00:00:03");
+	assert_string_equal(xp(out, "string(count(//channel/source/@path))"),
+	    "0");
+	assert_string_equal(xp(out, "string(/domain/memory)"), "131072");
+	free(out);
+}
+
+static void
+test_copy_all_mapped(void **state)
+{
+	char err[512] = "", *out = NULL;
+	int used = -1;
+
+	assert_int_equal(kvm_xml_test_copy(HEAD
+	    DISK("file", "disk", "file='/srv/b/web1.qcow2'", "vda", "")
+	    NIC("network", "network='backend'", "52:54:00:00:00:02") TAIL,
+	    "web1-test", tdisks, nitems(tdisks), tnets, nitems(tnets),
+	    "vmgw-test-1", &used, &out, err, sizeof(err)), 0);
+	assert_int_equal(used, 0);
+	assert_string_equal(xp(out, "string(//interface[1]/source/@network)"),
+	    "backend-test");
+	free(out);
+}
+
+static void
+copy_fails(const char *xml, const char *isolated, const char *want1,
+    const char *want2)
+{
+	char err[512] = "", *out = (char *)0x1;
+	int used;
+
+	assert_int_equal(kvm_xml_test_copy(xml, "web1-test", tdisks,
+	    nitems(tdisks), tnets, nitems(tnets), isolated, &used, &out, err,
+	    sizeof(err)), -1);
+	assert_null(out);
+	if (want1 != NULL && strstr(err, want1) == NULL)
+		fail_msg("error '%s' lacks '%s'", err, want1);
+	if (want2 != NULL && strstr(err, want2) == NULL)
+		fail_msg("error '%s' lacks '%s'", err, want2);
+}
+
+static void
+test_copy_refused(void **state)
+{
+	/* a disk that is not in the point: the copy would open it */
+	copy_fails(HEAD DISK("file", "disk", "file='/srv/b/other.qcow2'", "vdc",
+	    "") TAIL, "n", "web1: disk vdc: /srv/b/other.qcow2",
+	    "not in the point");
+	copy_fails(HEAD DISK("block", "disk", "dev='/dev/sdb'", "vda", "") TAIL,
+	    "n", "disk vda: type 'block'", NULL);
+	/* an interface that cannot be isolated */
+	copy_fails(HEAD NIC("direct", "dev='eth0' mode='bridge'",
+	    "52:54:00:00:00:09") TAIL, "n", "interface 52:54:00:00:00:09",
+	    "type 'direct'");
+	/* no isolated network and no mapping */
+	copy_fails(HEAD NIC("network", "network='lan-b'", "52:54:00:00:00:01")
+	    TAIL, NULL, "network 'lan-b'", "no test network");
+	copy_fails("<domain><name>x</name>", "n", "domain XML", NULL);
+}
+
 int
 main(void)
 {
@@ -393,6 +519,9 @@ main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_map_path),
+		cmocka_unit_test(test_copy_rewritten),
+		cmocka_unit_test(test_copy_all_mapped),
+		cmocka_unit_test(test_copy_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -158,6 +158,7 @@ struct drc_point {
 	int		 pinned;
 	char		 pin_reason[DRC_TEXT_MAX + 1];	/* set when pinned */
 	int64_t		 tested_at;			/* 0: never */
+	char		 test_result[DRC_TEXT_MAX + 1];	/* of that test */
 };
 
 struct drc_manifest {
@@ -180,6 +181,10 @@ struct drc_partial {
 	unsigned	 disk;		/* the disk in progress at next_seq */
 };
 
+/* One writer of a manifest at a time in this process: every
+ * load-change-save (a commit, a merge, a pin) holds this lock. */
+void	drc_manifest_lock(void);
+void	drc_manifest_unlock(void);
 /* name is used in messages (usually the file's path) */
 int	drc_manifest_parse(const char *name, const char *text, size_t len,
 	    struct drc_manifest **out, char *err, size_t errlen) DRC_WUR;

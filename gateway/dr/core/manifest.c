@@ -9,7 +9,8 @@
  *     "points": [ { "id": "p000017", "seq": 17, "start": T, "end": T,
  *         "consistency": "app" | "crash", "reason": "why app failed",
  *         "bytes": N, "disks": [ same as base ], "domain_xml": "<domain..",
- *         "pinned": false, "pin_reason": "...", "tested_at": T } ] }
+ *         "pinned": false, "pin_reason": "...", "tested_at": T,
+ *         "test_result": "..." } ] }
  *
  * Loading is two passes over hostile input: the JSON pass checks presence,
  * types, lengths and unknown keys while copying into a fresh struct; the
@@ -20,6 +21,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,21 @@ static const char *const top_keys[] = { "version", "guest", "uuid",
 	"source_site", "base", "points", NULL };
 static const char *const point_keys[] = { "id", "seq", "start", "end",
 	"consistency", "reason", "bytes", "disks", "domain_xml", "pinned",
-	"pin_reason", "tested_at", NULL };
+	"pin_reason", "tested_at", "test_result", NULL };
+
+static pthread_mutex_t manifest_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+void
+drc_manifest_lock(void)
+{
+	pthread_mutex_lock(&manifest_mtx);
+}
+
+void
+drc_manifest_unlock(void)
+{
+	pthread_mutex_unlock(&manifest_mtx);
+}
 
 void
 drc_point_id(char id[DRC_ID_MAX + 1], uint64_t seq)
@@ -108,7 +124,9 @@ point_parse(const struct drc_jctx *c, json_t *o, const char *w,
 	    drc_jbool(c, o, w, "pinned", 1, &p->pinned) == -1 ||
 	    drc_jstr(c, o, w, "pin_reason", 0, p->pin_reason,
 	    sizeof(p->pin_reason)) == -1 ||
-	    drc_juint(c, o, w, "tested_at", 0, &tested) == -1)
+	    drc_juint(c, o, w, "tested_at", 0, &tested) == -1 ||
+	    drc_jstr(c, o, w, "test_result", 0, p->test_result,
+	    sizeof(p->test_result)) == -1)
 		return -1;
 	if (strcmp(cons, "crash") != 0 && strcmp(cons, "app") != 0)
 		return drc_jbad(c, w, "consistency", "must be \"crash\" or "
@@ -174,6 +192,9 @@ point_check(const struct drc_jctx *c, const char *w,
 		    "point");
 	if (!p->pinned && p->pin_reason[0] != '\0')
 		return drc_jbad(c, w, "pin_reason", "set on an unpinned point");
+	if (p->test_result[0] != '\0' && p->tested_at == 0)
+		return drc_jbad(c, w, "test_result", "set on a point never "
+		    "tested");
 	if (p->domain_xml == NULL || p->domain_xml[0] == '\0')
 		return drc_jbad(c, w, "domain_xml", "missing");
 	return 0;
@@ -397,7 +418,9 @@ point_dump(const struct drc_point *p)
 	    json_object_set_new(o, "pin_reason",
 	    json_string(p->pin_reason)) == -1) || (p->tested_at != 0 &&
 	    json_object_set_new(o, "tested_at",
-	    json_integer(p->tested_at)) == -1)) {
+	    json_integer(p->tested_at)) == -1) || (p->test_result[0] != '\0' &&
+	    json_object_set_new(o, "test_result",
+	    json_string(p->test_result)) == -1)) {
 		json_decref(o);
 		return NULL;
 	}
