@@ -181,6 +181,10 @@ struct kvm_xml_disk {
 int	kvm_xml_disks(const char *xml, struct kvm_xml_disk **out, size_t *n,
 	    char *err, size_t errlen) KVM_WUR;
 void	kvm_xml_disks_free(struct kvm_xml_disk *, size_t n);
+/* The networks of its <interface type='network'> (pure). */
+int	kvm_xml_networks(const char *xml, char ***out, size_t *n, char *err,
+	    size_t errlen) KVM_WUR;
+void	kvm_xml_strings_free(char **, size_t n);
 /* Map one path through storage mappings; NULL when unmapped (malloc'd). */
 char	*kvm_map_path(const char *path, const struct vmgw_map *storage,
 	    size_t n_storage);
