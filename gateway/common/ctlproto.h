@@ -57,6 +57,20 @@
  *                                             (dr/dr_failover.c)
  *                    events "step"; -> domain, site, point, consistency,
  *                       rpo_s, rto_s, reach, hooks, home
+ *   plan-check     plan {name, from, to, mode (failover|test|migrate),
+ *                  groups [{name, guests [...], check {tcp, timeout},
+ *                  post}]}                    (dr/dr_plan.c)
+ *                    -> plan, site, problems [lines], guests [{guest,
+ *                       group, point, point_start, consistency, rpo_s}]
+ *   plan-post      plan, group, from, to, mode, script, guests [...]
+ *                                             (dr/dr_plan.c)
+ *                    -> group, script (runs it like a hook, here)
+ *   plan-report    plan, report (a JSON object, at most 200 KiB)
+ *                                             (dr/dr_plan.c)
+ *                    -> path (state_dir/plans/<plan>-<UTC>.json)
+ *
+ * The plan commands were added without a bump: they are new commands, and
+ * every older request means what it meant.
  */
 #ifndef VMGW_CTLPROTO_H
 #define VMGW_CTLPROTO_H
@@ -79,6 +93,16 @@
 #define CTL_SYNC		"sync"
 #define CTL_POINTS		"points"
 #define CTL_FAILOVER		"failover"
+#define CTL_PLAN_CHECK		"plan-check"
+#define CTL_PLAN_POST		"plan-post"
+#define CTL_PLAN_REPORT		"plan-report"
+/*
+ * 1 once the failover request takes "test" (a test failover) and "end"
+ * (its clean-up), branch testfo.  Until then this vmgwd's failover ignores
+ * them, so that a test would be a real failover: `vmgw plan run --test`
+ * and `vmgw plan end` refuse to send it.
+ */
+#define CTL_FAILOVER_TEST	0
 
 /* exit codes of `vmgw` (documented in README and vmgw(1)) */
 enum vmgw_exit {

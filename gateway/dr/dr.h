@@ -11,6 +11,7 @@
  *                record), receive it (frames -> qemu-nbd), commit it
  *                (manifest), merge old points, list them
  *   dr_ctl.c     protect, unprotect, replication, sync, points
+ *   dr_plan.c    recovery plans: plan-check, plan-post, plan-report
  *
  * The building blocks (chunks, manifest, chains, NBD, scheduler,
  * retention) are gateway/dr/core; libvirt's side is kvm/kvm_backup.h.
@@ -167,5 +168,8 @@ void	 dr_pm_status(struct peer *, json_int_t id, json_t *req);
 
 /* dr_ctl.c */
 int	 dr_ctl_init(void);
+
+/* dr_plan.c: recovery plans' plan-check, plan-post, plan-report */
+int	 dr_plan_init(void);
 
 #endif /* VMGW_DR_H */

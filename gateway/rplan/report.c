@@ -212,3 +212,29 @@ rplan_report(const struct rplan_results *r)
 	    r->start_ms) / 1000.0) : json_null(),
 	    "groups", groups, "failed", failed);
 }
+
+json_t *
+rplan_json(const struct rplan *p, const char *mode)
+{
+	json_t		*groups = json_array(), *g, *guests;
+	size_t		 i, k;
+
+	for (i = 0; i < p->n_groups; i++) {
+		guests = json_array();
+		for (k = 0; k < p->groups[i].n_guests; k++)
+			json_array_append_new(guests,
+			    json_string(p->groups[i].guests[k]));
+		g = json_pack("{s:s, s:o}", "name", p->groups[i].name,
+		    "guests", guests);
+		if (p->groups[i].check.set)
+			json_object_set_new(g, "check", json_pack("{s:i, s:i}",
+			    "tcp", (int)p->groups[i].check.tcp, "timeout",
+			    (int)p->groups[i].check.timeout_s));
+		if (p->groups[i].post != NULL)
+			json_object_set_new(g, "post",
+			    json_string(p->groups[i].post));
+		json_array_append_new(groups, g);
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", p->name, "from",
+	    p->from, "to", p->to, "mode", mode, "groups", groups);
+}

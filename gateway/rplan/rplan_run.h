@@ -87,6 +87,8 @@ size_t	rplan_index(const struct rplan *, size_t group, size_t guest);
  * steps and result, and "failed": one line per thing that did not come up.
  */
 json_t	*rplan_report(const struct rplan_results *);
+/* The plan as the daemon's plan-check takes it (ctlproto.h). */
+json_t	*rplan_json(const struct rplan *, const char *mode);
 /* "2024-05-01T12:00:00.250Z" */
 void	rplan_iso(int64_t ms, char out[32]);
 
