@@ -59,12 +59,8 @@ static int	cfg_load_key(struct cfg_ctx *, yaml_node_t *,
 static int	cfg_root(struct cfg_ctx *, struct vmgw_config *);
 static int	cfg_syntax_error(struct cfg_ctx *, yaml_parser_t *,
 		    const char *, size_t);
-static int	cfg_check_depth(struct cfg_ctx *, const char *, size_t);
-static int	cfg_load_doc(struct cfg_ctx *, yaml_parser_t *,
-		    yaml_document_t *, int *, const char *, size_t);
 static int	cfg_dirname(struct cfg_ctx *);
 static struct vmgw_config *config_new(const char *);
-static int	cfg_read_file(const char *, char **, size_t *, char *, size_t);
 struct cfg_errbuf;
 static void	cfg_errbuf_add(void *, const char *);
 static void	cfg_errbuf_end(struct cfg_errbuf *);
@@ -357,7 +353,7 @@ cfg_syntax_error(struct cfg_ctx *ctx, yaml_parser_t *p, const char *yaml,
  * pass over the events stops at the first node nested too deep, before the
  * cost grows; it also reports syntax errors exactly as the load would.
  */
-static int
+int
 cfg_check_depth(struct cfg_ctx *ctx, const char *yaml, size_t len)
 {
 	yaml_parser_t	p;
@@ -397,7 +393,7 @@ out:
 }
 
 /* Load the one document of the stream into doc (*loaded: delete it). */
-static int
+int
 cfg_load_doc(struct cfg_ctx *ctx, yaml_parser_t *parser, yaml_document_t *doc,
     int *loaded, const char *yaml, size_t len)
 {
@@ -491,11 +487,23 @@ out:
 	return ret;
 }
 
-/* The whole of a regular file of at most CONFIG_FILE_MAX bytes. */
-static int
-cfg_read_file(const char *path, char **out, size_t *outlen, char *err,
-    size_t errlen)
+/* "1 MiB", "256 KiB": a file size bound for a message */
+static const char *
+cfg_max_str(char buf[32], size_t max)
 {
+	if (max >= 1024 * 1024 && max % (1024 * 1024) == 0)
+		(void)snprintf(buf, 32, "%zu MiB", max / (1024 * 1024));
+	else
+		(void)snprintf(buf, 32, "%zu KiB", max / 1024);
+	return buf;
+}
+
+/* The whole of a regular file of at most max bytes (config: 1 MiB). */
+int
+cfg_read_file(const char *path, size_t max, char **out, size_t *outlen,
+    char *err, size_t errlen)
+{
+	char		 mb[32];
 	struct stat	 st;
 	char		*buf = NULL;
 	size_t		 len = 0;
@@ -515,17 +523,17 @@ cfg_read_file(const char *path, char **out, size_t *outlen, char *err,
 		(void)snprintf(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
-	if (st.st_size > CONFIG_FILE_MAX) {
-		(void)snprintf(err, errlen, "%s: larger than 1 MiB; refusing "
-		    "to read it", path);
+	if ((uint64_t)st.st_size > (uint64_t)max) {
+		(void)snprintf(err, errlen, "%s: larger than %s; refusing "
+		    "to read it", path, cfg_max_str(mb, max));
 		goto out;
 	}
-	if ((buf = malloc(CONFIG_FILE_MAX + 1)) == NULL) {
+	if ((buf = malloc(max + 1)) == NULL) {
 		(void)snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
-	while (len <= CONFIG_FILE_MAX) {
-		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+	while (len <= max) {
+		n = read(fd, buf + len, max + 1 - len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -537,9 +545,9 @@ cfg_read_file(const char *path, char **out, size_t *outlen, char *err,
 			break;
 		len += (size_t)n;
 	}
-	if (len > CONFIG_FILE_MAX) {
-		(void)snprintf(err, errlen, "%s: larger than 1 MiB; refusing "
-		    "to read it", path);
+	if (len > max) {
+		(void)snprintf(err, errlen, "%s: larger than %s; refusing "
+		    "to read it", path, cfg_max_str(mb, max));
 		goto out;
 	}
 	*out = buf;
@@ -562,7 +570,8 @@ config_load_report(const char *path, struct vmgw_config **out,
 	int	 ret;
 
 	*out = NULL;
-	if (cfg_read_file(path, &buf, &len, err, sizeof(err)) == -1) {
+	if (cfg_read_file(path, CONFIG_FILE_MAX, &buf, &len, err,
+	    sizeof(err)) == -1) {
 		if (fn != NULL)
 			fn(arg, err);
 		return -1;

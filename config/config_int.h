@@ -95,6 +95,13 @@ int	 cfg_abspath(struct cfg_ctx *, yaml_node_t *, size_t, char **);
 int	 cfg_relpath(struct cfg_ctx *, yaml_node_t *, char **);
 int	 cfg_addr(struct cfg_ctx *, yaml_node_t *, struct vmgw_addr *);
 
+/* config.c: reading and loading one YAML document (recovery plans too) */
+int	 cfg_read_file(const char *path, size_t max, char **out,
+	    size_t *outlen, char *err, size_t errlen);
+int	 cfg_check_depth(struct cfg_ctx *, const char *, size_t);
+int	 cfg_load_doc(struct cfg_ctx *, yaml_parser_t *, yaml_document_t *,
+	    int *loaded, const char *, size_t);
+
 /* sections.c: peers, plans, guests, tunnel */
 void	 cfg_plan_defaults(struct vmgw_plan *);
 void	 cfg_tunnel_defaults(struct vmgw_tunnel_conf *);

@@ -195,6 +195,10 @@ int	kvm_xml_test_copy(const char *xml, const char *name,
 	    const struct vmgw_map *networks, size_t n_networks,
 	    const char *isolated, int *used_isolated, char **out_xml,
 	    char *err, size_t errlen) KVM_WUR;
+/* The networks of its <interface type='network'> (pure). */
+int	kvm_xml_networks(const char *xml, char ***out, size_t *n, char *err,
+	    size_t errlen) KVM_WUR;
+void	kvm_xml_strings_free(char **, size_t n);
 /* Map one path through storage mappings; NULL when unmapped (malloc'd). */
 char	*kvm_map_path(const char *path, const struct vmgw_map *storage,
 	    size_t n_storage);

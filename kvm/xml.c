@@ -674,3 +674,58 @@ kvm_xml_test_copy(const char *xml, const char *name,
 	xmlFreeDoc(doc);
 	return ret;
 }
+
+/* The networks of the domain's <interface type='network'>, in order. */
+int
+kvm_xml_networks(const char *xml, char ***out, size_t *n, char *err,
+    size_t errlen)
+{
+	xmlDocPtr doc;
+	xmlXPathContextPtr xp = NULL;
+	xmlNodePtr *nodes = NULL;
+	char **v = NULL;
+	size_t cnt = 0, i, k = 0;
+	int ret = -1;
+
+	*out = NULL;
+	*n = 0;
+	if ((doc = kvm_xml_parse(xml, "domain XML", "domain", err,
+	    errlen)) == NULL)
+		return -1;
+	if ((xp = xmlXPathNewContext(doc)) == NULL) {
+		kvm_err(err, errlen, "domain XML: out of memory");
+		goto out;
+	}
+	nodes = kvm_xml_nodes(xp, NULL, "/domain/devices/interface"
+	    "[@type='network']", &cnt);
+	if (cnt > 0 && (v = calloc(cnt, sizeof(*v))) == NULL) {
+		kvm_err(err, errlen, "domain XML: out of memory");
+		goto out;
+	}
+	for (i = 0; i < cnt; i++)
+		if ((v[k] = kvm_xml_str(xp, nodes[i],
+		    "string(source/@network)")) != NULL && v[k][0] != '\0')
+			k++;
+		else
+			free(v[k]);
+	*out = v;
+	*n = k;
+	v = NULL;
+	ret = 0;
+ out:
+	kvm_xml_strings_free(v, k);
+	free(nodes);
+	xmlXPathFreeContext(xp);
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+void
+kvm_xml_strings_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}

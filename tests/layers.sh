@@ -17,7 +17,8 @@ declare -A MAY=(
   [config]="crypto"
   [kvm]="config crypto"
   [gateway/common]=""
-  [gateway/cli]="gateway/common config crypto"
+  [gateway/cli]="gateway/rplan gateway/common config crypto"
+  [gateway/rplan]="gateway/common config crypto"
   [gateway/core]="gateway/common config crypto"
   [gateway/transport]="gateway/core gateway/common config crypto"
   [gateway/netplan]="gateway/transport gateway/core gateway/common kvm config crypto"
@@ -28,7 +29,7 @@ declare -A MAY=(
   [gateway]="gateway/dr gateway/dr/core gateway/migrate gateway/jobs gateway/netplan gateway/transport gateway/core gateway/common kvm config crypto"
 )
 # folders that may not use libevent (the CLI and what it links)
-NO_EVENT="gateway/common gateway/cli config crypto kvm"
+NO_EVENT="gateway/common gateway/cli gateway/rplan config crypto kvm"
 
 n=0 bad=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }

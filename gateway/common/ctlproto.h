@@ -70,6 +70,17 @@
  *                  A failed probe or check answers ok false, exit 1, with
  *                  the error and the same fields as success.
  *   points         (also) tested_at, test_result per point
+ *   plan-check     plan {name, from, to, mode (failover|test|migrate),
+ *                  groups [{name, guests [...], check {tcp, timeout},
+ *                  post}]}                    (dr/dr_plan.c)
+ *                    -> plan, site, problems [lines], guests [{guest,
+ *                       group, point, point_start, consistency, rpo_s}]
+ *   plan-post      plan, group, from, to, mode, script, guests [...]
+ *                                             (dr/dr_plan.c)
+ *                    -> group, script (runs it like a hook, here)
+ *   plan-report    plan, report (a JSON object, at most 200 KiB)
+ *                                             (dr/dr_plan.c)
+ *                    -> path (state_dir/plans/<plan>-<UTC>.json)
  */
 #ifndef VMGW_CTLPROTO_H
 #define VMGW_CTLPROTO_H
@@ -94,6 +105,9 @@
 #define CTL_SYNC		"sync"
 #define CTL_POINTS		"points"
 #define CTL_FAILOVER		"failover"
+#define CTL_PLAN_CHECK		"plan-check"
+#define CTL_PLAN_POST		"plan-post"
+#define CTL_PLAN_REPORT		"plan-report"
 
 /* exit codes of `vmgw` (documented in README and vmgw(1)) */
 enum vmgw_exit {

@@ -13,6 +13,7 @@
  *   dr_ctl.c     protect, unprotect, replication, sync, points
  *   dr_failover.c  failover (part 2), its optional TCP check
  *   dr_test.c    failover tests: a throwaway copy on an isolated network
+ *   dr_plan.c    recovery plans: plan-check, plan-post, plan-report
  *
  * The building blocks (chunks, manifest, chains, NBD, scheduler,
  * retention) are gateway/dr/core; libvirt's side is kvm/kvm_backup.h.
@@ -203,5 +204,8 @@ int	 dr_ctl_init(void);
 #define DR_SET_QUIESCE		0x4
 #define DR_SET_BANDWIDTH	0x8
 int	 dr_settings_req(struct ctl_conn *, json_t *req, struct dr_settings *);
+
+/* dr_plan.c: recovery plans' plan-check, plan-post, plan-report */
+int	 dr_plan_init(void);
 
 #endif /* VMGW_DR_H */

@@ -1412,7 +1412,7 @@ dr_init(struct gw *gw)
 	    metrics_register(dr_metrics) == -1 ||
 	    peer_observe(dr_peer_up_cb, NULL) == -1)
 		return -1;
-	if (dr_failover_init() == -1)
+	if (dr_failover_init() == -1 || dr_plan_init() == -1)
 		return -1;
 	return dr_ctl_init();
 }

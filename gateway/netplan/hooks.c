@@ -13,7 +13,9 @@
  * Output goes to the daemon's log, line by line, tagged with the job.  A
  * hook that runs longer than HOOK_TIMEOUT_S is killed.  Hooks run as root,
  * so a hook (or its directory) that others could have written is refused.
- * Blocking: run from a worker thread.
+ * Blocking: run from a worker thread.  A recovery plan's post script is
+ * one such executable by its path (hook_file_ok, hook_exec), run the same
+ * way with the same checks.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -234,4 +236,64 @@ hooks_run(const char *dir, const char *phase, char *const env[],
 		free(names[i]);
 	}
 	return ret;
+}
+
+/* owned by root or us, not writable by group or others */
+static int
+hook_owner_ok(const struct stat *st)
+{
+	return (st->st_mode & 022) == 0 && (st->st_uid == 0 ||
+	    st->st_uid == geteuid());
+}
+
+int
+hook_file_ok(const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 dir[4096], *slash;
+
+	if (path == NULL || path[0] != '/' || strlen(path) >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: not an absolute path",
+		    path != NULL ? path : "(none)");
+		return -1;
+	}
+	if (stat(path, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0) {
+		snprintf(err, errlen, "%s: not an executable file", path);
+		return -1;
+	}
+	if (!hook_owner_ok(&st)) {
+		snprintf(err, errlen, "%s: writable by others or not owned by "
+		    "root: refused", path);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) == -1 || !hook_owner_ok(&st)) {
+		snprintf(err, errlen, "%s: its directory %s is writable by "
+		    "others or not owned by root: refused", path, dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+hook_exec(const char *path, const char *arg, char *const env[],
+    const char *tag, char *err, size_t errlen)
+{
+	char	 dir[4096], *slash;
+
+	if (hook_file_ok(path, err, errlen) == -1)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	return hook_run_one(dir[0] != '\0' ? dir : "/", slash + 1, arg, env,
+	    tag, err, errlen);
 }

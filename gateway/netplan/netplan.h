@@ -53,6 +53,14 @@ int	dev_has_addr_for(const char *dev, const char *ip);
 int	hooks_run(const char *dir, const char *phase, char *const env[],
 	    const char *logtag, char *err, size_t errlen);
 int	hooks_list(const char *dir, char *out, size_t outlen);
+/* One script (a recovery plan's post script): an absolute path to a
+ * regular executable that only root (or we) may write, in a directory the
+ * same holds for; 0 or -1 with err. */
+int	hook_file_ok(const char *path, char *err, size_t errlen);
+/* Run it as a hook runs (arg as its first argument, env, output to the
+ * log, killed after HOOK_TIMEOUT_S); blocking.  0 or -1 with err. */
+int	hook_exec(const char *path, const char *arg, char *const env[],
+	    const char *logtag, char *err, size_t errlen);
 
 /* netns.c (blocking: workers): probe namespaces (anonymous, held by one
  * fd: the kernel removes them and their veth when it closes).  make: a

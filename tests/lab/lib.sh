@@ -1274,6 +1274,48 @@ lab_guest_boot() {
 }
 
 ###############################################################################
+# 5a. extra guests for recovery plans (t-plan.sh): web2 and web3, each with
+# its own name, UUID, MAC and IP, web1's kernel and initrd, no data disk and
+# no route of its own (the sites reach them on vmbr0).  web1 is untouched:
+# every helper runs web1's in a subshell with the variables of the other.
+###############################################################################
+declare -gA LAB_EXTRA_IP=([web2]=10.99.1.11 [web3]=10.99.1.12)
+declare -gA LAB_EXTRA_MAC=([web2]=52:54:00:99:01:0b [web3]=52:54:00:99:01:0c)
+declare -gA LAB_EXTRA_UUID=([web2]=766d6777-6c61-4200-8000-0000000001a1
+  [web3]=766d6777-6c61-4200-8000-0000000001a2)
+LAB_EXTRA_GUESTS="web2 web3"
+lab__extra() { # NAME CMD...: CMD with web1's variables naming guest NAME
+  local n=$1; shift
+  [ -n "${LAB_EXTRA_IP[$n]:-}" ] || { lab__err "no extra guest '$n' (web2, web3)"; return 1; }
+  ( GUEST=$n GUEST_IP=${LAB_EXTRA_IP[$n]} GUEST_MAC=${LAB_EXTRA_MAC[$n]}
+    GUEST_UUID=${LAB_EXTRA_UUID[$n]} GUEST_VOL=$n.qcow2 GUEST_DATA_VOL=$n-data.qcow2
+    GUEST_DATA_MIB=0 GUEST_SERIAL=/var/log/libvirt/qemu/$n-serial.log
+    "$@" )
+}
+lab__extra_boot() { # SITE (inside lab__extra): volume, define, start, HTTP answers
+  local s d x; s=$(lab__site "$1") || return 1; d=$LAB/site-$s
+  if [ "$(lab__guest_state "$s")" = running ] && lab_guest_http "$s" /cgi-bin/status >/dev/null 2>&1; then
+    return 0
+  fi
+  lab_site_clean "$s" || return 1
+  lab__vol_create "$s" "$GUEST_VOL" "$GUEST_DISK_MIB" || return 1
+  x=$d/$GUEST.xml
+  lab_guest_xml "$s" >"$x" || return 1
+  lab__try "defining $GUEST at site $s" lab__virsh_t 30 "$s" define "$x" || return 1
+  lab__try "starting $GUEST at site $s" lab__virsh_t 60 "$s" start "$GUEST" || return 1
+  lab_guest_wait_up "$s" || return 1
+  lab_log "$GUEST up at site $s"
+}
+# lab_extra_guest_boot SITE NAME: NAME (web2, web3) defined and running at SITE
+lab_extra_guest_boot() { lab__extra "$2" lab__extra_boot "$1"; }
+# lab_extra_guest_clean SITE NAME: destroyed, undefined, its volumes deleted
+lab_extra_guest_clean() { lab__extra "$2" lab_site_clean "$1"; }
+# lab_extra_guest_http SITE NAME PATH: GET http://ITS_IP/PATH from the site
+lab_extra_guest_http() { lab__extra "$2" lab_guest_http "$1" "${3:-/}"; }
+# lab_extra_guest_state SITE NAME: its libvirt state there ("" if none)
+lab_extra_guest_state() { lab__extra "$2" lab__guest_state "$1"; }
+
+###############################################################################
 # 5b. client probes: what a client sees of the guest during a move
 #   ping  ping -D -i 0.01 from the client (through r, its only way there)
 #   tcp   tests/tools/tcpprobe.py from the client: one long-lived connection
