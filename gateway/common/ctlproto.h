@@ -69,6 +69,10 @@
  *                       test_result, removed [{what, name}]
  *                  A failed probe or check answers ok false, exit 1, with
  *                  the error and the same fields as success.
+ *   reprotect      domain, rpo, keep, quiesce, bandwidth (optional)
+ *                                             (dr/dr_reverse.c)
+ *                    events "step", "reprotect" {domain, to, dir, rpo_s,
+ *                       keep}; -> as sync (the first point)
  *   points         (also) tested_at, test_result per point
  *   plan-check     plan {name, from, to, mode (failover|test|migrate),
  *                  groups [{name, guests [...], check {tcp, timeout},
@@ -105,6 +109,7 @@
 #define CTL_SYNC		"sync"
 #define CTL_POINTS		"points"
 #define CTL_FAILOVER		"failover"
+#define CTL_REPROTECT		"reprotect"
 #define CTL_PLAN_CHECK		"plan-check"
 #define CTL_PLAN_POST		"plan-post"
 #define CTL_PLAN_REPORT		"plan-report"

@@ -11,6 +11,7 @@
  *                record), receive it (frames -> qemu-nbd), commit it
  *                (manifest), merge old points, list them
  *   dr_ctl.c     protect, unprotect, replication, sync, points
+ *   dr_reverse.c reprotect: reverse protection after a failover
  *   dr_failover.c  failover (part 2), its optional TCP check
  *   dr_test.c    failover tests: a throwaway copy on an isolated network
  *   dr_plan.c    recovery plans: plan-check, plan-post, plan-report
@@ -45,6 +46,8 @@
 #define DR_ACK_TIMEOUT_S	300	/* the backup site's final ACK */
 #define DR_DIR			"vmgw-replica"	/* under the mapped storage dir */
 #define DR_HASHES_PER_MSG	1024	/* block hashes per dr-hashes reply */
+#define DR_KEEP_DEFAULT		24	/* protect's defaults */
+#define DR_RPO_DEFAULT		60
 #define DR_TEST_RECORD		"test.json"	/* in the chain dir: a test runs */
 #define DR_TEST_DIR		"test"		/* ... its overlays, under it */
 #define DR_CHECK_TIMEOUT_S	30	/* a check's default timeout */
@@ -92,6 +95,8 @@ struct dr_prot {
 	int			 cycling;	/* a cycle runs */
 	int			 stopping;	/* unprotect: end after the cycle */
 	int			 paused;	/* gave way to a migration */
+	int			 resync_first;	/* reverse protection: the first
+						 * point compares (dr_reverse.c) */
 	int			 fenced;	/* it failed over: its copy here
 						 * stays off */
 	void			(*yield_ready)(void *);
@@ -150,6 +155,9 @@ int	 dr_unprotect(struct job *, int keep_replica, struct ctl_conn *,
 json_t	*dr_status_json(const struct job *);
 int	 dr_sync(struct job *, struct ctl_conn *);
 int	 dr_start(struct gw *);	/* the config's protect: entries */
+int	 dr_protect_reverse(struct gw *, const char *domain,
+	    const struct dr_settings *, char *err, size_t errlen);
+void	 dr_reversed(struct job *, const char *by);
 
 /* dr_ship.c (workers) */
 void	 dr_take_work(void *);
@@ -196,6 +204,10 @@ void	 dr_reply(struct ctl_conn *, int exitcode, const char *err,
 void	 dr_test_start(struct ctl_conn *, const char *domain,
 	    const char *point, const struct dr_tcp_check *);
 void	 dr_test_end(struct ctl_conn *, const char *domain);
+
+/* dr_reverse.c */
+int	 dr_reverse_init(void);
+void	 dr_pm_reverse(struct peer *, json_int_t id, json_t *req);
 
 /* dr_ctl.c */
 int	 dr_ctl_init(void);

@@ -394,7 +394,9 @@ dr_prepare_work(void *arg)
 		if (drc_partial_remove(ppath, e, sizeof(e)) == -1)
 			log_warnx("%s: %s", r->guest, e);
 	}
-	if (r->resync && m->n_points > 0 && dr_hash_chain(r, m) == -1)
+	/* (a chain with no point yet hashes its base: reverse protection
+	 * made it of the old home's copy) */
+	if (r->resync && dr_hash_chain(r, m) == -1)
 		goto out;
 	memset(&np, 0, sizeof(np));
 	memset(pd, 0, sizeof(pd));

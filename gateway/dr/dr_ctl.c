@@ -10,8 +10,6 @@
 
 #include "dr.h"
 
-#define DR_KEEP_DEFAULT		24
-#define DR_RPO_DEFAULT		60
 
 /* The guest is here, running, on qcow2 file disks (worker). */
 struct dr_check {

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -111,6 +112,8 @@ dr_save(const struct job *j, json_t *o)
 	    (int)p->points_kept, "source", p->source));
 	json_object_set_new(json_object_get(o, "replication"), "fenced",
 	    json_boolean(p->fenced));
+	json_object_set_new(json_object_get(o, "replication"), "resync_first",
+	    json_boolean(p->resync_first));
 	if (p->checkpoint_xml != NULL)
 		json_object_set_new(json_object_get(o, "replication"),
 		    "checkpoint_xml", json_string(p->checkpoint_xml));
@@ -157,6 +160,7 @@ dr_load(struct job *j, json_t *o)
 	if ((v = json_string_value(json_object_get(r, "checkpoint_xml"))) !=
 	    NULL)
 		p->checkpoint_xml = strdup(v);
+	p->resync_first = json_is_true(json_object_get(r, "resync_first"));
 	if (json_is_true(json_object_get(r, "fenced"))) {
 		p->fenced = p->paused = 1;
 		snprintf(p->status, sizeof(p->status), "failed-over");
@@ -243,44 +247,165 @@ dr_resume(struct job *j)
 	dr_schedule(j);
 }
 
+/*
+ * The guest moved to site `to`: its protection goes with it.  Before the
+ * new home takes it up (dr-adopt):
+ *   - it had failed over to here: that failover is over (failover.json
+ *     retired, its pin lifted), so that a point of the new home is not
+ *     refused here as from a fenced copy;
+ *   - it moved to its backup site: the replica there is obsolete (the guest
+ *     runs there from the migrated disks), so it goes (dr-drop).
+ */
+struct dr_move {
+	struct gw		*gw;
+	char			 domain[128];
+	char			 to[CONFIG_NAME_MAX + 1];
+	char			 target[CONFIG_NAME_MAX + 1];	/* protects to */
+	char			 source[512];
+	struct dr_settings	 set;
+	int			 drop;
+	char			 retired[700];	/* the failover record, ended */
+	char			 err[512];
+};
+
 static void
 dr_adopt_reply(json_t *reply, const char *err, void *arg)
 {
 	char	*guest = arg;
 
+	(void)reply;
 	if (err != NULL)
 		log_warnx("%s: its new home did not take up its protection: %s",
 		    guest, err);
 	free(guest);
 }
 
-/* The guest moved to site `to`: its protection goes with it. */
+static void
+dr_move_adopt(struct dr_move *mv)
+{
+	struct peer	*peer = peer_find(mv->gw, mv->to);
+	json_t		*m;
+	char		*g;
+
+	m = json_pack("{s:s, s:s, s:s, s:I, s:i, s:b, s:I}", "op", PM_DR_ADOPT,
+	    "guest", mv->domain, "to", mv->target, "rpo", (json_int_t)
+	    mv->set.rpo, "keep", (int)mv->set.keep, "quiesce", mv->set.quiesce,
+	    "bandwidth", (json_int_t)mv->set.bandwidth);
+	if (peer == NULL || (g = strdup(mv->domain)) == NULL ||
+	    pmsg_request(peer, m, 60, dr_adopt_reply, g) == -1)
+		log_warnx("%s: could not hand its protection to %s: protect "
+		    "it there", mv->domain, mv->to);
+	json_decref(m);
+	free(mv);
+}
+
+static void
+dr_move_dropped(json_t *reply, const char *err, void *arg)
+{
+	struct dr_move	*mv = arg;
+
+	(void)reply;
+	if (err != NULL)
+		log_warnx("%s: its old replica at %s stays: %s", mv->domain,
+		    mv->to, err);
+	else
+		log_info("%s: its old replica at %s is removed (it runs there "
+		    "now)", mv->domain, mv->to);
+	dr_move_adopt(mv);
+}
+
+/* (worker) a failover of the guest to here is over */
+static void
+dr_move_work(void *arg)
+{
+	struct dr_move		*mv = arg;
+	struct drc_manifest	*m = NULL;
+	char			 dir[600], path[700], mpath[700];
+	size_t			 i;
+	int			 got, changed = 0;
+
+	drc_manifest_lock();
+	if ((got = dr_local_chain(mv->gw->conf, mv->domain, dir, sizeof(dir),
+	    &m, mv->err, sizeof(mv->err))) != 1)
+		goto out;
+	snprintf(path, sizeof(path), "%s/failover.json", dir);
+	if (access(path, F_OK) != 0)
+		goto out;
+	for (i = 0; i < m->n_points; i++)
+		if (m->points[i].pinned && strncmp(m->points[i].pin_reason,
+		    "failover at ", 12) == 0) {
+			m->points[i].pinned = 0;
+			m->points[i].pin_reason[0] = '\0';
+			changed = 1;
+		}
+	snprintf(mpath, sizeof(mpath), "%s/manifest.json", dir);
+	if (changed && drc_manifest_save(mpath, m, mv->err,
+	    sizeof(mv->err)) == -1)
+		goto out;
+	snprintf(mv->retired, sizeof(mv->retired), "%s/failover-ended-%lld.json",
+	    dir, (long long)time(NULL));
+	if (rename(path, mv->retired) == -1) {
+		snprintf(mv->err, sizeof(mv->err), "%s: %s", path,
+		    strerror(errno));
+		mv->retired[0] = '\0';
+	}
+ out:
+	drc_manifest_unlock();
+	drc_manifest_free(m);
+}
+
+static void
+dr_move_worked(void *arg)
+{
+	struct dr_move	*mv = arg;
+	struct peer	*peer;
+	json_t		*m;
+
+	if (mv->err[0] != '\0')
+		log_warnx("%s: %s", mv->domain, mv->err);
+	if (mv->retired[0] != '\0')
+		log_info("%s: its failover to here is over: it left for %s (%s)",
+		    mv->domain, mv->to, mv->retired);
+	if (!mv->drop || mv->source[0] == '\0' ||
+	    (peer = peer_find(mv->gw, mv->to)) == NULL) {
+		dr_move_adopt(mv);
+		return;
+	}
+	m = json_pack("{s:s, s:s, s:s}", "op", PM_DR_DROP, "guest", mv->domain,
+	    "source", mv->source);
+	if (pmsg_request(peer, m, 60, dr_move_dropped, mv) == -1)
+		dr_move_adopt(mv);
+	json_decref(m);
+}
+
 static void
 dr_moved(struct job *j, const char *to)
 {
 	struct dr_prot	*p = DR(j);
-	struct peer	*peer = peer_find(j->gw, to);
-	const char	*target;
-	json_t		*m;
-	char		*g;
+	struct dr_move	*mv;
 
-	/* protected to the site it moved to: from there back to here */
-	target = strcmp(p->set.to, to) == 0 ? j->gw->conf->site : p->set.to;
 	p->stopping = 1;
 	if (p->timer != NULL)
 		evtimer_del(p->timer);
 	job_set_state(j, JOB_DONE, "moved: protected from its new home");
-	log_info("%s: moved to %s: it protects it to %s from now on",
-	    j->domain, to, target);
-	m = json_pack("{s:s, s:s, s:s, s:I, s:i, s:b, s:I}", "op", PM_DR_ADOPT,
-	    "guest", j->domain, "to", target, "rpo", (json_int_t)p->set.rpo,
-	    "keep", (int)p->set.keep, "quiesce", p->set.quiesce, "bandwidth",
-	    (json_int_t)p->set.bandwidth);
-	if (peer == NULL || (g = strdup(j->domain)) == NULL ||
-	    pmsg_request(peer, m, 60, dr_adopt_reply, g) == -1)
+	if ((mv = calloc(1, sizeof(*mv))) == NULL) {
 		log_warnx("%s: could not hand its protection to %s: protect "
 		    "it there", j->domain, to);
-	json_decref(m);
+		return;
+	}
+	mv->gw = j->gw;
+	snprintf(mv->domain, sizeof(mv->domain), "%s", j->domain);
+	snprintf(mv->to, sizeof(mv->to), "%s", to);
+	/* protected to the site it moved to: from there back to here */
+	mv->drop = strcmp(p->set.to, to) == 0;
+	snprintf(mv->target, sizeof(mv->target), "%s", mv->drop ?
+	    j->gw->conf->site : p->set.to);
+	snprintf(mv->source, sizeof(mv->source), "%s", p->source);
+	mv->set = p->set;
+	log_info("%s: moved to %s: it protects it to %s from now on",
+	    j->domain, to, mv->target);
+	if (worker_run(j->gw, dr_move_work, dr_move_worked, mv) == -1)
+		dr_move_worked(mv);
 }
 
 void
@@ -491,6 +616,7 @@ dr_cycle_over(void *arg)
 	p->cur = NULL;
 	job_rmdir(j);
 	if (c->rc == 0) {
+		p->resync_first = 0;
 		p->seq = c->seq;
 		snprintf(p->checkpoint, sizeof(p->checkpoint), "%s",
 		    c->checkpoint);
@@ -935,6 +1061,13 @@ dr_cycle_start(struct job *j)
 	snprintf(c->from, sizeof(c->from), "%s", p->checkpoint);
 	if (p->checkpoint[0] != '\0' && p->checkpoint_xml != NULL)
 		c->from_xml = strdup(p->checkpoint_xml);
+	if (p->resync_first) {	/* reverse protection: compare with the old
+				 * home's copy, ship what differs */
+		c->from[0] = '\0';
+		c->resync = 1;
+		snprintf(c->reason, sizeof(c->reason), "reverse protection: "
+		    "compared with the old copy at %s", p->set.to);
+	}
 	snprintf(c->checkpoint, sizeof(c->checkpoint), "%s%s-%s",
 	    DR_CHECKPOINT_PREFIX, j->id, c->id);
 	job_rundir(j, dir, sizeof(dir));
@@ -1003,6 +1136,46 @@ dr_protect(struct gw *gw, const char *domain, const struct dr_settings *s,
 	    (long long)s->rpo, s->keep, s->quiesce ? ", quiesced" : "");
 	dr_schedule(j);
 	return 0;
+}
+
+/* Reverse protection (dr_reverse.c): a new job whose first point is a
+ * resync against the old home's copy, which is that site's chain now. */
+int
+dr_protect_reverse(struct gw *gw, const char *domain,
+    const struct dr_settings *s, char *err, size_t errlen)
+{
+	struct job	*j;
+
+	if (dr_job_for(gw, domain) != NULL) {
+		snprintf(err, errlen, "%s is protected already", domain);
+		return -1;
+	}
+	if (dr_protect(gw, domain, s, err, errlen) == -1)
+		return -1;
+	if ((j = dr_job_for(gw, domain)) == NULL) {
+		snprintf(err, errlen, "its protection did not start");
+		return -1;
+	}
+	DR(j)->resync_first = 1;	/* before its timer fires */
+	job_save(j);
+	return 0;
+}
+
+/* The old home (dr_reverse.c): its fenced job ends, its copy is the
+ * replica of the guest's new home now. */
+void
+dr_reversed(struct job *j, const char *by)
+{
+	struct dr_prot	*p = DR(j);
+	char		 phase[32];
+
+	p->stopping = 1;
+	if (p->timer != NULL)
+		evtimer_del(p->timer);
+	snprintf(phase, sizeof(phase), "reversed to %s", by);
+	log_info("%s: %s protects it to here from now on: its protection "
+	    "from here ends", j->domain, by);
+	job_set_state(j, JOB_DONE, phase);
 }
 
 /*
@@ -1412,7 +1585,8 @@ dr_init(struct gw *gw)
 	    metrics_register(dr_metrics) == -1 ||
 	    peer_observe(dr_peer_up_cb, NULL) == -1)
 		return -1;
-	if (dr_failover_init() == -1 || dr_plan_init() == -1)
+	if (dr_failover_init() == -1 || dr_plan_init() == -1 ||
+	    dr_reverse_init() == -1)
 		return -1;
 	return dr_ctl_init();
 }

@@ -77,6 +77,11 @@
  *     (home -> backup)        the replica removed (unprotect); refused
  *                             while failed over, pinned or receiving
  *
+ *   dr-reverse                guest, uuid, source, disks [{target, size}]
+ *     (new home -> old home,    -> dir, again, settings {rpo, keep,
+ *      reprotect)               quiesce, bandwidth}: the old copy (off)
+ *                             is the base of a chain from the new home
+ *
  * Channel kinds.  REC_OPEN carries {"kind": KIND, ...fields}; the
  * receiving gateway accepts (REC_OPEN_OK) or refuses with a reason.
  *
@@ -104,6 +109,7 @@
 #define PM_DR_ADOPT		"dr-adopt"
 #define PM_DR_STATUS		"dr-status"
 #define PM_DR_DROP		"dr-drop"
+#define PM_DR_REVERSE		"dr-reverse"
 
 /* channel kinds */
 #define CHAN_KIND_FORWARD	"forward"

@@ -267,6 +267,10 @@ int	drc_overlay_name(char *buf, size_t len, const char *target,
  * Returns its exit status with its stderr in msg (newlines as "; "), or -1
  * with msg saying why it could not run or how it died. */
 int	drc_run(const char *const argv[], char *msg, size_t msglen);
+/* As drc_run, with its stdout (at most max bytes, NUL-terminated) in a
+ * malloc'd *out when it exits 0. */
+int	drc_run_out(const char *const argv[], char **out, size_t max,
+	    char *msg, size_t msglen);
 /* Start argv; its stderr goes to *errfd (a temp file), read by drc_reap. */
 int	drc_spawn(const char *const argv[], pid_t *pid, int *errfd, char *err,
 	    size_t errlen) DRC_WUR;

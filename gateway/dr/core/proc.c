@@ -182,3 +182,71 @@ drc_run(const char *const argv[], char *msg, size_t msglen)
 	close(fd);
 	return ret;
 }
+
+int
+drc_run_out(const char *const argv[], char **out, size_t max, char *msg,
+    size_t msglen)
+{
+	posix_spawn_file_actions_t fa;
+	int efd, ofd, rc, st, ret;
+	pid_t pid;
+	struct stat sb;
+	char *buf;
+	ssize_t n;
+	size_t len = 0;
+
+	*out = NULL;
+	if ((efd = tmp_fd()) == -1 || (ofd = tmp_fd()) == -1) {
+		drc_err(msg, msglen, "%s: temporary file: %s", argv[0],
+		    strerror(errno));
+		if (efd != -1)
+			close(efd);
+		return -1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, ofd, 1);
+	posix_spawn_file_actions_adddup2(&fa, efd, 2);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv,
+	    environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		drc_err(msg, msglen, "cannot run %s: %s", argv[0],
+		    strerror(rc));
+		close(efd);
+		close(ofd);
+		return -1;
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR) {
+			drc_err(msg, msglen, "%s: wait: %s", argv[0],
+			    strerror(errno));
+			close(efd);
+			close(ofd);
+			return -1;
+		}
+	ret = status_of(argv[0], st, efd, msg, msglen);
+	close(efd);
+	if (ret != 0) {
+		close(ofd);
+		return ret;
+	}
+	if (fstat(ofd, &sb) == -1 || (size_t)sb.st_size > max) {
+		drc_err(msg, msglen, "%s: output of %lld bytes (at most %zu)",
+		    argv[0], (long long)sb.st_size, max);
+		close(ofd);
+		return -1;
+	}
+	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+		drc_err(msg, msglen, "out of memory");
+		close(ofd);
+		return -1;
+	}
+	while (len < (size_t)sb.st_size && (n = pread(ofd, buf + len,
+	    (size_t)sb.st_size - len, (off_t)len)) > 0)
+		len += (size_t)n;
+	close(ofd);
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
