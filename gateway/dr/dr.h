@@ -95,6 +95,8 @@ struct dr_prot {
 	int			 cycling;	/* a cycle runs */
 	int			 stopping;	/* unprotect: end after the cycle */
 	int			 paused;	/* gave way to a migration */
+	struct dr_disk		 disks[DRC_DISKS_MAX];	/* of the newest point */
+	size_t			 n_disks;
 	int			 resync_first;	/* reverse protection: the first
 						 * point compares (dr_reverse.c) */
 	int			 fenced;	/* it failed over: its copy here
@@ -208,6 +210,11 @@ void	 dr_test_end(struct ctl_conn *, const char *domain);
 /* dr_reverse.c */
 int	 dr_reverse_init(void);
 void	 dr_pm_reverse(struct peer *, json_int_t id, json_t *req);
+/* (worker) images here (disks[].path) become the base of a new chain in
+ * dir, of guest from site from: renamed, bitmaps removed, manifest */
+int	 dr_takeover(const char *site, const char *dir, const char *guest,
+	    const char *uuid, const char *from, const struct dr_disk *,
+	    size_t n, char *err, size_t errlen);
 
 /* dr_ctl.c */
 int	 dr_ctl_init(void);

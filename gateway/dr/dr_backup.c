@@ -21,7 +21,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1102,20 +1101,6 @@ struct dr_drop {
 	char		 err[512];
 };
 
-static int
-dr_drop_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path);
-	if (flag != FTW_F && flag != FTW_SL) {
-		errno = EPERM;	/* unreadable, or not a file */
-		return -1;
-	}
-	return unlink(path);
-}
-
 static void
 dr_drop_work(void *arg)
 {
@@ -1175,10 +1160,36 @@ dr_drop_work(void *arg)
 	closedir(dp);
 	if (d->err[0] != '\0')
 		goto out;
-	if (nftw(d->dir, dr_drop_one, 8, FTW_DEPTH | FTW_PHYS) == -1)
+	/* the manifest first (from then on no point is listed: a crash
+	 * half-way leaves files that are never shown as a replica), the
+	 * other files, then the directory unless it is a mount point (EBUSY) */
+	dr_path(path, sizeof(path), d->dir, "manifest.json");
+	if (unlink(path) == -1 && errno != ENOENT) {
+		snprintf(d->err, sizeof(d->err), "removing %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if ((dp = opendir(d->dir)) == NULL) {
+		snprintf(d->err, sizeof(d->err), "%s: %s", d->dir,
+		    strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") ==
+		    0)
+			continue;
+		dr_path(path, sizeof(path), d->dir, de->d_name);
+		if (unlink(path) == -1 && errno != ENOENT) {
+			snprintf(d->err, sizeof(d->err), "removing %s: %s",
+			    path, strerror(errno));
+			break;
+		}
+	}
+	closedir(dp);
+	if (d->err[0] == '\0' && rmdir(d->dir) == -1 && errno != EBUSY)
 		snprintf(d->err, sizeof(d->err), "removing %s: %s", d->dir,
 		    strerror(errno));
-	else
+	if (d->err[0] == '\0')
 		log_info("%s: replica from %s removed (%s: %u files, %llu "
 		    "bytes)", d->guest, d->peer->conf->name, d->dir, d->files,
 		    (unsigned long long)d->bytes);
@@ -1215,10 +1226,15 @@ dr_pm_drop(struct peer *p, json_int_t id, json_t *req)
 		pmsg_reply_error(p, id, "malformed dr-drop");
 		return;
 	}
-	if ((r = dr_recv_find(p, guest)) != NULL && (r->busy || r->prepared)) {
-		pmsg_reply_error(p, id, "a point of %s is being received: "
-		    "the replica stays", guest);
-		return;
+	if ((r = dr_recv_find(p, guest)) != NULL) {
+		if (r->busy || r->relay != NULL) {
+			pmsg_reply_error(p, id, "a point of %s is being "
+			    "received: the replica stays", guest);
+			return;
+		}
+		/* a point the home site gave up (it asks for the drop) */
+		TAILQ_REMOVE(&dr_recvs, r, entry);
+		dr_recv_free(r);
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		pmsg_reply_error(p, id, "out of memory");

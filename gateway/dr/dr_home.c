@@ -45,6 +45,7 @@ static void	dr_schedule(struct job *);
 static void	dr_unprotected(struct job *);
 static void	dr_unprot_drop(struct job *);
 static void	dr_unprot_free(struct dr_unprot *);
+static int	dr_keeps_disks(struct job *, const char *);
 
 /* `vmgw unprotect` under way (see dr_unprotect) */
 struct dr_unprot {
@@ -265,6 +266,12 @@ struct dr_move {
 	struct dr_settings	 set;
 	int			 drop;
 	char			 retired[700];	/* the failover record, ended */
+	/* the disks here stayed (dr_keeps_disks): they become the replica */
+	int			 takeover;
+	char			 uuid[KVM_UUID_LEN + 1];
+	struct dr_disk		 disks[DRC_DISKS_MAX];
+	size_t			 n_disks;
+	char			 chain[600];	/* ... in that directory */
 	char			 err[512];
 };
 
@@ -287,10 +294,13 @@ dr_move_adopt(struct dr_move *mv)
 	json_t		*m;
 	char		*g;
 
-	m = json_pack("{s:s, s:s, s:s, s:I, s:i, s:b, s:I}", "op", PM_DR_ADOPT,
-	    "guest", mv->domain, "to", mv->target, "rpo", (json_int_t)
-	    mv->set.rpo, "keep", (int)mv->set.keep, "quiesce", mv->set.quiesce,
-	    "bandwidth", (json_int_t)mv->set.bandwidth);
+	/* a chain of the guest is where it will protect it to (the disks
+	 * here, or the replica of its failover): its first point compares */
+	m = json_pack("{s:s, s:s, s:s, s:I, s:i, s:b, s:I, s:b}", "op",
+	    PM_DR_ADOPT, "guest", mv->domain, "to", mv->target, "rpo",
+	    (json_int_t)mv->set.rpo, "keep", (int)mv->set.keep, "quiesce",
+	    mv->set.quiesce, "bandwidth", (json_int_t)mv->set.bandwidth,
+	    "resync_first", mv->chain[0] != '\0' || mv->retired[0] != '\0');
 	if (peer == NULL || (g = strdup(mv->domain)) == NULL ||
 	    pmsg_request(peer, m, 60, dr_adopt_reply, g) == -1)
 		log_warnx("%s: could not hand its protection to %s: protect "
@@ -352,6 +362,32 @@ dr_move_work(void *arg)
  out:
 	drc_manifest_unlock();
 	drc_manifest_free(m);
+	if (mv->takeover) {
+		const struct vmgw_config *conf = mv->gw->conf;
+		const struct vmgw_peer	 *pc = NULL;
+		char			 e[512], *there;
+
+		for (i = 0; i < conf->n_peers; i++)
+			if (strcmp(conf->peers[i].name, mv->to) == 0)
+				pc = &conf->peers[i];
+		if (pc == NULL || (there = kvm_map_path(mv->disks[0].path,
+		    pc->storage, pc->n_storage)) == NULL) {
+			log_warnx("%s: its old copy %s is not under a storage "
+			    "mapping of %s: it stays as it is", mv->domain,
+			    mv->disks[0].path, mv->to);
+			return;
+		}
+		if (dr_chain_dir(mv->gw, pc, mv->domain, there, dir,
+		    sizeof(dir), e, sizeof(e)) == -1 ||
+		    dr_takeover(mv->gw->conf->site, dir, mv->domain, mv->uuid,
+		    mv->to, mv->disks, mv->n_disks, e, sizeof(e)) == -1)
+			log_warnx("%s: its old copy here does not become the "
+			    "replica (the new home's first point is a full "
+			    "one): %s", mv->domain, e);
+		else
+			snprintf(mv->chain, sizeof(mv->chain), "%s", dir);
+		free(there);
+	}
 }
 
 static void
@@ -366,6 +402,9 @@ dr_move_worked(void *arg)
 	if (mv->retired[0] != '\0')
 		log_info("%s: its failover to here is over: it left for %s (%s)",
 		    mv->domain, mv->to, mv->retired);
+	if (mv->chain[0] != '\0')
+		log_info("%s: its old copy here is its replica from %s now (%s)",
+		    mv->domain, mv->to, mv->chain);
 	if (!mv->drop || mv->source[0] == '\0' ||
 	    (peer = peer_find(mv->gw, mv->to)) == NULL) {
 		dr_move_adopt(mv);
@@ -376,6 +415,34 @@ dr_move_worked(void *arg)
 	if (pmsg_request(peer, m, 60, dr_move_dropped, mv) == -1)
 		dr_move_adopt(mv);
 	json_decref(m);
+}
+
+/*
+ * Moved to its backup site, the guest's disks here equal its disks there
+ * at the switchover: kept (the mover does not delete them), they become
+ * the base of its replica here, and the new home's first point ships only
+ * what differs.  Not when the guest ran here from a failover (its disks
+ * are overlays on the replica of that failover) or vmgw never saw them.
+ */
+static int
+dr_keeps_disks(struct job *j, const char *to)
+{
+	struct dr_prot			*p = DR(j);
+	const struct vmgw_config	*conf = j->gw->conf;
+	char				 path[700];
+	size_t				 i, k;
+
+	if (p->fenced || p->n_disks == 0 || p->seq == 0 ||
+	    strcmp(p->set.to, to) != 0 || strlen(j->uuid) != KVM_UUID_LEN)
+		return 0;
+	for (i = 0; i < conf->n_peers; i++)
+		for (k = 0; k < conf->peers[i].n_storage; k++) {
+			snprintf(path, sizeof(path), "%s/%s/%s/failover.json",
+			    conf->peers[i].storage[k].from, DR_DIR, j->domain);
+			if (access(path, F_OK) == 0)
+				return 0;
+		}
+	return 1;
 }
 
 static void
@@ -402,6 +469,12 @@ dr_moved(struct job *j, const char *to)
 	    j->gw->conf->site : p->set.to);
 	snprintf(mv->source, sizeof(mv->source), "%s", p->source);
 	mv->set = p->set;
+	if (mv->drop && dr_keeps_disks(j, to)) {
+		mv->takeover = 1;
+		snprintf(mv->uuid, sizeof(mv->uuid), "%s", j->uuid);
+		memcpy(mv->disks, p->disks, sizeof(mv->disks));
+		mv->n_disks = p->n_disks;
+	}
 	log_info("%s: moved to %s: it protects it to %s from now on",
 	    j->domain, to, mv->target);
 	if (worker_run(j->gw, dr_move_work, dr_move_worked, mv) == -1)
@@ -440,7 +513,10 @@ dr_pm_adopt(struct peer *peer, json_int_t id, json_t *req)
 		pmsg_reply_error(peer, id, "malformed dr-adopt");
 		return;
 	}
-	if (dr_protect(peer->gw, guest, &s, err, sizeof(err)) == -1) {
+	if ((json_is_true(json_object_get(req, "resync_first")) &&
+	    dr_job_for(peer->gw, guest) == NULL ? dr_protect_reverse(peer->gw,
+	    guest, &s, err, sizeof(err)) : dr_protect(peer->gw, guest, &s, err,
+	    sizeof(err))) == -1) {
 		pmsg_reply_error(peer, id, "%s", err);
 		return;
 	}
@@ -455,6 +531,7 @@ const struct job_kind dr_kind = {
 	.load = dr_load,
 	.recover = dr_recover,
 	.free = dr_free,
+	.keeps_disks = dr_keeps_disks,
 	.yield = dr_yield,
 	.resume = dr_resume,
 	.moved = dr_moved,
@@ -617,6 +694,8 @@ dr_cycle_over(void *arg)
 	job_rmdir(j);
 	if (c->rc == 0) {
 		p->resync_first = 0;
+		memcpy(p->disks, c->disks, sizeof(p->disks));
+		p->n_disks = c->n_disks;
 		p->seq = c->seq;
 		snprintf(p->checkpoint, sizeof(p->checkpoint), "%s",
 		    c->checkpoint);
@@ -995,7 +1074,8 @@ dr_peer_up(struct peer *peer, struct tunnel *t, const char *err, void *arg)
 	    "s:b, s:i, s:b, s:b}", "op", PM_DR_BEGIN, "guest", j->domain, "uuid",
 	    j->uuid, "point", c->id, "seq", (json_int_t)c->seq, "start",
 	    (json_int_t)c->start, "consistency", c->app ? "app" : "crash",
-	    "reason", c->reason, "disks", disks, "xml", c->xml ? c->xml : "",
+	    "reason", c->app ? "" : c->reason, "disks", disks, "xml",
+	    c->xml ? c->xml : "",
 	    "incremental", c->from[0] != '\0', "keep", (int)p->set.keep,
 	    "resume", c->next_seq != 0 || c->bytes != 0, "resync", c->resync);
 	if (pmsg_request(peer, m, JOB_PREPARE_TIMEOUT, dr_begun, j) == -1)

@@ -57,7 +57,7 @@ struct dr_rev {
 /* (worker) an old image's persistent bitmaps go: they may be marked in
  * use (QEMU was killed), and the chain's merges must not trip on them */
 static int
-dr_rev_bitmaps(struct dr_rev *v, const char *img)
+dr_rev_bitmaps(const char *img, char *err, size_t errlen)
 {
 	const char	*argv[6];
 	char		 msg[512], *out = NULL;
@@ -68,19 +68,19 @@ dr_rev_bitmaps(struct dr_rev *v, const char *img)
 	argv[0] = "qemu-img"; argv[1] = "info"; argv[2] = "--output=json";
 	argv[3] = img; argv[4] = NULL;
 	if (drc_run_out(argv, &out, 1u << 20, msg, sizeof(msg)) != 0) {
-		snprintf(v->err, sizeof(v->err), "qemu-img info %s: %s", img,
+		snprintf(err, errlen, "qemu-img info %s: %s", img,
 		    msg);
 		return -1;
 	}
 	info = json_loads(out, 0, &je);
 	free(out);
 	if (info == NULL) {
-		snprintf(v->err, sizeof(v->err), "qemu-img info %s: %s", img,
+		snprintf(err, errlen, "qemu-img info %s: %s", img,
 		    je.text);
 		return -1;
 	}
 	if (json_object_get(info, "backing-filename") != NULL) {
-		snprintf(v->err, sizeof(v->err), "%s has a backing file: vmgw "
+		snprintf(err, errlen, "%s has a backing file: vmgw "
 		    "takes over standalone images only", img);
 		json_decref(info);
 		return -1;
@@ -96,7 +96,7 @@ dr_rev_bitmaps(struct dr_rev *v, const char *img)
 		argv[0] = "qemu-img"; argv[1] = "bitmap"; argv[2] = "--remove";
 		argv[3] = img; argv[4] = name; argv[5] = NULL;
 		if (drc_run(argv, msg, sizeof(msg)) != 0) {
-			snprintf(v->err, sizeof(v->err), "%s: bitmap %s: %s",
+			snprintf(err, errlen, "%s: bitmap %s: %s",
 			    img, name, msg);
 			json_decref(info);
 			return -1;
@@ -104,6 +104,88 @@ dr_rev_bitmaps(struct dr_rev *v, const char *img)
 	}
 	json_decref(info);
 	return 0;
+}
+
+/*
+ * (worker) the images disks[].path become the base of a new chain of guest
+ * from site `from` in dir: renamed (no byte copied: dir must be on their
+ * filesystem), their bitmaps removed, the manifest (no point yet) saved.
+ * On a failure the images are back where they were.
+ */
+int
+dr_takeover(const char *site, const char *dir, const char *guest,
+    const char *uuid, const char *from, const struct dr_disk *disks,
+    size_t n, char *err, size_t errlen)
+{
+	struct drc_manifest	*m = NULL;
+	char			 mpath[600], base[700];
+	char			 moved[DRC_DISKS_MAX][512];
+	size_t			 i, nmoved = 0;
+
+	snprintf(mpath, sizeof(mpath), "%s/manifest.json", dir);
+	if (n == 0 || n > DRC_DISKS_MAX) {
+		snprintf(err, errlen, "%s: no disks", guest);
+		return -1;
+	}
+	if (mkdir_p(dir, 0750) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (access(mpath, F_OK) == 0) {
+		snprintf(err, errlen, "%s: a chain is there already", dir);
+		return -1;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    (m->base = calloc(n, sizeof(*m->base))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	snprintf(m->guest, sizeof(m->guest), "%s", guest);
+	snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
+	snprintf(m->source_site, sizeof(m->source_site), "%s", from);
+	m->n_base = n;
+	for (i = 0; i < n; i++) {
+		snprintf(m->base[i].target, sizeof(m->base[i].target), "%s",
+		    disks[i].target);
+		m->base[i].size = disks[i].size;
+		if (drc_overlay_name(m->base[i].file, sizeof(m->base[i].file),
+		    disks[i].target, "base") == -1) {
+			snprintf(err, errlen, "%s: disk %s: no file name",
+			    guest, disks[i].target);
+			goto undo;
+		}
+		snprintf(base, sizeof(base), "%s/%s", dir, m->base[i].file);
+		if (access(base, F_OK) == 0) {
+			snprintf(err, errlen, "%s exists: vmgw does not "
+			    "overwrite it", base);
+			goto undo;
+		}
+		if (rename(disks[i].path, base) == -1) {
+			snprintf(err, errlen, "%s -> %s: %s%s", disks[i].path,
+			    base, strerror(errno), errno == EXDEV ? " (the "
+			    "replica directory must be on the disk's "
+			    "filesystem: vmgw does not copy it)" : "");
+			goto undo;
+		}
+		snprintf(moved[nmoved++], sizeof(moved[0]), "%s", base);
+		if (dr_rev_bitmaps(base, err, errlen) == -1)
+			goto undo;
+	}
+	if (drc_manifest_save(mpath, m, err, errlen) == -1)
+		goto undo;
+	log_info("%s: its old copy at %s is the base of its replica from %s "
+	    "now (%s)", guest, site, from, dir);
+	drc_manifest_free(m);
+	return 0;
+ undo:
+	for (i = 0; i < nmoved; i++)
+		if (rename(moved[i], disks[i].path) == -1)
+			log_warnx("%s: %s -> %s: %s", guest, moved[i],
+			    disks[i].path, strerror(errno));
+	unlink(mpath);
+ fail:
+	drc_manifest_free(m);
+	return -1;
 }
 
 /* (worker) the old copy becomes the base of a chain from the new home */
@@ -115,8 +197,7 @@ dr_rev_work(void *arg)
 	struct kvm_domain_info	*di = NULL;
 	struct drc_manifest	*m = NULL;
 	char			 mpath[600], base[700], e[256];
-	char			 moved[DRC_DISKS_MAX][512];
-	size_t			 i, d, nmoved = 0;
+	size_t			 i, d;
 	int			 st;
 
 	snprintf(mpath, sizeof(mpath), "%s/manifest.json", v->dir);
@@ -196,69 +277,18 @@ dr_rev_work(void *arg)
 		snprintf(v->disks[i].path, sizeof(v->disks[i].path), "%s",
 		    di->disks[d].path);
 	}
-	if (mkdir_p(v->dir, 0750) == -1) {
-		snprintf(v->err, sizeof(v->err), "%s: %s", v->dir,
-		    strerror(errno));
+	if (dr_takeover(v->gw->conf->site, v->dir, v->guest, v->uuid,
+	    v->peer->conf->name, v->disks, v->n_disks, v->err,
+	    sizeof(v->err)) == -1)
 		goto out;
-	}
-	if ((m = calloc(1, sizeof(*m))) == NULL ||
-	    (m->base = calloc(v->n_disks, sizeof(*m->base))) == NULL) {
-		snprintf(v->err, sizeof(v->err), "out of memory");
-		goto out;
-	}
-	snprintf(m->guest, sizeof(m->guest), "%s", v->guest);
-	snprintf(m->uuid, sizeof(m->uuid), "%s", v->uuid);
-	snprintf(m->source_site, sizeof(m->source_site), "%s",
-	    v->peer->conf->name);
-	m->n_base = v->n_disks;
-	for (i = 0; i < v->n_disks; i++) {
-		snprintf(m->base[i].target, sizeof(m->base[i].target), "%s",
-		    v->disks[i].target);
-		m->base[i].size = v->disks[i].size;
-		if (drc_overlay_name(m->base[i].file, sizeof(m->base[i].file),
-		    v->disks[i].target, "base") == -1) {
-			snprintf(v->err, sizeof(v->err), "%s: disk %s: no "
-			    "file name", v->guest, v->disks[i].target);
-			goto undo;
-		}
-		snprintf(base, sizeof(base), "%s/%s", v->dir, m->base[i].file);
-		if (access(base, F_OK) == 0) {
-			snprintf(v->err, sizeof(v->err), "%s exists: vmgw does "
-			    "not overwrite it", base);
-			goto undo;
-		}
-		if (rename(v->disks[i].path, base) == -1) {
-			snprintf(v->err, sizeof(v->err), "%s -> %s: %s%s",
-			    v->disks[i].path, base, strerror(errno), errno ==
-			    EXDEV ? " (the replica directory must be on the "
-			    "disk's filesystem: vmgw does not copy it)" : "");
-			goto undo;
-		}
-		snprintf(moved[nmoved++], sizeof(moved[0]), "%s", base);
-		if (dr_rev_bitmaps(v, base) == -1)
-			goto undo;
-	}
 	/* the old definition, kept beside the chain; then it goes */
 	snprintf(base, sizeof(base), "%s/home-domain.xml", v->dir);
-	if (drc_write_atomic(base, di->xml, strlen(di->xml), v->err,
-	    sizeof(v->err)) == -1)
-		goto undo;
-	if (drc_manifest_save(mpath, m, v->err, sizeof(v->err)) == -1)
-		goto undo;
+	if (drc_write_atomic(base, di->xml, strlen(di->xml), e,
+	    sizeof(e)) == -1)
+		log_warnx("%s: %s", v->guest, e);
 	if (kvm_domain_undefine(k, v->guest, e, sizeof(e)) == -1)
 		log_warnx("%s: its old definition stays at %s: %s", v->guest,
 		    v->gw->conf->site, e);
-	log_info("%s: its old copy at %s is the base of its replica from %s "
-	    "now (%s)", v->guest, v->gw->conf->site, v->peer->conf->name,
-	    v->dir);
-	goto out;
- undo:
-	/* as it was: the images back where the domain has them */
-	for (i = 0; i < nmoved; i++)
-		if (rename(moved[i], v->disks[i].path) == -1)
-			log_warnx("%s: %s -> %s: %s", v->guest, moved[i],
-			    v->disks[i].path, strerror(errno));
-	unlink(mpath);
  out:
 	drc_manifest_free(m);
 	kvm_domain_info_free(di);

@@ -78,6 +78,12 @@ struct job_kind {
 	void		(*yield)(struct job *, void (*ready)(void *), void *arg);
 	void		(*resume)(struct job *);
 	void		(*moved)(struct job *, const char *to);
+	/*
+	 * The domain is about to be moved to site `to` and the mover would
+	 * delete its disks here: 1 keeps them (moved() then takes them
+	 * over: a protection's old home turns them into the replica).
+	 */
+	int		(*keeps_disks)(struct job *, const char *to);
 };
 
 struct job_conn;
@@ -172,6 +178,9 @@ int	 job_yield_domain(struct gw *, const char *domain,
 	    void (*ready)(void *), void *arg);
 void	 job_resume_domain(struct gw *, const char *domain);
 void	 job_moved_domain(struct gw *, const char *domain, const char *to);
+/* 1: a background job of the domain keeps its disks here after a move */
+int	 job_keeps_disks_domain(struct gw *, const char *domain,
+	    const char *to);
 
 /* jobctl.c: `vmgw jobs`, `vmgw cancel`, `vmgw set-bandwidth` */
 int	 jobctl_init(void);

@@ -75,3 +75,16 @@ job_moved_domain(struct gw *gw, const char *domain, const char *to)
 			j->kind->moved(j, to);
 	}
 }
+
+int
+job_keeps_disks_domain(struct gw *gw, const char *domain, const char *to)
+{
+	struct job	*j;
+
+	TAILQ_FOREACH(j, gw->jobs, entry)
+		if (j->kind->background && j->kind->keeps_disks != NULL &&
+		    !job_terminal(j) && strcmp(j->domain, domain) == 0 &&
+		    j->kind->keeps_disks(j, to))
+			return 1;
+	return 0;
+}

@@ -43,6 +43,7 @@ static void	mig_finished(struct job *);
 /* A worker's call that returns nothing but an error text. */
 struct mig_call {
 	struct job	*job;
+	int		 keep_disks;	/* its protection takes them over */
 	char		 err[512];
 	char		 err2[512];
 };
@@ -819,6 +820,12 @@ mig_source_cleanup_work(void *arg)
 		snprintf(c->err, sizeof(c->err), "undefining %s here "
 		    "failed: %s", j->domain, err);
 	json_array_foreach(json_object_get(m->plan, "disks"), i, d) {
+		if (c->keep_disks) {
+			log_info("job %s: the old copy %s stays: the guest's "
+			    "protection makes it the replica here", j->id,
+			    json_string_value(json_object_get(d, "source")));
+			continue;
+		}
 		if (kvm_volume_delete(k, json_string_value(json_object_get(d,
 		    "source")), err, sizeof(err)) == -1)
 			snprintf(c->err, sizeof(c->err), "removing the "
@@ -949,7 +956,10 @@ mig_finish_reply(json_t *reply, const char *err, void *arg)
 		mig_src_failed(j, VMGW_EXIT_FAIL);
 		return;
 	}
-	if ((c = mig_call_new(j)) != NULL && job_work(j,
+	if ((c = mig_call_new(j)) != NULL)
+		c->keep_disks = job_keeps_disks_domain(j->gw, j->domain,
+		    j->peer_name);
+	if (c != NULL && job_work(j,
 	    mig_source_cleanup_work, mig_source_cleanup_done, c) == 0) {
 		j->busy = 1;
 		return;

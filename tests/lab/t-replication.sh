@@ -178,7 +178,15 @@ lab_wan_shape off
 check_grep "the migration waited for the point" 'a migration waits for point' "$LAB/site-a/vmgwd.log"
 check "web1 runs at b only" lt_guest_at b
 check_grep "a handed its protection to b" 'moved to site-b: it protects it to site-a' "$LAB/site-a/vmgwd.log"
-check "b protects web1 to a now: a point completes (sync at b)" lab_vmgw b sync web1
+check_grep "a's old copy stays: it is the replica of web1 from b now" \
+    'its old copy here is its replica from site-b now' "$LAB/site-a/vmgwd.log"
+lab_vmgw b -j sync web1 >"$LT_DIR/sync-b" 2>&1
+check "b protects web1 to a now: a point completes (sync at b)" \
+    python3 -c 'import json,sys; json.load(open(sys.argv[1]))["point"]' "$LT_DIR/sync-b"
+rb=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bytes"])' "$LT_DIR/sync-b" 2>/dev/null || echo -1)
+tap_log "b's first points after the move shipped $rb bytes"
+check "... no full copy: b's first point shipped at most 4 MiB ($rb)" \
+    [ "$rb" -ge 0 -a "$rb" -le $((4 * 1024 * 1024)) ]
 lab_vmgw b replication web1 >"$LT_DIR/rep4" 2>&1
 check_grep "vmgw replication at b: to site-a, ok" '^web1 +site-a +ok ' "$LT_DIR/rep4"
 V replication >"$LT_DIR/rep5" 2>&1

@@ -72,7 +72,7 @@ bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bytes"]
 limit=$(( (WROTE_B * 11 / 10) + WROTE_A + 1024 * 1024 ))
 tap_log "reprotect shipped $bytes bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s; the guest wrote $WROTE_B at b, a wrote $WROTE_A after the point; at most $limit"
 check "it shipped at most 1.1 x b's writes + a's unshipped writes + 1 MiB ($bytes <= $limit)" \
-	[ "$bytes" -ge 0 ] && [ "$bytes" -le "$limit" ]
+	[ "$bytes" -ge 0 -a "$bytes" -le "$limit" ]
 check "... and at least what b wrote ($bytes >= $WROTE_B)" [ "$bytes" -ge "$WROTE_B" ]
 check "a's old copy is the base of the replica at a" test -f "$AR/vda-base.qcow2"
 check "the old domain is no longer defined at a" bash -c "! lab_virsh a dominfo web1 >/dev/null 2>&1"

@@ -69,7 +69,7 @@ check_eq "the TCP check on port 80 passed" True "$(PY 'd["check"]["ok"]' "$LT_DI
 check_eq "the network is one vmgw made (no test_networks in the lab)" True "$(PY 'd["network"]["made"]' "$LT_DIR/tf.json" 2>/dev/null)"
 check_eq "the copy runs at b under its own name" running "$(lab_virsh b domstate $COPY 2>/dev/null | head -1)"
 check "web1 itself is not defined at b" no_dom web1
-check "the copy has its own UUID" [ -n "$uuid" ] && [ "$uuid" != "$GUEST_UUID" ]
+check "the copy has its own UUID" [ -n "$uuid" -a "$uuid" != "$GUEST_UUID" ]
 check_eq "web1 still runs at a" running "$(lab__guest_state a)"
 lab_client_http /cgi-bin/status >"$LT_DIR/client" 2>&1
 check_grep "the client still reaches the production guest at a" "^boot_id $prod_boot" "$LT_DIR/client"
