@@ -140,13 +140,16 @@ plan_result(struct plan_ctx *x, struct plan_slot *sl, json_t *m)
 	const char		*detail;
 
 	u->end_ms = plan_now_ms();
+	/* a failed probe or check answers with what was measured, too */
+	snprintf(u->point, sizeof(u->point), "%s", cli_str(m, "point"));
+	if (json_is_integer(json_object_get(m, "rpo_s")))
+		u->rpo_s = cli_int(m, "rpo_s");
+	else if (json_is_integer(json_object_get(m, "achieved_rpo_s")))
+		u->rpo_s = cli_int(m, "achieved_rpo_s");	/* a test's */
 	if (!json_is_true(json_object_get(m, "ok"))) {
 		plan_fail(x, sl, "%s", cli_str(m, "error"));
 		return;
 	}
-	snprintf(u->point, sizeof(u->point), "%s", cli_str(m, "point"));
-	if (json_is_integer(json_object_get(m, "rpo_s")))
-		u->rpo_s = cli_int(m, "rpo_s");
 	if (json_is_object(chk) && !json_is_true(json_object_get(chk, "ok")))
 		reach = chk;
 	if (json_is_object(reach) && !json_is_true(json_object_get(reach,
