@@ -146,6 +146,8 @@ plan_result(struct plan_ctx *x, struct plan_slot *sl, json_t *m)
 		u->rpo_s = cli_int(m, "rpo_s");
 	else if (json_is_integer(json_object_get(m, "achieved_rpo_s")))
 		u->rpo_s = cli_int(m, "achieved_rpo_s");	/* a test's */
+	if (json_is_object(chk))
+		u->check = json_incref(chk);
 	if (!json_is_true(json_object_get(m, "ok"))) {
 		plan_fail(x, sl, "%s", cli_str(m, "error"));
 		return;

@@ -58,6 +58,8 @@ struct rplan_guest_res {
 	int64_t		 rpo_s;		/* -1: unknown */
 	char		 error[512];
 	json_t		*steps;		/* [{step, at_s}], owned */
+	json_t		*check;		/* the check's result {ok, ms, address,
+					 * detail}, owned; NULL: not run */
 };
 struct rplan_group_res {
 	enum rplan_res	 result;
