@@ -86,7 +86,8 @@ size_t	rplan_index(const struct rplan *, size_t group, size_t guest);
  * The report (README, "the report"): the plan's result, its RTO (start
  * until the last guest's check was green; null unless every guest came
  * up), per group its times and post script, per guest its point, RPO,
- * steps and result, and "failed": one line per thing that did not come up.
+ * steps, check (with its result) and result, and "failed": one line per
+ * thing that did not come up.
  */
 json_t	*rplan_report(const struct rplan_results *);
 /* The plan as the daemon's plan-check takes it (ctlproto.h). */
