@@ -9,6 +9,14 @@
 # with the live progress and the summaries, proof that data written inside
 # the guest before the moves reads back after them, and (the route plan) a
 # client behind a router reaching web1 through whichever site runs it.
+# Then disaster recovery:
+#   vmgw protect web1 --to site-b        points shipped to the backup site
+#   vmgw replication; vmgw points web1   the RPO, the points
+#   vmgw failover web1 --test --check-tcp 80   (at site-b) a test copy on
+#                                        an isolated network, web1 untouched
+#   vmgw plan run web1.yaml --test       a one-group recovery plan as a test,
+#                                        its report; vmgw plan end
+#   vmgw unprotect web1
 #
 # usage: sudo tests/demo.sh [--keep]    --keep: leave the lab up to play with
 #   (then: tests/lab/lab.sh vmgw a status, ... ; tests/lab/lab.sh down)
@@ -25,6 +33,15 @@ export VMGW_BUILD_DIR=$SRC/build
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
+# must CMD...: run, and stop the demo with what failed (and the gateways' logs)
+must() {
+	local rc=0
+	run "$@" || rc=$?
+	[ "$rc" = 0 ] && return 0
+	printf '\ndemo.sh: FAILED (exit %s): %s\n' "$rc" "$*" >&2
+	for s in a b; do lab__tail "$LAB/site-$s/vmgwd.log" 15; done
+	exit 1
+}
 finish() {
 	if [ "$KEEP" = 1 ]; then
 		say "the lab stays up: tests/lab/lab.sh vmgw a status | tests/lab/lab.sh shell a | tests/lab/lab.sh down"
@@ -70,3 +87,38 @@ echo "web1 runs at: site-$(lab_guest_where); md5 read back: $r $([ "$r" = "$w" ]
 path
 run "$VMGW" -c "$(lab_vmgw_config a)" jobs
 [ "$r" = "$w" ]
+
+A=("$VMGW" -c "$(lab_vmgw_config a)")
+B=("$VMGW" -c "$(lab_vmgw_config b)")
+say "disaster recovery: web1 protected to site-b (points of all its disks at one instant, shipped through the tunnel)"
+must "${A[@]}" protect web1 --to site-b --rpo 60s --keep 3
+lab_guest_http a '/cgi-bin/mark?1' >/dev/null || { echo "demo.sh: cannot write a marker in web1" >&2; exit 1; }
+must "${A[@]}" sync web1
+must "${A[@]}" replication
+must "${B[@]}" points web1
+
+say "a failover test at site-b: a copy of web1 from its newest point, on an isolated network, while web1 runs on"
+must "${B[@]}" failover web1 --test --check-tcp 80
+echo "web1 itself runs at: site-$(lab_guest_where); $(path)"
+must "${B[@]}" failover web1 --test --end
+must "${B[@]}" points web1
+
+say "a recovery plan of web1 (one group, a TCP check), run as a test at site-b"
+PLAN=$LAB/demo-web1.yaml
+cat >"$PLAN" <<EOF
+plan: demo
+from: site-a
+to: site-b
+groups:
+  - name: web
+    guests: [web1]
+    check: { tcp: 80, timeout: 120s }
+EOF
+cat "$PLAN"
+must "${B[@]}" plan check "$PLAN" --test
+must "${B[@]}" plan run "$PLAN" --test
+must "${B[@]}" plan end "$PLAN"
+
+say "web1 unprotected (its replica at site-b removed)"
+must "${A[@]}" unprotect web1
+echo "web1 runs at: site-$(lab_guest_where); $(path)"

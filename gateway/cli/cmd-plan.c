@@ -2,8 +2,9 @@
  * cmd-plan.c - `vmgw plan check|run|end FILE`: recovery plans (README,
  * "Recovery plans").  The file is read and validated here (config/rplan.c,
  * FILE:LINE:COL errors); `check` asks this site's vmgwd to check it
- * against the replicas here (plan-check), `run` drives the failovers
- * (plan_run.c), `end` ends a test run's test failovers.
+ * against the replicas here (plan-check; with --migrate: against the
+ * guests running here), `run` drives the failovers or moves (plan_run.c),
+ * `end` ends a test run's test failovers.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -98,13 +99,20 @@ plan_check(struct cli *cli, const struct rplan *p, const char *mode)
 		cli_print_json(res);
 	else if (json_array_size(v) == 0) {
 		printf("plan %s: %zu guests in %zu groups, ready for a %s at "
-		    "%s\n", p->name, p->n_guests, p->n_groups, mode,
+		    "%s\n", p->name, p->n_guests, p->n_groups,
+		    strcmp(mode, "migrate") == 0 ? "move" : mode,
 		    cli_str(res, "site"));
 		json_array_foreach(json_object_get(res, "guests"), i, v)
-			printf("  %-16s group %-12s point %s (%s-consistent, "
-			    "%llds old)\n", cli_str(v, "guest"),
-			    cli_str(v, "group"), cli_str(v, "point"),
-			    cli_str(v, "consistency"), cli_int(v, "rpo_s"));
+			if (strcmp(mode, "migrate") == 0)
+				printf("  %-16s group %-12s %s here, to %s\n",
+				    cli_str(v, "guest"), cli_str(v, "group"),
+				    cli_str(v, "state"), p->to);
+			else
+				printf("  %-16s group %-12s point %s "
+				    "(%s-consistent, %llds old)\n",
+				    cli_str(v, "guest"), cli_str(v, "group"),
+				    cli_str(v, "point"), cli_str(v,
+				    "consistency"), cli_int(v, "rpo_s"));
 	} else {
 		fprintf(stderr, "plan %s: %zu problem%s at %s:\n", p->name,
 		    json_array_size(v), json_array_size(v) == 1 ? "" : "s",
@@ -156,6 +164,7 @@ plan_exec(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "test", no_argument, NULL, 't' },
 		{ "failover", no_argument, NULL, 'f' },
+		{ "migrate", no_argument, NULL, 'm' },
 		{ "continue", no_argument, NULL, 'k' },
 		{ "parallel", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
@@ -177,12 +186,14 @@ plan_exec(struct cli *cli, int argc, char **argv)
 		switch (ch) {
 		case 't':
 		case 'f':
+		case 'm':
 			if (o.mode != NULL) {
-				fprintf(stderr, "vmgw: --test or --failover, "
-				    "not both\n");
+				fprintf(stderr, "vmgw: one of --test, "
+				    "--failover and --migrate\n");
 				return VMGW_EXIT_USAGE;
 			}
-			o.mode = ch == 't' ? "test" : "failover";
+			o.mode = ch == 't' ? "test" : ch == 'f' ? "failover" :
+			    "migrate";
 			break;
 		case 'k':
 			o.keep_going = 1;
@@ -207,7 +218,13 @@ plan_exec(struct cli *cli, int argc, char **argv)
 	    strcmp(sub, "run") != 0 && strcmp(sub, "end") != 0))
 		return cli_usage(&cmd_plan);
 	if (strcmp(sub, "run") == 0 && o.mode == NULL) {
-		fprintf(stderr, "vmgw: plan run: --test or --failover?\n");
+		fprintf(stderr, "vmgw: plan run: --test, --failover or "
+		    "--migrate?\n");
+		return VMGW_EXIT_USAGE;
+	}
+	if (strcmp(sub, "end") == 0 && o.mode != NULL &&
+	    strcmp(o.mode, "test") != 0) {
+		fprintf(stderr, "vmgw: plan end: ends a --test run\n");
 		return VMGW_EXIT_USAGE;
 	}
 	if ((ret = plan_load(argv[optind], &p)) != 0)
@@ -224,13 +241,15 @@ plan_exec(struct cli *cli, int argc, char **argv)
 
 const struct cli_cmd cmd_plan = {
 	.name = "plan",
-	.args = "check|run|end FILE [--test|--failover] [--continue] "
-	    "[--parallel N] [--json]",
+	.args = "check|run|end FILE [--test|--failover|--migrate] "
+	    "[--continue] [--parallel N] [--json]",
 	.summary = "check, run or end a recovery plan (groups of guests)",
 	.help = "  check FILE     the file, then the plan against this site: "
 	    "every guest has a\n                 replica here with a point, "
 	    "its networks exist, the post\n                 scripts are safe "
-	    "(every problem listed; exit 1 if any)\n"
+	    "(every problem listed; exit 1 if any);\n"
+	    "                 with --migrate, at `from`: every guest runs "
+	    "here\n"
 	    "  run FILE       at the plan's `to` site: a failover of every "
 	    "guest, group\n                 after group, each group's check "
 	    "and post script; a report\n                 (kept under the "
@@ -239,6 +258,9 @@ const struct cli_cmd cmd_plan = {
 	    "  --failover     a real failover (the plan's from site is lost)\n"
 	    "  --test         a test failover (isolated copies; replication "
 	    "goes on)\n"
+	    "  --migrate      at the plan's `from` site: vmgw migrate of every "
+	    "guest to\n                 `to`, group after group (checks are "
+	    "not run)\n"
 	    "  --continue     go on after a guest failed (default: stop "
 	    "there)\n"
 	    "  --parallel N   guests started at once in a group (1..32; "

@@ -8,7 +8,7 @@
 #include "rplan.h"
 
 struct plan_opts {
-	const char	*mode;		/* failover, test */
+	const char	*mode;		/* failover, test, migrate */
 	int		 keep_going;	/* --continue */
 	unsigned	 parallel;	/* --parallel, 0: the plan's */
 };

@@ -14,6 +14,12 @@
  * (plan-post).  The first failure stops new starts (--continue goes on);
  * the report (rplan_report) is printed and kept by the daemon
  * (plan-report).
+ *
+ * --migrate runs at the plan's `from` site instead, and sends each guest
+ * the daemon's usual move, {"cmd": "migrate", "domain": G, "to": TO}: its
+ * "phase" events are the steps; the guest is up when the move completed
+ * (the destination verified it answers its probe).  A group's check is not
+ * run in this mode (the report says so).
  */
 #include <errno.h>
 #include <poll.h>
@@ -40,6 +46,7 @@ struct plan_ctx {
 	struct rplan_sched	 s;
 	struct plan_slot	 slots[RPLAN_PARALLEL_MAX];
 	char			 sock[256];
+	int			 migrate;	/* --migrate: moves, not failovers */
 };
 
 static int64_t
@@ -109,14 +116,21 @@ plan_start(struct plan_ctx *x, size_t group, size_t guest)
 	u->steps = json_array();
 	if (x->r.groups[group].start_ms == 0)
 		x->r.groups[group].start_ms = u->start_ms;
-	req = json_pack("{s:s, s:s, s:s}", "cmd", CTL_FAILOVER, "domain",
-	    g->guests[guest], "point", "latest");
-	if (strcmp(x->o->mode, "test") == 0)
-		json_object_set_new(req, "test", json_true());
-	if (g->check.set)
-		json_object_set_new(req, "check", json_pack("{s:i, s:i}", "tcp",
-		    (int)g->check.tcp, "timeout", (int)g->check.timeout_s));
-	plan_line(x, group, g->guests[guest], "failover", 0);
+	if (x->migrate) {
+		req = json_pack("{s:s, s:s, s:s}", "cmd", CTL_MIGRATE,
+		    "domain", g->guests[guest], "to", x->p->to);
+		plan_line(x, group, g->guests[guest], "migrate", 0);
+	} else {
+		req = json_pack("{s:s, s:s, s:s}", "cmd", CTL_FAILOVER,
+		    "domain", g->guests[guest], "point", "latest");
+		if (strcmp(x->o->mode, "test") == 0)
+			json_object_set_new(req, "test", json_true());
+		if (g->check.set)
+			json_object_set_new(req, "check", json_pack("{s:i, "
+			    "s:i}", "tcp", (int)g->check.tcp, "timeout",
+			    (int)g->check.timeout_s));
+		plan_line(x, group, g->guests[guest], "failover", 0);
+	}
 	if (client_connect(&sl->c, x->sock, err, sizeof(err)) == -1) {
 		json_decref(req);
 		plan_fail(x, sl, "%s", err);
@@ -140,13 +154,34 @@ plan_result(struct plan_ctx *x, struct plan_slot *sl, json_t *m)
 	const char		*detail;
 
 	u->end_ms = plan_now_ms();
+	if (x->migrate) {
+		if (json_is_true(json_object_get(m, "ok")))
+			u->result = RPLAN_OK;
+		else if (*cli_str(m, "job"))
+			plan_fail(x, sl, "job %s %s: %s%s%s", cli_str(m, "job"),
+			    cli_str(m, "state"), cli_str(m, "error"),
+			    *cli_str(m, "where") ? "; it runs at " : "",
+			    cli_str(m, "where"));
+		else
+			plan_fail(x, sl, "%s", cli_str(m, "error"));
+		if (u->result == RPLAN_OK)
+			json_array_append_new(u->steps, json_pack("{s:s, s:f}",
+			    "step", "up", "at_s", (double)(u->end_ms -
+			    u->start_ms) / 1000.0));
+		return;
+	}
+	/* a failed probe or check answers with what was measured, too */
+	snprintf(u->point, sizeof(u->point), "%s", cli_str(m, "point"));
+	if (json_is_integer(json_object_get(m, "rpo_s")))
+		u->rpo_s = cli_int(m, "rpo_s");
+	else if (json_is_integer(json_object_get(m, "achieved_rpo_s")))
+		u->rpo_s = cli_int(m, "achieved_rpo_s");	/* a test's */
+	if (json_is_object(chk))
+		u->check = json_incref(chk);
 	if (!json_is_true(json_object_get(m, "ok"))) {
 		plan_fail(x, sl, "%s", cli_str(m, "error"));
 		return;
 	}
-	snprintf(u->point, sizeof(u->point), "%s", cli_str(m, "point"));
-	if (json_is_integer(json_object_get(m, "rpo_s")))
-		u->rpo_s = cli_int(m, "rpo_s");
 	if (json_is_object(chk) && !json_is_true(json_object_get(chk, "ok")))
 		reach = chk;
 	if (json_is_object(reach) && !json_is_true(json_object_get(reach,
@@ -174,7 +209,9 @@ plan_slot_done(struct plan_ctx *x, struct plan_slot *sl)
 	struct rplan_guest_res	*u = &x->r.guests[sl->idx];
 	char			 line[600];
 
-	if (u->result == RPLAN_OK)
+	if (u->result == RPLAN_OK && x->migrate)
+		snprintf(line, sizeof(line), "up at %s (moved)", x->p->to);
+	else if (u->result == RPLAN_OK)
 		snprintf(line, sizeof(line), "up (point %s, RPO %llds)",
 		    u->point, (long long)u->rpo_s);
 	else
@@ -184,6 +221,37 @@ plan_slot_done(struct plan_ctx *x, struct plan_slot *sl)
 	client_close(&sl->c);
 	sl->used = 0;
 	rplan_sched_finished(&x->s, u->result == RPLAN_OK);
+}
+
+/*
+ * An event of a guest's request: a failover's "step" (with elapsed_s), a
+ * move's "job" and "phase" (progress events are not steps): in the
+ * report's steps and the live view.
+ */
+static void
+plan_event(struct plan_ctx *x, struct plan_slot *sl, json_t *m)
+{
+	struct rplan_guest_res	*u = &x->r.guests[sl->idx];
+	const char		*ev = cli_str(m, "event"), *step;
+	json_t			*el = json_object_get(m, "elapsed_s");
+	double			 at;
+	char			 buf[64];
+
+	if (strcmp(ev, "step") == 0)
+		step = cli_str(m, "step");
+	else if (strcmp(ev, "phase") == 0)
+		step = cli_str(m, "phase");
+	else if (strcmp(ev, "job") == 0) {
+		snprintf(buf, sizeof(buf), "job %s", cli_str(m, "job"));
+		step = buf;
+	} else
+		return;
+	at = json_is_number(el) ? json_number_value(el) :
+	    (double)(plan_now_ms() - u->start_ms) / 1000.0;
+	json_array_append_new(u->steps, json_pack("{s:s, s:f}", "step", step,
+	    "at_s", at));
+	plan_line(x, sl->group, x->p->groups[sl->group].guests[sl->guest],
+	    step, at);
 }
 
 /* wait for replies on every connection; handle whatever came */
@@ -226,16 +294,7 @@ plan_poll(struct plan_ctx *x)
 				break;
 			}
 			if (strcmp(cli_str(m, "type"), "event") == 0) {
-				json_array_append_new(
-				    x->r.guests[sl->idx].steps, json_pack(
-				    "{s:s, s:O}", "step", cli_str(m, "step"),
-				    "at_s", json_object_get(m, "elapsed_s") ?
-				    json_object_get(m, "elapsed_s") :
-				    json_null()));
-				plan_line(x, sl->group, x->p->groups[
-				    sl->group].guests[sl->guest],
-				    cli_str(m, "step"), json_real_value(
-				    json_object_get(m, "elapsed_s")));
+				plan_event(x, sl, m);
 				json_decref(m);
 				continue;
 			}
@@ -291,6 +350,32 @@ plan_group_end(struct plan_ctx *x, size_t group)
 	rplan_sched_group_done(&x->s, ok);
 }
 
+/* "    web2  ok  point p000004  RPO   12s   31.5s  check tcp 80 ok (800 ms)" */
+static void
+plan_print_guest(json_t *u)
+{
+	json_t	*chk = json_object_get(u, "check"), *ok;
+	char	 rpo[32], ck[96] = "";
+
+	if (json_is_integer(json_object_get(u, "rpo_s")))
+		snprintf(rpo, sizeof(rpo), "%llds", cli_int(u, "rpo_s"));
+	else
+		snprintf(rpo, sizeof(rpo), "-");
+	if (json_is_object(chk)) {
+		ok = json_object_get(chk, "ok");
+		snprintf(ck, sizeof(ck), "  check tcp %lld %s", cli_int(chk,
+		    "tcp"), json_is_true(ok) ? "ok" : json_is_false(ok) ?
+		    "FAILED" : "not run");
+		if (json_is_boolean(ok))
+			snprintf(ck + strlen(ck), sizeof(ck) - strlen(ck),
+			    " (%lld ms)", cli_int(chk, "ms"));
+	}
+	printf("    %-16s %-11s point %-8s RPO %6s  %6.1fs%s\n",
+	    cli_str(u, "guest"), cli_str(u, "result"),
+	    json_is_string(json_object_get(u, "point")) ? cli_str(u, "point") :
+	    "-", rpo, json_number_value(json_object_get(u, "seconds")), ck);
+}
+
 static void
 plan_print(struct plan_ctx *x, json_t *rep, const char *path)
 {
@@ -306,7 +391,10 @@ plan_print(struct plan_ctx *x, json_t *rep, const char *path)
 	printf("\nplan %s (%s from %s to %s): %s\n", x->p->name, x->o->mode,
 	    x->p->from, x->p->to, cli_str(rep, "result"));
 	v = json_object_get(rep, "rto_s");
-	if (json_is_real(v))
+	if (json_is_real(v) && x->migrate)
+		printf("  %.1fs (plan start until the last guest was up at "
+		    "%s)\n", json_real_value(v), x->p->to);
+	else if (json_is_real(v))
 		printf("  RTO %.1fs (plan start until the last check was "
 		    "green)\n", json_real_value(v));
 	json_array_foreach(json_object_get(rep, "groups"), i, g) {
@@ -316,11 +404,7 @@ plan_print(struct plan_ctx *x, json_t *rep, const char *path)
 		    json_is_string(json_object_get(g, "ended")) ?
 		    cli_str(g, "ended") : "-");
 		json_array_foreach(json_object_get(g, "guests"), k, u)
-			printf("    %-16s %-11s point %-8s RPO %5llds  %6.1fs\n",
-			    cli_str(u, "guest"), cli_str(u, "result"),
-			    json_is_string(json_object_get(u, "point")) ?
-			    cli_str(u, "point") : "-", cli_int(u, "rpo_s"),
-			    json_number_value(json_object_get(u, "seconds")));
+			plan_print_guest(u);
 	}
 	json_array_foreach(json_object_get(rep, "failed"), i, v)
 		printf("  did not come up: %s\n", json_string_value(v));
@@ -347,6 +431,7 @@ plan_run(struct cli *cli, const struct rplan *p, const struct plan_opts *o)
 	x->cli = cli;
 	x->p = p;
 	x->o = o;
+	x->migrate = strcmp(o->mode, "migrate") == 0;
 	if (cli->socket != NULL)
 		snprintf(x->sock, sizeof(x->sock), "%s", cli->socket);
 	else if (config_peek(cli->config, "control", x->sock,
@@ -359,10 +444,17 @@ plan_run(struct cli *cli, const struct rplan *p, const struct plan_opts *o)
 		snprintf(x->sock, sizeof(x->sock), "%s", CONFIG_DEFAULT_CONTROL);
 	rplan_sched_init(&x->s, p, parallel, o->keep_going);
 	x->r.start_ms = plan_now_ms();
-	if (!cli->json)
-		printf("plan %s: %s of %zu guests in %zu groups from %s, %u at "
-		    "once\n", p->name, o->mode, p->n_guests, p->n_groups,
-		    p->from, parallel);
+	if (!cli->json) {
+		printf("plan %s: %s of %zu guests in %zu groups from %s%s%s, "
+		    "%u at once\n", p->name, o->mode, p->n_guests,
+		    p->n_groups, p->from, x->migrate ? " to " : "",
+		    x->migrate ? p->to : "", parallel);
+		for (group = 0; x->migrate && group < p->n_groups; group++)
+			if (p->groups[group].check.set)
+				printf("  group %s: check tcp %u not run in "
+				    "--migrate mode\n", p->groups[group].name,
+				    p->groups[group].check.tcp);
+	}
 	while (!done) {
 		switch (rplan_sched_next(&x->s, &group, &guest)) {
 		case RPLAN_START:

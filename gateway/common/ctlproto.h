@@ -79,6 +79,7 @@
  *                  post}]}                    (dr/dr_plan.c)
  *                    -> plan, site, problems [lines], guests [{guest,
  *                       group, point, point_start, consistency, rpo_s}]
+ *                       (migrate, checked at from: [{guest, group, state}])
  *   plan-post      plan, group, from, to, mode, script, guests [...]
  *                                             (dr/dr_plan.c)
  *                    -> group, script (runs it like a hook, here)

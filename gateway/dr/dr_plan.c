@@ -7,7 +7,9 @@
  *                a peer; every guest has a replica here from `from` with a
  *                point, the networks of that point's domain XML exist here,
  *                the guest is not defined here already (failover), the
- *                post scripts are safe to run.  Every problem is listed.
+ *                post scripts are safe to run.  A move (mode migrate) is
+ *                checked at `from`: `to` a peer, every guest runs here
+ *                (protected or not).  Every problem is listed.
  *   plan-post    a group's post script, run here like a hook
  *                (netplan/hooks.c) with the hooks' environment
  *                (np_hook_env) of the group's guests.  Post scripts run in
@@ -150,6 +152,7 @@ struct dr_pc {
 	json_t		*problems;	/* strings */
 	json_t		*guests;	/* what was found of each */
 	int		 failover;	/* mode failover: not defined here */
+	int		 migrate;	/* mode migrate: the guests run here */
 };
 
 static void
@@ -226,6 +229,29 @@ dr_pc_guest(struct dr_pc *c, struct kvm *k, const char *group,
 	drc_manifest_free(m);
 }
 
+/* (worker) one guest of a move: it runs here */
+static void
+dr_pc_guest_home(struct dr_pc *c, struct kvm *k, const char *group,
+    const char *guest)
+{
+	char	 err[512];
+	int	 st, reason;
+
+	if (k == NULL)
+		return;		/* libvirt's problem is listed already */
+	if (kvm_domain_state(k, guest, &st, &reason, err, sizeof(err)) == -1) {
+		dr_pc_problem(c, "%s (group %s): not defined at %s", guest,
+		    group, c->gw->conf->site);
+		return;
+	}
+	json_array_append_new(c->guests, json_pack("{s:s, s:s, s:s}", "guest",
+	    guest, "group", group, "state", kvm_state_name(st)));
+	if (st != KVM_DOM_RUNNING)
+		dr_pc_problem(c, "%s (group %s): %s at %s: a move needs it "
+		    "running", guest, group, kvm_state_name(st),
+		    c->gw->conf->site);
+}
+
 static void
 dr_pc_work(void *arg)
 {
@@ -244,7 +270,12 @@ dr_pc_work(void *arg)
 	json_array_foreach(json_object_get(c->plan, "groups"), i, g) {
 		gname = json_string_value(json_object_get(g, "name"));
 		json_array_foreach(json_object_get(g, "guests"), j, u)
-			dr_pc_guest(c, k, gname, json_string_value(u), from);
+			if (c->migrate)
+				dr_pc_guest_home(c, k, gname,
+				    json_string_value(u));
+			else
+				dr_pc_guest(c, k, gname, json_string_value(u),
+				    from);
 		v = json_object_get(g, "post");
 		if (json_is_string(v) && hook_file_ok(json_string_value(v),
 		    err, sizeof(err)) == -1)
@@ -310,6 +341,7 @@ ctl_plan_check(struct ctl_conn *ctl, json_t *req)
 	to = json_string_value(json_object_get(plan, "to"));
 	mode = json_string_value(json_object_get(plan, "mode"));
 	c->failover = strcmp(mode, "failover") == 0;
+	c->migrate = strcmp(mode, "migrate") == 0;
 	if (strcmp(mode, "migrate") == 0) {
 		/* a move is run at the guests' home: from */
 		if (strcmp(from, site) != 0)
@@ -326,9 +358,8 @@ ctl_plan_check(struct ctl_conn *ctl, json_t *req)
 			dr_pc_problem(c, "from: %s is not a peer of %s", from,
 			    site);
 	}
-	if (json_array_size(c->problems) > 0 || strcmp(mode, "migrate") ==
-	    0) {
-		/* not the site the replicas are at: nothing more to look at */
+	if (json_array_size(c->problems) > 0) {
+		/* not the site the plan runs at: nothing more to look at */
 		dr_pc_done(c);
 		return;
 	}

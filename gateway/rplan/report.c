@@ -70,8 +70,10 @@ rplan_results_clear(struct rplan_results *r)
 {
 	size_t	 i;
 
-	for (i = 0; r->guests != NULL && i < r->p->n_guests; i++)
+	for (i = 0; r->guests != NULL && i < r->p->n_guests; i++) {
 		json_decref(r->guests[i].steps);
+		json_decref(r->guests[i].check);
+	}
 	free(r->guests);
 	free(r->groups);
 	r->guests = NULL;
@@ -97,6 +99,35 @@ rplan_when(int64_t ms)
 	return json_string(iso);
 }
 
+/*
+ * A group's check as the guest had it: {tcp, timeout_s, ok, ms, address,
+ * detail}; ok is null when it did not run (the guest did not get that far,
+ * or a --migrate run, which has no check at the destination yet).
+ */
+static json_t *
+rplan_check_json(const struct rplan_results *r, const struct rplan_group *g,
+    const struct rplan_guest_res *u)
+{
+	static const char *const keys[] = { "ok", "ms", "address", "detail" };
+	json_t	*o, *v;
+	size_t	 i;
+
+	o = json_pack("{s:i, s:i, s:n}", "tcp", (int)g->check.tcp,
+	    "timeout_s", (int)g->check.timeout_s, "ok");
+	if (o == NULL)
+		return NULL;
+	if (strcmp(r->mode, "migrate") == 0) {
+		json_object_set_new(o, "detail", json_string("not run in "
+		    "--migrate mode"));
+		return o;
+	}
+	for (i = 0; u->check != NULL && i < sizeof(keys) / sizeof(keys[0]);
+	    i++)
+		if ((v = json_object_get(u->check, keys[i])) != NULL)
+			json_object_set(o, keys[i], v);
+	return o;
+}
+
 static json_t *
 rplan_guest_json(const struct rplan_results *r, const struct rplan_group *g,
     const struct rplan_guest_res *u, const char *name)
@@ -104,8 +135,7 @@ rplan_guest_json(const struct rplan_results *r, const struct rplan_group *g,
 	json_t	*o, *chk;
 
 	if (g->check.set)
-		chk = json_pack("{s:i, s:i}", "tcp", (int)g->check.tcp,
-		    "timeout_s", (int)g->check.timeout_s);
+		chk = rplan_check_json(r, g, u);
 	else
 		chk = json_string("probe");
 	o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",

@@ -58,6 +58,8 @@ struct rplan_guest_res {
 	int64_t		 rpo_s;		/* -1: unknown */
 	char		 error[512];
 	json_t		*steps;		/* [{step, at_s}], owned */
+	json_t		*check;		/* the check's result {ok, ms, address,
+					 * detail}, owned; NULL: not run */
 };
 struct rplan_group_res {
 	enum rplan_res	 result;
@@ -84,7 +86,8 @@ size_t	rplan_index(const struct rplan *, size_t group, size_t guest);
  * The report (README, "the report"): the plan's result, its RTO (start
  * until the last guest's check was green; null unless every guest came
  * up), per group its times and post script, per guest its point, RPO,
- * steps and result, and "failed": one line per thing that did not come up.
+ * steps, check (with its result) and result, and "failed": one line per
+ * thing that did not come up.
  */
 json_t	*rplan_report(const struct rplan_results *);
 /* The plan as the daemon's plan-check takes it (ctlproto.h). */

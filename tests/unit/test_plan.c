@@ -470,6 +470,8 @@ test_report(void **state)
 	snprintf(r.guests[0].point, sizeof(r.guests[0].point), "p000007");
 	r.guests[0].steps = json_pack("[{s:s, s:f}]", "step", "start", "at_s",
 	    0.5);
+	r.guests[0].check = json_pack("{s:i, s:s, s:b, s:i, s:s}", "tcp", 5432,
+	    "address", "10.0.0.5", "ok", 1, "ms", 800, "detail", "");
 	r.groups[1] = (struct rplan_group_res){ RPLAN_OK, t0 + 5000,
 	    t0 + 12250, RPLAN_OK, "" };
 	r.guests[1].result = RPLAN_OK;
@@ -501,6 +503,14 @@ test_report(void **state)
 	assert_int_equal(json_integer_value(json_object_get(u, "rpo_s")), 42);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(u,
 	    "check"), "tcp")), 5432);
+	assert_true(json_is_true(json_object_get(json_object_get(u, "check"),
+	    "ok")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(u,
+	    "check"), "ms")), 800);
+	/* web1 has no result of its check: it did not run */
+	assert_true(json_is_null(json_object_get(json_object_get(
+	    json_array_get(json_object_get(json_array_get(json_object_get(j,
+	    "groups"), 1), "guests"), 0), "check"), "ok")));
 	assert_int_equal(json_array_size(json_object_get(u, "steps")), 1);
 	assert_true(json_is_array(json_object_get(j, "failed")));
 	assert_int_equal(json_array_size(json_object_get(j, "failed")), 0);
