@@ -14,7 +14,10 @@
 # printed beside
 #   changed   what differs: the guest's writes at b (the failover
 #             checkpoint's bitmaps, virsh checkpoint-dumpxml --size, before
-#             reprotect) + what a wrote after the point (marker 2: 4 MiB)
+#             reprotect) + what a wrote after the point and never shipped
+#             (a's old images against the point's files at b, compared in
+#             1 MiB blocks by this script: marker 2, and whatever the guest's
+#             page cache put on the disk after the point)
 #   full      the full copy (the seed)
 # The compare in reprotect is a blind compare-and-copy of the whole disk
 # (both disks hashed in 1 MiB blocks, the blocks that differ copied), done
@@ -76,6 +79,7 @@ for w in "${WS[@]}"; do
 		lab_guest_http a "/cgi-bin/disk-random?off=$o&mib=32" | grep -q '^md5' || { echo "fill failed" >&2; exit 1; }
 	done
 	lab_guest_http a '/cgi-bin/data?write=fill&mib=16' | grep -q '^md5' || { echo "/data fill failed" >&2; exit 1; }
+	lab_guest_exec a sync >/dev/null	# the page cache on the disk before the seed
 	lab_wan_shape "$WAN_RATE" >/dev/null || exit 1
 	b0=$(lab_wan_bytes) t0=$(now)
 	lab_vmgw a protect web1 --to site-b --rpo 1h --keep 3 >/dev/null || exit 1
@@ -93,7 +97,31 @@ for w in "${WS[@]}"; do
 	cp=$(lab_virsh b checkpoint-list web1 --name 2>/dev/null | grep '^vmgw-failover-' | head -1)
 	wrote_b=$(lab_virsh b checkpoint-dumpxml web1 "$cp" --size 2>/dev/null |
 	    sed -n "s/.* size='\([0-9]*\)'.*/\1/p" | awk '{ s += $1 } END { print s + 0 }')
-	wrote_a=$((4 * 1048576))
+	# what a wrote after the point, as it is: a's old images against the
+	# point's files at b, in 1 MiB blocks (both read as raw)
+	wrote_a=0
+	for d in vda vdb; do
+		f=$(lab_vmgw b -j points web1 2>/dev/null | python3 -c '
+import json, sys
+p = [x for x in json.load(sys.stdin)["points"] if x.get("pinned")][-1]
+print([d["file"] for d in p["disks"] if d["target"] == sys.argv[1]][0])' $d)
+		img=$A/web1.qcow2; [ $d = vdb ] && img=$A/web1-data.qcow2
+		qemu-img convert -U -O raw "$img" "$W/a.raw" &&
+		    qemu-img convert -U -O raw "$LAB/site-b/lib/${f#/var/lib/libvirt/}" "$W/p.raw" || exit 1
+		n=$(python3 - "$W/a.raw" "$W/p.raw" <<'PY'
+import sys
+a, b, n = open(sys.argv[1], "rb"), open(sys.argv[2], "rb"), 0
+while True:
+    x, y = a.read(1 << 20), b.read(1 << 20)
+    if not x and not y:
+        break
+    n += x != y
+print(n)
+PY
+)
+		wrote_a=$((wrote_a + n * 1048576))
+		rm -f "$W/a.raw" "$W/p.raw"
+	done
 	lab_libvirtd_start a >/dev/null
 	lab_vmgwd_start a >/dev/null
 	for i in $(seq 1 40); do
@@ -119,7 +147,8 @@ printf '%4s  %9s  %9s  %8s  %9s %7s  %9s %7s  %s\n' W wrote@b unship@a shipped "
 printf '%s\n' "${rows[@]}"
 echo
 echo "wrote@b: the failover checkpoint's bitmaps (64 KiB granules) at b before"
-echo "reprotect; unship@a: marker 2, written at a after the point; shipped:"
+echo "reprotect; unship@a: the 1 MiB blocks where a's old copy differs from the"
+echo "point (marker 2 and the guest's late writeback); shipped:"
 echo "reprotect's own count (1 MiB blocks that differ); WAN: both directions of"
 echo "the WAN link during reprotect (hashes and framing included); full: the"
 echo "seed, a full copy of the same disks."
