@@ -491,6 +491,22 @@ kvm_domain_undefine(struct kvm *k, const char *name, char *err, size_t errlen)
 }
 
 int
+kvm_domain_start(struct kvm *k, const char *name, char *err, size_t errlen)
+{
+	virDomainPtr dom;
+	int ret = 0;
+
+	if ((dom = kvm_dom_get(k, name, err, errlen)) == NULL)
+		return -1;
+	if (virDomainCreate(dom) < 0) {
+		kvm_lverr(err, errlen, "%s: start", name);
+		ret = -1;
+	}
+	virDomainFree(dom);
+	return ret;
+}
+
+int
 kvm_domain_fence(struct kvm *k, const char *name, int *was_running, char *err,
     size_t errlen)
 {

@@ -195,6 +195,19 @@ int	kvm_xml_test_copy(const char *xml, const char *name,
 	    const struct vmgw_map *networks, size_t n_networks,
 	    const char *isolated, int *used_isolated, char **out_xml,
 	    char *err, size_t errlen) KVM_WUR;
+/*
+ * A clone from a recovery point (pure): named name, no <uuid> and no <mac>
+ * (libvirt makes fresh ones), each file disk's source from disks (target ->
+ * the clone's image; any other file disk is an error), every interface on
+ * network (NULL: the ones in xml kept), interfaces other than network or
+ * bridge and hostdev devices refused; host-side paths and ports that would
+ * collide with the original's dropped (taps, channel sockets, fixed
+ * graphics ports, serial files and sockets become ptys, a per-domain
+ * NVRAM file).
+ */
+int	kvm_xml_clone(const char *xml, const char *name,
+	    const struct vmgw_map *disks, size_t n_disks, const char *network,
+	    char **out_xml, char *err, size_t errlen) KVM_WUR;
 /* The networks of its <interface type='network'> (pure). */
 int	kvm_xml_networks(const char *xml, char ***out, size_t *n, char *err,
 	    size_t errlen) KVM_WUR;
@@ -245,6 +258,9 @@ int	kvm_domain_create(struct kvm *, const char *xml, char *uuid,
 int	kvm_domain_define(struct kvm *, const char *xml, char *err,
 	    size_t errlen) KVM_WUR;
 int	kvm_domain_undefine(struct kvm *, const char *name, char *err,
+	    size_t errlen) KVM_WUR;
+/* Start a defined domain (a clone). */
+int	kvm_domain_start(struct kvm *, const char *name, char *err,
 	    size_t errlen) KVM_WUR;
 /* Keep a domain off: autostart off, destroyed if it runs, still defined
  * (the home site of a guest that failed over).  0 also when absent. */

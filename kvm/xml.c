@@ -555,7 +555,7 @@ test_disk(xmlNodePtr disk, const char *dom, const struct vmgw_map *disks,
 		if (type != NULL && strcmp(type, "file") == 0)
 			goto out;	/* an empty drive */
 		kvm_err(err, errlen, "%s: disk %s: type '%s' is not "
-		    "replicated: a test copy would use the original", dom,
+		    "replicated: a copy would use the original", dom,
 		    target ? target : "(no target)", type ? type : "(none)");
 		ret = -1;
 		goto out;
@@ -563,7 +563,7 @@ test_disk(xmlNodePtr disk, const char *dom, const struct vmgw_map *disks,
 	if (target == NULL || (to = map_find(disks, n_disks, target)) ==
 	    NULL) {
 		kvm_err(err, errlen, "%s: disk %s: %s is not in the point: a "
-		    "test copy would use it", dom, target ? target :
+		    "copy would use it", dom, target ? target :
 		    "(no target)", file);
 		ret = -1;
 		goto out;
@@ -658,6 +658,245 @@ kvm_xml_test_copy(const char *xml, const char *name,
 	    "/domain/devices/channel[@type='unix']/source", &n);
 	for (i = 0; i < n; i++)
 		xmlUnsetProp(nodes[i], BAD_CAST "path");
+
+	xmlDocDumpMemory(doc, &buf, &len);
+	if (buf == NULL || len <= 0 ||
+	    (*out_xml = strndup((const char *)buf, (size_t)len)) == NULL) {
+		kvm_err(err, errlen, "%s: out of memory", dom);
+		goto out;
+	}
+	ret = 0;
+ out:
+	xmlFree(buf);
+	free(nodes);
+	free(orig);
+	xmlXPathFreeContext(xp);
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+/*
+ * A clone (pure): a new persistent guest from a recovery point.  Like the
+ * test copy it has a new name and no <uuid>; unlike it, it is another
+ * machine, so its interfaces lose their <mac> (libvirt makes new ones), and
+ * it may keep its networks (network NULL) or all go on network.  Host-side
+ * names that would collide with the original's are dropped: tap names,
+ * aliases, channel sockets, fixed graphics ports and sockets, the serial
+ * consoles' files and sockets (they become ptys), a per-domain NVRAM file
+ * (libvirt makes NEW's own from the template).  hostdev devices and
+ * interfaces other than network or bridge are refused.
+ */
+static int
+clone_interface(xmlNodePtr iface, const char *dom, const char *network,
+    char *err, size_t errlen)
+{
+	xmlNodePtr src = kvm_xml_child(iface, "source"), c, next;
+	char *type = kvm_xml_prop(iface, "type");
+	char *mac = kvm_xml_prop(kvm_xml_child(iface, "mac"), "address");
+	int ret = -1;
+
+	if (type == NULL || (strcmp(type, "network") != 0 &&
+	    strcmp(type, "bridge") != 0)) {
+		kvm_err(err, errlen, "%s: interface %s: type '%s': a clone "
+		    "would share the original's host device", dom, mac ? mac :
+		    "(no mac)", type ? type : "(none)");
+		goto out;
+	}
+	if (network != NULL) {
+		if (xmlSetProp(iface, BAD_CAST "type", BAD_CAST "network") ==
+		    NULL || (src == NULL && (src = xmlNewChild(iface, NULL,
+		    BAD_CAST "source", NULL)) == NULL))
+			goto oom;
+		xmlUnsetProp(src, BAD_CAST "bridge");
+		xmlUnsetProp(src, BAD_CAST "portgroup");
+		if (xmlSetProp(src, BAD_CAST "network", BAD_CAST network) ==
+		    NULL)
+			goto oom;
+	}
+	if (src != NULL)
+		xmlUnsetProp(src, BAD_CAST "portid");
+	for (c = iface->children; c != NULL; c = next) {
+		next = c->next;
+		if (c->type == XML_ELEMENT_NODE && (xmlStrEqual(c->name,
+		    BAD_CAST "mac") || xmlStrEqual(c->name, BAD_CAST "target") ||
+		    xmlStrEqual(c->name, BAD_CAST "virtualport") ||
+		    xmlStrEqual(c->name, BAD_CAST "alias"))) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+	ret = 0;
+	goto out;
+ oom:
+	kvm_err(err, errlen, "%s: out of memory", dom);
+ out:
+	free(type);
+	free(mac);
+	return ret;
+}
+
+/* serial, console, parallel: anything with a host-side path or port
+ * becomes a pty; its log file goes too */
+static int
+clone_chardev(xmlNodePtr dev, const char *dom, char *err, size_t errlen)
+{
+	static const char *const keep[] = { "pty", "null", "vc", "stdio",
+	    "spicevmc", "qemu-vdagent", "dbus" };
+	xmlNodePtr c, next;
+	char *type = kvm_xml_prop(dev, "type");
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; type != NULL && i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (strcmp(type, keep[i]) == 0)
+			break;
+	if (type != NULL && i < sizeof(keep) / sizeof(keep[0]) &&
+	    strcmp(type, "pty") != 0)
+		goto out;
+	if (xmlSetProp(dev, BAD_CAST "type", BAD_CAST "pty") == NULL) {
+		kvm_err(err, errlen, "%s: out of memory", dom);
+		ret = -1;
+		goto out;
+	}
+	for (c = dev->children; c != NULL; c = next) {
+		next = c->next;
+		if (c->type == XML_ELEMENT_NODE && (xmlStrEqual(c->name,
+		    BAD_CAST "source") || xmlStrEqual(c->name, BAD_CAST "log") ||
+		    xmlStrEqual(c->name, BAD_CAST "protocol") ||
+		    xmlStrEqual(c->name, BAD_CAST "alias"))) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+ out:
+	free(type);
+	return ret;
+}
+
+static void
+clone_graphics(xmlNodePtr g)
+{
+	xmlNodePtr c;
+	char *port = kvm_xml_prop(g, "port");
+	char *autoport = kvm_xml_prop(g, "autoport");
+
+	/* a fixed port would collide with the original's */
+	if (port != NULL || autoport != NULL) {
+		xmlUnsetProp(g, BAD_CAST "port");
+		xmlUnsetProp(g, BAD_CAST "tlsPort");
+		xmlUnsetProp(g, BAD_CAST "websocket");
+		xmlSetProp(g, BAD_CAST "autoport", BAD_CAST "yes");
+	}
+	free(port);
+	free(autoport);
+	xmlUnsetProp(g, BAD_CAST "socket");
+	for (c = g->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name,
+		    BAD_CAST "listen"))
+			xmlUnsetProp(c, BAD_CAST "socket");
+}
+
+static void
+clone_drop(xmlXPathContextPtr xp, const char *expr)
+{
+	xmlNodePtr *nodes;
+	size_t i, n;
+
+	nodes = kvm_xml_nodes(xp, NULL, expr, &n);
+	for (i = 0; i < n; i++) {
+		xmlUnlinkNode(nodes[i]);
+		xmlFreeNode(nodes[i]);
+	}
+	free(nodes);
+}
+
+int
+kvm_xml_clone(const char *xml, const char *name, const struct vmgw_map *disks,
+    size_t n_disks, const char *network, char **out_xml, char *err,
+    size_t errlen)
+{
+	xmlDocPtr doc = NULL;
+	xmlXPathContextPtr xp = NULL;
+	xmlNodePtr *nodes = NULL, top, c, next;
+	xmlChar *buf = NULL;
+	char *orig = NULL;
+	const char *dom;
+	size_t i, n;
+	int len, ret = -1;
+
+	*out_xml = NULL;
+	if (name == NULL || name[0] == '\0') {
+		kvm_err(err, errlen, "clone: no name");
+		return -1;
+	}
+	if ((doc = kvm_xml_parse(xml, "domain XML", "domain", err,
+	    errlen)) == NULL)
+		return -1;
+	if ((xp = xmlXPathNewContext(doc)) == NULL) {
+		kvm_err(err, errlen, "domain XML: out of memory");
+		goto out;
+	}
+	orig = kvm_xml_str(xp, NULL, "string(/domain/name)");
+	dom = orig ? orig : "domain";
+	if ((nodes = kvm_xml_nodes(xp, NULL, "/domain/devices/hostdev",
+	    &n)) != NULL && n > 0) {
+		kvm_err(err, errlen, "%s: a hostdev device: a clone would take "
+		    "the original's host device", dom);
+		goto out;
+	}
+	free(nodes);
+	nodes = NULL;
+	top = xmlDocGetRootElement(doc);
+	xmlUnsetProp(top, BAD_CAST "id");
+	for (c = top->children; c != NULL; c = next) {
+		next = c->next;
+		if (c->type == XML_ELEMENT_NODE && (xmlStrEqual(c->name,
+		    BAD_CAST "uuid") || xmlStrEqual(c->name,
+		    BAD_CAST "name"))) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+	if ((c = xmlNewNode(NULL, BAD_CAST "name")) == NULL) {
+		kvm_err(err, errlen, "%s: out of memory", dom);
+		goto out;
+	}
+	xmlNodeAddContent(c, BAD_CAST name);
+	if (top->children != NULL)
+		xmlAddPrevSibling(top->children, c);
+	else
+		xmlAddChild(top, c);
+
+	nodes = kvm_xml_nodes(xp, NULL, "/domain/devices/interface", &n);
+	for (i = 0; i < n; i++)
+		if (clone_interface(nodes[i], dom, network, err, errlen) < 0)
+			goto out;
+	free(nodes);
+	/* the disks: the same rules as a test copy's (every file disk is
+	 * in the map, so the clone never opens an image of the original) */
+	nodes = kvm_xml_nodes(xp, NULL, "/domain/devices/disk", &n);
+	for (i = 0; i < n; i++)
+		if (test_disk(nodes[i], dom, disks, n_disks, err, errlen) < 0)
+			goto out;
+	free(nodes);
+	nodes = kvm_xml_nodes(xp, NULL, "/domain/devices/serial | "
+	    "/domain/devices/console | /domain/devices/parallel", &n);
+	for (i = 0; i < n; i++)
+		if (clone_chardev(nodes[i], dom, err, errlen) < 0)
+			goto out;
+	free(nodes);
+	nodes = kvm_xml_nodes(xp, NULL, "/domain/devices/graphics", &n);
+	for (i = 0; i < n; i++)
+		clone_graphics(nodes[i]);
+	free(nodes);
+	nodes = kvm_xml_nodes(xp, NULL,
+	    "/domain/devices/channel[@type='unix']/source", &n);
+	for (i = 0; i < n; i++)
+		xmlUnsetProp(nodes[i], BAD_CAST "path");
+	free(nodes);
+	nodes = NULL;
+	clone_drop(xp, "/domain/os/nvram | /domain/devices/*/alias | "
+	    "/domain/seclabel[@type='static']");
 
 	xmlDocDumpMemory(doc, &buf, &len);
 	if (buf == NULL || len <= 0 ||

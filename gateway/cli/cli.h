@@ -30,7 +30,7 @@ struct cli_cmd {
 extern const struct cli_cmd cmd_keygen, cmd_pubkey, cmd_check, cmd_status,
     cmd_forward, cmd_bench, cmd_migrate, cmd_jobs, cmd_cancel,
     cmd_set_bandwidth, cmd_protect, cmd_unprotect, cmd_replication, cmd_sync,
-    cmd_points, cmd_failover, cmd_reprotect, cmd_plan;
+    cmd_points, cmd_failover, cmd_reprotect, cmd_plan, cmd_clone;
 
 /* vmgw.c */
 int	cli_usage(const struct cli_cmd *);	/* stderr, VMGW_EXIT_USAGE */

@@ -22,7 +22,7 @@
 static const struct cli_cmd *const cli_cmds[] = {
 	&cmd_migrate, &cmd_jobs, &cmd_cancel, &cmd_set_bandwidth,
 	&cmd_protect, &cmd_unprotect, &cmd_replication, &cmd_sync, &cmd_points,
-	&cmd_failover, &cmd_reprotect, &cmd_plan,
+	&cmd_failover, &cmd_reprotect, &cmd_plan, &cmd_clone,
 	&cmd_check, &cmd_status, &cmd_forward, &cmd_bench,
 	&cmd_keygen, &cmd_pubkey,
 };

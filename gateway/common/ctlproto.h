@@ -74,6 +74,15 @@
  *                    events "step", "reprotect" {domain, to, dir, rpo_s,
  *                       keep}; -> as sync (the first point)
  *   points         (also) tested_at, test_result per point
+ *   clone          domain, name, point (as failover's), linked (bool),
+ *                  start (bool: needs network), network; or name and
+ *                  remove (bool); to: refused (not supported)
+ *                                             (dr/dr_clone.c)
+ *                    -> name, uuid, domain, site, point, point_start,
+ *                       consistency, linked, disks [{target, file}],
+ *                       network (null: the point's kept), interfaces
+ *                       [{mac, type, network}], pinned, started
+ *                  remove: -> name, domain, point, removed [{what, name}]
  *   plan-check     plan {name, from, to, mode (failover|test|migrate),
  *                  groups [{name, guests [...], check {tcp, timeout},
  *                  post}]}                    (dr/dr_plan.c)
@@ -90,9 +99,9 @@
 #ifndef VMGW_CTLPROTO_H
 #define VMGW_CTLPROTO_H
 
-#define CTL_VERSION	2		/* bump if anything here changes; 2: failover
+#define CTL_VERSION	3		/* bump if anything here changes; 2: failover
 				 * test/end/check (a v1 daemon would take a
-				 * test for a real failover) */
+				 * test for a real failover); 3: clone */
 #define CTL_LINE_MAX	(256 * 1024)	/* longest request or reply line */
 
 /* commands */
@@ -111,6 +120,7 @@
 #define CTL_POINTS		"points"
 #define CTL_FAILOVER		"failover"
 #define CTL_REPROTECT		"reprotect"
+#define CTL_CLONE		"clone"
 #define CTL_PLAN_CHECK		"plan-check"
 #define CTL_PLAN_POST		"plan-post"
 #define CTL_PLAN_REPORT		"plan-report"

@@ -14,6 +14,7 @@
  *   dr_reverse.c reprotect: reverse protection after a failover
  *   dr_failover.c  failover (part 2), its optional TCP check
  *   dr_test.c    failover tests: a throwaway copy on an isolated network
+ *   dr_clone.c   clones: a new persistent guest from a point
  *   dr_plan.c    recovery plans: plan-check, plan-post, plan-report
  *
  * The building blocks (chunks, manifest, chains, NBD, scheduler,
@@ -206,6 +207,14 @@ void	 dr_reply(struct ctl_conn *, int exitcode, const char *err,
 void	 dr_test_start(struct ctl_conn *, const char *domain,
 	    const char *point, const struct dr_tcp_check *);
 void	 dr_test_end(struct ctl_conn *, const char *domain);
+
+/* dr_clone.c */
+int	 dr_clone_init(void);
+/* 1 when a linked clone other than except (NULL: none) stands on point of
+ * the chain in dir (its name in who): a pin lifted there is handed over
+ * to "clone <who>" instead */
+int	 dr_clone_holder(const struct vmgw_config *, const char *dir,
+	    const char *point, const char *except, char *who, size_t wholen);
 
 /* dr_reverse.c */
 int	 dr_reverse_init(void);

@@ -344,8 +344,18 @@ dr_move_work(void *arg)
 	for (i = 0; i < m->n_points; i++)
 		if (m->points[i].pinned && strncmp(m->points[i].pin_reason,
 		    "failover at ", 12) == 0) {
-			m->points[i].pinned = 0;
-			m->points[i].pin_reason[0] = '\0';
+			char	 who[80];
+
+			/* a linked clone on it keeps it pinned */
+			if (dr_clone_holder(mv->gw->conf, dir,
+			    m->points[i].id, NULL, who, sizeof(who)) == 1)
+				snprintf(m->points[i].pin_reason,
+				    sizeof(m->points[i].pin_reason), "clone %s",
+				    who);
+			else {
+				m->points[i].pinned = 0;
+				m->points[i].pin_reason[0] = '\0';
+			}
 			changed = 1;
 		}
 	snprintf(mpath, sizeof(mpath), "%s/manifest.json", dir);
@@ -1666,7 +1676,7 @@ dr_init(struct gw *gw)
 	    peer_observe(dr_peer_up_cb, NULL) == -1)
 		return -1;
 	if (dr_failover_init() == -1 || dr_plan_init() == -1 ||
-	    dr_reverse_init() == -1)
+	    dr_reverse_init() == -1 || dr_clone_init() == -1)
 		return -1;
 	return dr_ctl_init();
 }

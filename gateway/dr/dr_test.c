@@ -322,7 +322,7 @@ dr_tf_pin(struct dr_tf *f, int pin, int tested, char *err, size_t errlen)
 {
 	struct drc_manifest	*m = NULL;
 	struct drc_point	*p;
-	char			 mpath[700];
+	char			 mpath[700], who[80];
 	ssize_t			 i;
 	int			 ret = -1;
 
@@ -343,7 +343,12 @@ dr_tf_pin(struct dr_tf *f, int pin, int tested, char *err, size_t errlen)
 			    "failover at %lld", (long long)f->t0);
 		}
 	} else {
-		if (f->pin_mine) {
+		if (f->pin_mine && dr_clone_holder(f->gw->conf, f->dir,
+		    f->point, NULL, who, sizeof(who)) == 1)
+			/* a linked clone on it: the pin is the clone's now */
+			snprintf(p->pin_reason, sizeof(p->pin_reason), "clone "
+			    "%s", who);
+		else if (f->pin_mine) {
 			p->pinned = 0;
 			p->pin_reason[0] = '\0';
 		}

@@ -48,7 +48,7 @@ r=$(printf 'not json\n' | socat -t 2 - UNIX-CONNECT:"$S")
 check "malformed control request: error reply ($r)" eval "echo '$r' | grep -q '\"ok\":false'"
 r=$(printf '{"v":99,"cmd":"status"}\n' | socat -t 2 - UNIX-CONNECT:"$S")
 check "wrong control version: clear error" eval "echo '$r' | grep -q 'control protocol version 99'"
-r=$(printf '{"v":2,"cmd":"rm -rf"}\n' | socat -t 2 - UNIX-CONNECT:"$S")
+r=$(printf '{"v":3,"cmd":"rm -rf"}\n' | socat -t 2 - UNIX-CONNECT:"$S")
 check "unknown command: clear error" eval "echo '$r' | grep -q 'unknown command'"
 head -c 300000 /dev/zero | tr '\0' 'x' | socat -t 2 - UNIX-CONNECT:"$S" >/dev/null 2>&1
 check "b still runs after control abuse" gt_alive b

@@ -5,7 +5,10 @@
  * directory, cdrom / readonly / shareable disks and bridge interfaces left
  * alone, backing chains of moved disks dropped) and kvm_map_path as a
  * table; then hostile documents (empty, not XML, wrong root, DOCTYPE with
- * entities, oversized), which must end in one clean message.
+ * entities, oversized), which must end in one clean message.  The
+ * failover test's copy (kvm_xml_test_copy) and a clone (kvm_xml_clone):
+ * name, no UUID, (for a clone) no MACs, disks and networks replaced, host
+ * paths dropped, refusals.
  *
  * Results are checked by parsing the output again with libxml2 and asking
  * XPath, never by comparing text.
@@ -504,6 +507,141 @@ test_copy_refused(void **state)
 	copy_fails("<domain><name>x</name>", "n", "domain XML", NULL);
 }
 
+/* ---- kvm_xml_clone: a new guest from a point */
+
+static const struct vmgw_map cdisks[] = {
+	{ "vda", "/srv/b/web1-dev-vda.qcow2" },
+	{ "vdb", "/srv/b/web1-dev-vdb.qcow2" },
+};
+
+#define CLONE_DOM HEAD \
+	DISK("file", "disk", "file='/srv/b/web1.qcow2'", "vda", \
+	    "      <backingStore type='file'><source file='/x'/></backingStore>\n") \
+	DISK("file", "disk", "file='/srv/b/web1-data.qcow2'", "vdb", "") \
+	DISK("file", "cdrom", "file='/iso/boot.iso'", "hdc", "") \
+	"    <interface type='network'>\n" \
+	"      <mac address='52:54:00:00:00:01'/>\n" \
+	"      <source network='lan-b' portid='3c8e1ad3-0fd5-4f5b-9a54-" \
+	"d1cd8c1ec1a7' bridge='virbr0'/>\n" \
+	"      <target dev='vnet3'/>\n" \
+	"    </interface>\n" \
+	NIC("bridge", "bridge='br0'", "52:54:00:00:00:03") \
+	"    <serial type='file'>\n      <source path='/var/log/web1.log'/>\n" \
+	"      <target port='0'/>\n    </serial>\n" \
+	"    <console type='unix'>\n      <source mode='bind' path='/run/" \
+	"web1.con'/>\n      <target type='virtio'/>\n    </console>\n" \
+	"    <graphics type='vnc' port='5901' autoport='no' listen='0.0.0.0'>" \
+	"\n      <listen type='address' address='0.0.0.0'/>\n" \
+	"    </graphics>\n" \
+	"    <channel type='unix'>\n      <source mode='bind' path='/var/lib/" \
+	"libvirt/qemu/channel/target/domain-3-web1/org.qemu.guest_agent.0'/>\n" \
+	"      <target type='virtio' name='org.qemu.guest_agent.0'/>\n" \
+	"    </channel>\n" TAIL
+
+static char *
+clone_ok(const char *xml, const char *network)
+{
+	char err[512] = "", *out = NULL;
+
+	if (kvm_xml_clone(xml, "web1-dev", cdisks, nitems(cdisks), network,
+	    &out, err, sizeof(err)) != 0)
+		fail_msg("clone failed: %s", err);
+	assert_non_null(out);
+	return out;
+}
+
+static void
+test_clone_rewritten(void **state)
+{
+	char *out = clone_ok(CLONE_DOM, "dev-net");
+
+	assert_string_equal(xp(out, "string(/domain/name)"), "web1-dev");
+	assert_string_equal(xp(out, "string(count(/domain/name))"), "1");
+	/* a new machine: no UUID, no MAC (libvirt makes them) */
+	assert_string_equal(xp(out, "string(count(/domain/uuid))"), "0");
+	assert_string_equal(xp(out, "string(count(//mac))"), "0");
+	/* its own disks, no backing chain named; a cdrom kept */
+	assert_string_equal(xp(out, "string(//disk[target/@dev='vda']/source/"
+	    "@file)"), "/srv/b/web1-dev-vda.qcow2");
+	assert_string_equal(xp(out, "string(//disk[target/@dev='vdb']/source/"
+	    "@file)"), "/srv/b/web1-dev-vdb.qcow2");
+	assert_string_equal(xp(out, "string(count(//backingStore))"), "0");
+	assert_string_equal(xp(out, "string(//disk[target/@dev='hdc']/source/"
+	    "@file)"), "/iso/boot.iso");
+	/* every interface on the network asked for */
+	assert_string_equal(xp(out, "string(count(//interface))"), "2");
+	assert_string_equal(xp(out, "string(count(//interface[@type='network'"
+	    " and source/@network='dev-net']))"), "2");
+	assert_string_equal(xp(out, "string(count(//interface/source/"
+	    "@bridge))"), "0");
+	assert_string_equal(xp(out, "string(count(//interface/source/"
+	    "@portid))"), "0");
+	assert_string_equal(xp(out, "string(count(//interface/target))"), "0");
+	/* no host path or port of the original's */
+	assert_string_equal(xp(out, "string(//serial/@type)"), "pty");
+	assert_string_equal(xp(out, "string(count(//serial/source))"), "0");
+	assert_string_equal(xp(out, "string(//console/@type)"), "pty");
+	assert_string_equal(xp(out, "string(count(//console/source))"), "0");
+	assert_string_equal(xp(out, "string(count(//graphics/@port))"), "0");
+	assert_string_equal(xp(out, "string(//graphics/@autoport)"), "yes");
+	assert_string_equal(xp(out, "string(count(//channel/source/@path))"),
+	    "0");
+	assert_string_equal(xp(out, "string(/domain/memory)"), "131072");
+	free(out);
+}
+
+static void
+test_clone_networks_kept(void **state)
+{
+	char *out = clone_ok(CLONE_DOM, NULL);
+
+	assert_string_equal(xp(out, "string(//interface[1]/@type)"), "network");
+	assert_string_equal(xp(out, "string(//interface[1]/source/@network)"),
+	    "lan-b");
+	assert_string_equal(xp(out, "string(//interface[2]/@type)"), "bridge");
+	assert_string_equal(xp(out, "string(//interface[2]/source/@bridge)"),
+	    "br0");
+	assert_string_equal(xp(out, "string(count(//mac))"), "0");
+	assert_string_equal(xp(out, "string(count(//interface/target))"), "0");
+	free(out);
+}
+
+static void
+clone_fails(const char *xml, const char *name, const char *want1,
+    const char *want2)
+{
+	char err[512] = "", *out = (char *)0x1;
+
+	assert_int_equal(kvm_xml_clone(xml, name, cdisks, nitems(cdisks),
+	    "dev-net", &out, err, sizeof(err)), -1);
+	assert_null(out);
+	if (want1 != NULL && strstr(err, want1) == NULL)
+		fail_msg("error '%s' lacks '%s'", err, want1);
+	if (want2 != NULL && strstr(err, want2) == NULL)
+		fail_msg("error '%s' lacks '%s'", err, want2);
+}
+
+static void
+test_clone_refused(void **state)
+{
+	/* a disk that is not in the point: the clone would share it */
+	clone_fails(HEAD DISK("file", "disk", "file='/srv/b/other.qcow2'",
+	    "vdc", "") TAIL, "web1-dev", "web1: disk vdc: /srv/b/other.qcow2",
+	    "not in the point");
+	clone_fails(HEAD DISK("block", "disk", "dev='/dev/sdb'", "vda", "")
+	    TAIL, "web1-dev", "disk vda: type 'block'", NULL);
+	/* interfaces and devices of the host's */
+	clone_fails(HEAD NIC("direct", "dev='eth0' mode='bridge'",
+	    "52:54:00:00:00:09") TAIL, "web1-dev", "interface "
+	    "52:54:00:00:00:09", "type 'direct'");
+	clone_fails(HEAD NIC("hostdev", "", "52:54:00:00:00:08") TAIL,
+	    "web1-dev", "type 'hostdev'", NULL);
+	clone_fails(HEAD "    <hostdev mode='subsystem' type='pci'/>\n" TAIL,
+	    "web1-dev", "web1: a hostdev device", NULL);
+	clone_fails(CLONE_DOM, "", "no name", NULL);
+	clone_fails("<domain><name>x</name>", "web1-dev", "domain XML", NULL);
+}
+
 int
 main(void)
 {
@@ -522,6 +660,9 @@ main(void)
 		cmocka_unit_test(test_copy_rewritten),
 		cmocka_unit_test(test_copy_all_mapped),
 		cmocka_unit_test(test_copy_refused),
+		cmocka_unit_test(test_clone_rewritten),
+		cmocka_unit_test(test_clone_networks_kept),
+		cmocka_unit_test(test_clone_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
