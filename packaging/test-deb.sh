@@ -3,14 +3,16 @@
 # Debian 12: build it (packaging/build-deb.sh OUTDIR), lintian (no errors),
 # install it with apt-get, check what it installed (programs, example
 # config, manual pages, unit, bash completion, the user vmgw and its
-# directories), reinstall, remove (configuration, keys and state stay),
-# purge (state goes, the operator's files in /etc/vmgw stay).  TAP lines,
-# then "N passed, N failed"; exit 0 only when all passed.
+# directories), run the gateway tests (tests/gateway) against the
+# installed vmgwd and vmgw, reinstall, remove (configuration, keys and
+# state stay), purge (state goes, the operator's files in /etc/vmgw stay).
+# TAP lines, then "N passed, N failed"; exit 0 only when all passed.
 #
 # It leaves the machine without the package (the system user vmgw stays,
 # as Debian leaves system users).  A vmgw already installed is purged
 # first, so it refuses to run where a site is configured
-# (/etc/vmgw/vmgw.yaml) unless given --force.  It never starts vmgwd.
+# (/etc/vmgw/vmgw.yaml) unless given --force.  It never starts the
+# installed unit (the gateway tests run their own vmgwd in namespaces).
 #
 # usage: sudo packaging/test-deb.sh [--force] OUTDIR
 set -uo pipefail
@@ -130,8 +132,44 @@ check "bash completion installed" \
     test -f /usr/share/bash-completion/completions/vmgw -a \
     -L /usr/share/bash-completion/completions/vmgwd
 run "the installed completion passes tests/pkg/test-completion.sh" \
-    "$SRC/tests/pkg/test-completion.sh" \
+    env VMGW_HELP_BIN=/usr/bin/vmgw "$SRC/tests/pkg/test-completion.sh" \
     /usr/share/bash-completion/completions/vmgw
+
+# --- the gateway suite (tests/gateway) against the installed programs:
+# each test as ctest -L gateway runs it, two at a time, with VMGWD_BIN and
+# VMGW_BIN instead of the build tree's; one line per test, then the count
+# of its checks.  A test that fails (or exits with anything but 0 or 77,
+# a skip) fails this one.
+gw_suite() {
+	local f name rc p=0 f_=0 tests=0 out
+	mkdir -p "$T/gw"
+	printf '%s\n' "$SRC"/tests/gateway/t-*.sh |
+	    VMGWD_BIN=/usr/sbin/vmgwd VMGW_BIN=/usr/bin/vmgw \
+	    VMGW_SOURCE_DIR=$SRC GW=$T/gw xargs -P2 -I{} bash -c \
+	    'n=$(basename {} .sh); bash {} >"$GW/$n.out" 2>"$GW/$n.err";
+	     echo $? >"$GW/$n.rc"'
+	for f in "$SRC"/tests/gateway/t-*.sh; do
+		name=$(basename "$f" .sh)
+		out=$T/gw/$name.out
+		rc=$(cat "$T/gw/$name.rc" 2>/dev/null || echo 1)
+		tests=$((tests + 1))
+		read -r a b < <(sed -n 's/^# .*: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+		    "$out" | tail -1)
+		p=$((p + ${a:-0})) f_=$((f_ + ${b:-0}))
+		case $rc in
+		0) ok "installed: gateway/$name (${a:-0} checks)" ;;
+		77) ok "# SKIP installed: gateway/$name: $(tail -1 "$out")" ;;
+		*)
+			not_ok "installed: gateway/$name (exit $rc)"
+			grep '^not ok' "$out" | sed 's/^/    | /' >&2
+			tail -15 "$T/gw/$name.err" | sed 's/^/    | /' >&2
+			;;
+		esac
+	done
+	echo "# gateway suite against /usr/sbin/vmgwd and /usr/bin/vmgw:" \
+	    "$tests tests, $p checks passed, $f_ failed"
+}
+gw_suite
 
 # --- reinstall: nothing of the operator's or of the state is touched
 echo "operator file" >/etc/vmgw/test-deb.sentinel

@@ -157,10 +157,13 @@ int	 dr_unprotect(struct job *, int keep_replica, struct ctl_conn *,
 	    char *err, size_t errlen);	/* the reply comes later */
 json_t	*dr_status_json(const struct job *);
 int	 dr_sync(struct job *, struct ctl_conn *);
-int	 dr_start(struct gw *);	/* the config's protect: entries */
 int	 dr_protect_reverse(struct gw *, const char *domain,
 	    const struct dr_settings *, char *err, size_t errlen);
 void	 dr_reversed(struct job *, const char *by);
+
+/* dr_conf.c: the config's protect: entries, at start and on a reload */
+int	 dr_start(struct gw *);
+int	 dr_conf_init(void);
 
 /* dr_ship.c (workers) */
 void	 dr_take_work(void *);

@@ -1638,30 +1638,6 @@ dr_peer_up_cb(struct peer *peer, struct tunnel *t)
 	}
 }
 
-/* The config's protect: entries, after the records were read back. */
-int
-dr_start(struct gw *gw)
-{
-	const struct vmgw_protect	*cp;
-	struct dr_settings		 s;
-	char				 err[512];
-	size_t				 i;
-
-	for (i = 0; i < gw->conf->n_protects; i++) {
-		cp = &gw->conf->protects[i];
-		memset(&s, 0, sizeof(s));
-		snprintf(s.to, sizeof(s.to), "%s", cp->to);
-		s.rpo = cp->rpo_s;
-		s.keep = cp->keep;
-		s.quiesce = cp->quiesce;
-		s.bandwidth = cp->bandwidth;
-		if (dr_protect(gw, cp->guest, &s, err, sizeof(err)) == -1)
-			log_warnx("%s: protect.%s: %s", gw->conf->path,
-			    cp->guest, err);
-	}
-	return 0;
-}
-
 int
 dr_init(struct gw *gw)
 {
@@ -1676,7 +1652,8 @@ dr_init(struct gw *gw)
 	    peer_observe(dr_peer_up_cb, NULL) == -1)
 		return -1;
 	if (dr_failover_init() == -1 || dr_plan_init() == -1 ||
-	    dr_reverse_init() == -1 || dr_clone_init() == -1)
+	    dr_reverse_init() == -1 || dr_clone_init() == -1 ||
+	    dr_conf_init() == -1)
 		return -1;
 	return dr_ctl_init();
 }

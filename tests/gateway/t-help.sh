@@ -6,8 +6,10 @@
 set -u
 VMGW_SOURCE_DIR=${VMGW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 VMGW_BUILD_DIR=${VMGW_BUILD_DIR:-$VMGW_SOURCE_DIR/build}
-VMGWD=$VMGW_BUILD_DIR/gateway/vmgwd
-VMGW=$VMGW_BUILD_DIR/gateway/vmgw
+# VMGWD_BIN, VMGW_BIN: other programs to test (packaging/test-deb.sh: the
+# installed /usr/sbin/vmgwd and /usr/bin/vmgw); default: the build's
+VMGWD=${VMGWD_BIN:-$VMGW_BUILD_DIR/gateway/vmgwd}
+VMGW=${VMGW_BIN:-$VMGW_BUILD_DIR/gateway/vmgw}
 # shellcheck source=tests/tap.sh
 . "$VMGW_SOURCE_DIR/tests/tap.sh"
 tap_name help

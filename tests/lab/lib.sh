@@ -985,8 +985,14 @@ lab_vmgw_setup() {
 # LAB_VMGW_PLAN=route|l2|none (default none): the reachability plan written
 # for the peer, "plan: { mode: P, bridge: vmbr0, table: 100 }", with web1's
 # address under guests; none writes neither (the configs as before).
+# Every site serves its metrics at http://127.0.0.1:$LAB_METRICS_PORT/metrics
+# inside its namespace (lab_nsx SITE curl ...).  LAB_VMGW_EXTRA_A and
+# LAB_VMGW_EXTRA_B: YAML appended to that site's config (top-level keys,
+# e.g. a protect: section; lab_vmgw_rewrite writes it again).
+LAB_METRICS_PORT=${LAB_METRICS_PORT:-9464}
 lab__write_config() { # SITE PEER PEER_PUBKEY
-  local s=$1 p=$2 d=$LAB/site-$1 nets stor plan="" guests=""
+  local s=$1 p=$2 d=$LAB/site-$1 nets stor plan="" guests="" xv extra
+  xv=LAB_VMGW_EXTRA_${1^^} extra=${!xv-}
   case ${LAB_VMGW_PLAN:-none} in
     none) ;;
     route|l2)
@@ -1022,8 +1028,17 @@ ${guests:+$guests
 }tunnel:                  # the lab notices a dead tunnel in seconds
   keepalive: 2
   timeout: 8
+metrics: 127.0.0.1:$LAB_METRICS_PORT
+$extra
 EOF
   mv "$d/vmgw.yaml.tmp" "$d/vmgw.yaml"
+}
+# lab_vmgw_rewrite SITE: write that site's config again (with the current
+# LAB_VMGW_PLAN, LAB_VMGW_EXTRA_*), its keys as they are; no reload
+lab_vmgw_rewrite() {
+  local s p; s=$(lab__site "$1") || return 1
+  case $s in a) p=b ;; b) p=a ;; *) lab__err "lab_vmgw_rewrite: site a or b"; return 1 ;; esac
+  lab__write_config "$s" "$p" "$(cat "$LAB/site-$p/${LAB_SITE_NAME[$p]}.pub")"
 }
 lab__vmgwd_listening() { # SITE: the control socket is listening
   local out; out=$(lab_nsx "$1" ss -xlnH 2>/dev/null) || return 1

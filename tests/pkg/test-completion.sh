@@ -1,7 +1,10 @@
 #!/bin/bash
 # tests/pkg/test-completion.sh - the bash completion of vmgw(1)
 # (packaging/vmgw.bash-completion): commands, options, sites from the
-# config's peers, domains from virsh, job ids from `vmgw -j jobs`.
+# config's peers, domains from virsh and from `vmgw -j replication`, job
+# ids from `vmgw -j jobs`, plan files.  With VMGW_HELP_BIN (a real vmgw:
+# packaging/test-deb.sh gives the installed one), the commands completed
+# are the commands its --help lists.
 #
 # Sources the completion into bash twice: alone, and after the
 # bash-completion package's framework (when installed), and checks
@@ -48,9 +51,29 @@ cat >"$T/bin/virsh" <<EOF
 [ "\$*" = "-q -c test:///default list --all --name" ] || exit 1
 printf 'web1\nweb2\ndb1\n'
 EOF
-# vmgw: `-c FILE -j jobs` as vmgwd would answer it (cli_print_json)
+# vmgw: `-c FILE -j jobs|replication` as vmgwd would answer (cli_print_json)
 cat >"$T/bin/vmgw" <<EOF
 #!/bin/sh
+if [ "\$1 \$2 \$3 \$4" = "-c $T/vmgw.yaml -j replication" ]; then
+	cat <<'J'
+{
+  "guests": [
+    {
+      "domain": "web1",
+      "to": "site-b",
+      "state": "ok"
+    },
+    {
+      "domain": "app9",
+      "to": "dr-1",
+      "state": "seeding"
+    }
+  ],
+  "violated": false
+}
+J
+	exit 0
+fi
 [ "\$1 \$2 \$3 \$4" = "-c $T/vmgw.yaml -j jobs" ] || exit 3
 cat <<'J'
 {
@@ -71,11 +94,15 @@ J
 EOF
 chmod +x "$T/bin/virsh" "$T/bin/vmgw"
 : >"$T/site-a.key"
+: >"$T/dr.plan.yaml"
+CMDS="migrate jobs cancel set-bandwidth protect unprotect replication sync points
+failover reprotect plan check status forward bench keygen pubkey"
 
 # run_cases MODE: prints "EXPECTED|ACTUAL|LINE" per case (words sorted)
 run_cases() {
 	# shellcheck disable=SC2097,SC2098  # the inner bash gets them, on purpose
 	PATH=$T/bin:$PATH HOME=$T T=$T MODE=$1 COMP=$COMP FRAMEWORK=$FRAMEWORK \
+	    CMDS=$CMDS \
 	    bash --norc --noprofile <<'EOF'
 [ "$MODE" = framework ] && . "$FRAMEWORK"
 . "$COMP"
@@ -105,10 +132,36 @@ c() {
 }
 cd "$T"
 C="vmgw -c $T/vmgw.yaml"
-c "migrate jobs cancel set-bandwidth check status forward bench keygen pubkey" "vmgw "
-c "set-bandwidth status" "vmgw s"
+c "$CMDS" "vmgw "
+c "set-bandwidth status sync" "vmgw s"
 c "-V -c -h -j -s" "vmgw -"
-c "set-bandwidth status" "vmgw -j -c $T/vmgw.yaml s"
+c "set-bandwidth status sync" "vmgw -j -c $T/vmgw.yaml s"
+c "points protect pubkey plan" "vmgw p"
+c "reprotect replication" "vmgw rep"
+c "db1 web1 web2" "$C protect "
+c "dr-1 site-b" "$C protect web1 --to "
+c "--rpo= --keep= --quiesce --bandwidth= --json --to=" "$C protect web1 --"
+c "" "$C protect web1 --to site-b --rpo "
+c "--quiesce" "$C protect web1 -t site-b --q"
+c "app9 web1" "$C unprotect "
+c "--keep-replica" "$C unprotect web1 --"
+c "app9 web1" "$C replication "
+c "web1" "$C sync w"
+c "app9 db1 web1 web2" "$C points "
+c "app9 db1 web1 web2" "$C failover "
+c "latest latest-app" "$C failover web1 --point "
+c "latest-app" "$C failover web1 --point=latest-"
+c "--test" "$C failover web1 --t"
+c "--check-tcp= --check-timeout=" "$C failover web1 --test --check-"
+c "" "$C failover web1 --check-tcp "
+c "web1 web2" "$C reprotect we"
+c "--rpo= --keep= --quiesce --bandwidth= --json" "$C reprotect web1 --"
+c "check run end" "$C plan "
+c "run" "$C plan r"
+c "dr.plan.yaml" "$C plan check dr"
+c "dr.plan.yaml" "$C plan run --test dr"
+c "--test --failover --migrate --continue --parallel= --json" "$C plan run dr.plan.yaml --"
+c "" "$C plan run dr.plan.yaml --parallel "
 c "other.yaml" "vmgw -c oth"
 c "dr-1 site-b" "$C check "
 c "site-b" "$C bench s"
@@ -136,6 +189,13 @@ c "vmgw.yaml" "vmgwd -c vmgw"
 EOF
 }
 
+# the commands are the ones a real vmgw lists
+if [ -n "${VMGW_HELP_BIN-}" ]; then
+	check_eq "the commands are those of $VMGW_HELP_BIN --help" \
+	    "$(printf '%s\n' $CMDS | sort | paste -sd' ')" \
+	    "$("$VMGW_HELP_BIN" --help | sed -n '/^commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p' |
+	    sort | paste -sd' ')"
+fi
 for mode in plain framework; do
 	if [ "$mode" = framework ] && [ ! -r "$FRAMEWORK" ]; then
 		ok "# SKIP with bash-completion: $FRAMEWORK not installed"
