@@ -96,7 +96,7 @@ chmod +x "$T/bin/virsh" "$T/bin/vmgw"
 : >"$T/site-a.key"
 : >"$T/dr.plan.yaml"
 CMDS="migrate jobs cancel set-bandwidth protect unprotect replication sync points
-failover reprotect plan check status forward bench keygen pubkey"
+failover reprotect clone plan check status forward bench keygen pubkey"
 
 # run_cases MODE: prints "EXPECTED|ACTUAL|LINE" per case (words sorted)
 run_cases() {
