@@ -98,6 +98,8 @@ struct dr_prot {
 	int			 paused;	/* gave way to a migration */
 	struct dr_disk		 disks[DRC_DISKS_MAX];	/* of the newest point */
 	size_t			 n_disks;
+	int			 disks_claimed;	/* a move keeps them for the
+						 * replica (dr_keeps_disks) */
 	int			 resync_first;	/* reverse protection: the first
 						 * point compares (dr_reverse.c) */
 	int			 fenced;	/* it failed over: its copy here

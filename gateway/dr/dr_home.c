@@ -45,7 +45,6 @@ static void	dr_schedule(struct job *);
 static void	dr_unprotected(struct job *);
 static void	dr_unprot_drop(struct job *);
 static void	dr_unprot_free(struct dr_unprot *);
-static int	dr_keeps_disks(struct job *, const char *);
 
 /* `vmgw unprotect` under way (see dr_unprotect) */
 struct dr_unprot {
@@ -452,6 +451,7 @@ dr_keeps_disks(struct job *j, const char *to)
 			if (access(path, F_OK) == 0)
 				return 0;
 		}
+	p->disks_claimed = 1;	/* dr_moved takes them over */
 	return 1;
 }
 
@@ -479,7 +479,7 @@ dr_moved(struct job *j, const char *to)
 	    j->gw->conf->site : p->set.to);
 	snprintf(mv->source, sizeof(mv->source), "%s", p->source);
 	mv->set = p->set;
-	if (mv->drop && dr_keeps_disks(j, to)) {
+	if (mv->drop && p->disks_claimed) {	/* the mover kept them for us */
 		mv->takeover = 1;
 		snprintf(mv->uuid, sizeof(mv->uuid), "%s", j->uuid);
 		memcpy(mv->disks, p->disks, sizeof(mv->disks));

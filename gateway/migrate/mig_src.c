@@ -956,7 +956,9 @@ mig_finish_reply(json_t *reply, const char *err, void *arg)
 		mig_src_failed(j, VMGW_EXIT_FAIL);
 		return;
 	}
-	if ((c = mig_call_new(j)) != NULL)
+	/* the disks would go (not --keep-source): its protection may keep
+	 * them as the replica */
+	if ((c = mig_call_new(j)) != NULL && !m->o.keep_source)
 		c->keep_disks = job_keeps_disks_domain(j->gw, j->domain,
 		    j->peer_name);
 	if (c != NULL && job_work(j,
