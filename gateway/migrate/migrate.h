@@ -68,6 +68,9 @@ struct mig_dst {
 	struct bufferevent_rate_limit_group *rl;	/* --bandwidth */
 	struct ev_token_bucket_cfg *rlcfg;
 	struct event		*orphan;	/* the source was lost */
+	struct event		*retry;		/* cleanup: libvirt was down */
+	int			 cleanup_waits;	/* ... and that was logged */
+	int			 source_running; /* job-abort said so */
 	int			 uploads_left;	/* offline copy */
 	char			 upload_err[512];
 	json_int_t		 finish_req;	/* a pending job-finish */
