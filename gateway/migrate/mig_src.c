@@ -620,7 +620,9 @@ mig_progress(struct job *j, const struct kvm_job_stats *prev)
 	struct mig_prog		 p;
 
 	mig_prog_compute(s, prev, &p);
-	snprintf(j->phase, sizeof(j->phase), "%s", p.phase);
+	/* in the record too: a restart says which phase it interrupted */
+	if (strcmp(j->phase, p.phase) != 0)
+		job_set_state(j, JOB_RUNNING, p.phase);
 	mig_src_event(j, "progress", json_pack("{s:s, s:f, s:f, s:I, s:I, s:I, "
 	    "s:I, s:I, s:I, s:I, s:I}", "phase", p.phase, "memory_pct",
 	    p.mem_pct, "disk_pct", p.disk_pct, "bytes_per_s",
