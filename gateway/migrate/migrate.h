@@ -53,6 +53,10 @@ struct mig_src {
 						 * it ends, before the job does */
 	uint64_t		 mem_total;	/* the guest's, once read */
 	int			 has_final;
+	int			 migrated;	/* libvirt's live migration
+						 * returned: it runs at the peer */
+	int			 unconfirmed;	/* ... and the peer's word on it
+						 * was lost with the tunnel */
 	struct event		*tick;
 	struct kvm		*kstats;	/* statistics connection */
 	int			 exitcode;	/* for the CLI, when it fails */
