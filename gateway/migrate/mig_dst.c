@@ -31,6 +31,7 @@
 
 #define DST_SPACE_MARGIN	(16ull * 1024 * 1024)
 #define DST_INCOMING_WAIT_MS	10000
+#define DST_CLEANUP_RETRY_S	3	/* libvirt unreachable: try again */
 
 struct dst_op {			/* a job-* request being worked on */
 	struct job	*job;
@@ -41,6 +42,7 @@ struct dst_op {			/* a job-* request being worked on */
 	char		 err[1024];
 	int		 source_running;
 	int		 orphan;
+	int		 no_libvirt;	/* cleanup: libvirt did not answer */
 	/* the worker's own copies of what it changes, and of the record */
 	json_t		*volumes;
 	json_t		*dhcp;
@@ -884,8 +886,13 @@ dst_cleanup_work(void *arg)
 	int		 st = -1, reason = 0, waited;
 
 	if (kvm_open(&k, j->gw->conf->libvirt, op->err, sizeof(op->err)) ==
-	    -1)
+	    -1) {
+		/* nothing undone: the loop tries again (dst_cleanup_done) */
+		op->no_libvirt = 1;
+		op->reply = json_pack("{s:s}", "note", "libvirt does not "
+		    "answer here: cleaning up when it is back");
 		return;
+	}
 	for (waited = 0; waited < DST_INCOMING_WAIT_MS; waited += 200) {
 		if (kvm_domain_state(k, j->domain, &st, &reason, op->err,
 		    sizeof(op->err)) == -1) {
@@ -919,6 +926,47 @@ dst_cleanup_work(void *arg)
 	kvm_close(k);
 }
 
+/*
+ * The cleanup could not reach libvirt (its daemon is down or restarting):
+ * what the job made stays in its record, the job stays "cleaning up", and
+ * the loop tries again every DST_CLEANUP_RETRY_S until libvirt answers.
+ */
+static void
+dst_cleanup_retry(evutil_socket_t fd, short ev, void *arg)
+{
+	struct job	*j = arg;
+
+	struct timeval	 tv = { DST_CLEANUP_RETRY_S, 0 };
+
+	if (j->state != JOB_CLEANING)
+		return;
+	if (j->busy)	/* a job-abort's cleanup runs: its end decides */
+		evtimer_add(MIG(j)->d.retry, &tv);
+	else
+		dst_cleanup(j, j->peer, 0, NULL, 1);
+}
+
+static void
+dst_cleanup_later(struct job *j, struct dst_op *op)
+{
+	struct mig_dst	*d = &MIG(j)->d;
+	struct timeval	 tv = { DST_CLEANUP_RETRY_S, 0 };
+
+	if (!d->cleanup_waits)
+		log_warnx("job %s: cannot clean up: %s; trying again every "
+		    "%d s", j->id, op->err, DST_CLEANUP_RETRY_S);
+	d->cleanup_waits = 1;
+	job_set_state(j, JOB_CLEANING, "cleanup: waiting for libvirt");
+	if (d->retry == NULL &&
+	    (d->retry = evtimer_new(j->gw->base, dst_cleanup_retry, j)) ==
+	    NULL) {
+		log_warnx("job %s: no timer to clean up later: it cleans up "
+		    "at the next start", j->id);
+		return;
+	}
+	evtimer_add(d->retry, &tv);
+}
+
 static void
 dst_cleanup_done(void *arg)
 {
@@ -929,6 +977,13 @@ dst_cleanup_done(void *arg)
 
 	j->busy = 0;
 	dst_op_adopt(op);
+	if (op->no_libvirt) {
+		dst_cleanup_later(j, op);
+		if (!op->orphan)
+			pmsg_reply(op->peer, op->id, json_incref(op->reply));
+		dst_op_free(op);
+		return;
+	}
 	job_rmdir(j);
 	if (j->error[0] == '\0')
 		snprintf(j->error, sizeof(j->error), "%s", reason ? reason :
@@ -953,8 +1008,10 @@ dst_cleanup(struct job *j, struct peer *p, json_int_t id, json_t *req,
 	if ((op = dst_op_new(j, p, id, req)) == NULL)
 		return;
 	op->orphan = orphan;
-	op->source_running = req != NULL && json_is_true(json_object_get(req,
-	    "source_running"));
+	if (req != NULL)
+		MIG(j)->d.source_running = json_is_true(json_object_get(req,
+		    "source_running"));
+	op->source_running = MIG(j)->d.source_running;
 	if (job_work(j, dst_cleanup_work, dst_cleanup_done, op) == -1) {
 		dst_op_free(op);
 		return;
@@ -1065,6 +1122,8 @@ mig_dst_free(struct job *j)
 
 	if (d->orphan != NULL)
 		event_free(d->orphan);
+	if (d->retry != NULL)
+		event_free(d->retry);
 	if (d->rl != NULL)
 		bufferevent_rate_limit_group_free(d->rl);
 	if (d->rlcfg != NULL)

@@ -39,6 +39,9 @@ static const char *const mig_socks[MIG_SOCKS] = { "libvirt", "mig", "nbd" };
 
 static void	mig_prepare(struct job *);
 static void	mig_finished(struct job *);
+static void	mig_old_copy_go(struct job *);
+static int	mig_peer_lost(const struct job *, const char *);
+static void	mig_unconfirmed(struct job *, const char *);
 
 /* A worker's call that returns nothing but an error text. */
 struct mig_call {
@@ -573,6 +576,7 @@ mig_migrate_done(void *arg)
 	if (m->s.tick != NULL)
 		evtimer_del(m->s.tick);
 	if (rc == 0) {
+		m->s.migrated = 1;
 		mig_net_source_switched(j);	/* if job-switched did not come */
 		mig_finished(j);
 		return;
@@ -620,7 +624,9 @@ mig_progress(struct job *j, const struct kvm_job_stats *prev)
 	struct mig_prog		 p;
 
 	mig_prog_compute(s, prev, &p);
-	snprintf(j->phase, sizeof(j->phase), "%s", p.phase);
+	/* in the record too: a restart says which phase it interrupted */
+	if (strcmp(j->phase, p.phase) != 0)
+		job_set_state(j, JOB_RUNNING, p.phase);
 	mig_src_event(j, "progress", json_pack("{s:s, s:f, s:f, s:I, s:I, s:I, "
 	    "s:I, s:I, s:I, s:I, s:I}", "phase", p.phase, "memory_pct",
 	    p.mem_pct, "disk_pct", p.disk_pct, "bytes_per_s",
@@ -853,7 +859,8 @@ mig_source_cleanup_done(void *arg)
 	if (m->s.mig_err[0] != '\0')
 		log_warnx("job %s: %s moved, but: %s", j->id, j->domain,
 		    m->s.mig_err);
-	job_set_state(j, JOB_DONE, "done");
+	job_set_state(j, JOB_DONE, m->s.unconfirmed ?
+	    "done (peer unreachable to confirm)" : "done");
 	mig_finished(j);
 }
 
@@ -919,8 +926,11 @@ mig_finish_reply(json_t *reply, const char *err, void *arg)
 {
 	struct job	*j = arg;
 	struct mig	*m = MIG(j);
-	struct mig_call	*c;
 
+	if (err != NULL && m->s.migrated && mig_peer_lost(j, err)) {
+		mig_unconfirmed(j, err);
+		return;
+	}
 	if (err != NULL) {
 		/* libvirt said yes, the peer says something is wrong */
 		job_fail(j, JOB_FAILED, "%s after the move: %s", j->peer_name,
@@ -956,6 +966,16 @@ mig_finish_reply(json_t *reply, const char *err, void *arg)
 		mig_src_failed(j, VMGW_EXIT_FAIL);
 		return;
 	}
+	mig_old_copy_go(j);
+}
+
+/* The guest runs at the peer: the old copy here goes (post-move hooks). */
+static void
+mig_old_copy_go(struct job *j)
+{
+	struct mig	*m = MIG(j);
+	struct mig_call	*c;
+
 	/* the disks would go (not --keep-source): its protection may keep
 	 * them as the replica */
 	if ((c = mig_call_new(j)) != NULL && !m->o.keep_source)
@@ -967,8 +987,41 @@ mig_finish_reply(json_t *reply, const char *err, void *arg)
 		return;
 	}
 	free(c);
-	job_set_state(j, JOB_DONE, "done");
+	job_set_state(j, JOB_DONE, MIG(j)->s.unconfirmed ?
+	    "done (peer unreachable to confirm)" : "done");
 	mig_finished(j);
+}
+
+/* err (of a job-finish) is the tunnel's, not the peer's answer (peermsg.c) */
+static int
+mig_peer_lost(const struct job *j, const char *err)
+{
+	char	 lost[128], late[128];
+
+	snprintf(lost, sizeof(lost), "tunnel to %s lost", j->peer_name);
+	snprintf(late, sizeof(late), "%s did not answer in time", j->peer_name);
+	return strcmp(err, lost) == 0 || strcmp(err, late) == 0;
+}
+
+/*
+ * libvirt confirmed the move (the guest resumed at the peer and its old
+ * QEMU here is gone), but the peer's answer to job-finish was lost with
+ * the tunnel: the move is done, the old copy here is stale and goes, and
+ * the summary says the peer could not confirm.
+ */
+static void
+mig_unconfirmed(struct job *j, const char *why)
+{
+	struct mig	*m = MIG(j);
+
+	m->s.unconfirmed = 1;
+	snprintf(j->where, sizeof(j->where), "%s", j->peer_name);
+	if (m->s.hook_err[0] == '\0')
+		snprintf(m->s.hook_err, sizeof(m->s.hook_err), "%s did not "
+		    "confirm the move: %s", j->peer_name, why);
+	log_warnx("job %s: libvirt moved %s to %s, which did not confirm it: "
+	    "%s", j->id, j->domain, j->peer_name, why);
+	mig_old_copy_go(j);
 }
 
 /* The copy is over (offline) or libvirt's migration returned: job-finish. */
@@ -1004,11 +1057,10 @@ mig_finished(struct job *j)
 	msg = json_pack("{s:s, s:s}", "op", PM_JOB_FINISH, "job", j->id);
 	if (pmsg_request(j->peer, msg, 60, mig_finish_reply, j) == -1) {
 		/* libvirt confirmed the move; the peer's answer is lost */
-		snprintf(j->where, sizeof(j->where), "%s", j->peer_name);
-		job_set_state(j, JOB_DONE, "done (peer unreachable to confirm)");
-		job_rmdir(j);
-		mig_summary(j);
-		job_moved_domain(j->gw, j->domain, j->peer_name);
+		char	 why[128];
+
+		snprintf(why, sizeof(why), "tunnel to %s lost", j->peer_name);
+		mig_unconfirmed(j, why);
 	}
 	json_decref(msg);
 }
@@ -1033,7 +1085,7 @@ mig_state_work(void *arg)
 	else if (st == KVM_DOM_SHUTOFF && m->o.offline)	/* where it was */
 		snprintf(c->err, sizeof(c->err), "%s (shut off)",
 		    j->gw->conf->site);
-	else if (m->s.has_final || m->switched)
+	else if (m->s.has_final || m->switched || m->s.migrated)
 		snprintf(c->err, sizeof(c->err), "%s", j->peer_name);
 	else
 		snprintf(c->err, sizeof(c->err), "unknown (%s is %s here)",

@@ -53,6 +53,10 @@ struct mig_src {
 						 * it ends, before the job does */
 	uint64_t		 mem_total;	/* the guest's, once read */
 	int			 has_final;
+	int			 migrated;	/* libvirt's live migration
+						 * returned: it runs at the peer */
+	int			 unconfirmed;	/* ... and the peer's word on it
+						 * was lost with the tunnel */
 	struct event		*tick;
 	struct kvm		*kstats;	/* statistics connection */
 	int			 exitcode;	/* for the CLI, when it fails */
@@ -68,6 +72,9 @@ struct mig_dst {
 	struct bufferevent_rate_limit_group *rl;	/* --bandwidth */
 	struct ev_token_bucket_cfg *rlcfg;
 	struct event		*orphan;	/* the source was lost */
+	struct event		*retry;		/* cleanup: libvirt was down */
+	int			 cleanup_waits;	/* ... and that was logged */
+	int			 source_running; /* job-abort said so */
 	int			 uploads_left;	/* offline copy */
 	char			 upload_err[512];
 	json_int_t		 finish_req;	/* a pending job-finish */
