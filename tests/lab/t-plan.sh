@@ -265,6 +265,7 @@ check_grep "... saying a test is for a guest running at home" 'web1 \(group data
 cleanup
 lab_libvirtd_start a >/dev/null
 lab_vmgwd_start a >/dev/null
+cleanup		# again, with site a's vmgwd back: its protections end too
 lab_site_clean a >/dev/null 2>&1
 for g in $LAB_EXTRA_GUESTS; do lab_extra_guest_clean a "$g" >/dev/null 2>&1; done
 tap_done

@@ -16,6 +16,13 @@ lt_init() {
 	for s in a b; do
 		lab_vmgwd_pid "$s" >/dev/null || lab_vmgwd_start "$s" || exit 1
 	done
+	# no protection of the lab's guests left by an earlier test: a
+	# protection follows moves (and keeps the old home's disks)
+	for s in a b; do
+		for g in web1 ${LAB_EXTRA_GUESTS:-}; do
+			lab_vmgw "$s" unprotect "$g" --keep-replica >/dev/null 2>&1
+		done
+	done
 	lab_routing_up || exit 1	# BIRD, neighbour, counters: started if missing
 	trap lt_exit EXIT
 }
