@@ -34,6 +34,8 @@ extern const struct cli_cmd cmd_keygen, cmd_pubkey, cmd_check, cmd_status,
 
 /* vmgw.c */
 int	cli_usage(const struct cli_cmd *);	/* stderr, VMGW_EXIT_USAGE */
+/* protect's and reprotect's settings options (cmd-protect.c) */
+int	cli_protect_opt(struct cli *, json_t *req, int ch, const char *arg);
 int	cli_help(const struct cli_cmd *);	/* stdout, 0 */
 int	cli_connect(struct cli *, struct vmgw_client *);
 /*

@@ -10,6 +10,42 @@
 
 #include "cli.h"
 
+/*
+ * The settings protect and reprotect share: --rpo, --keep, --quiesce,
+ * --bandwidth, --json (ch as getopt_long gave it) into req.  1: taken,
+ * 0: not one of them, -1: a bad value (said on stderr).
+ */
+int
+cli_protect_opt(struct cli *cli, json_t *req, int ch, const char *arg)
+{
+	char	*end;
+	long	 n;
+
+	switch (ch) {
+	case 'r':
+		json_object_set_new(req, "rpo", json_string(arg));
+		return 1;
+	case 'b':
+		json_object_set_new(req, "bandwidth", json_string(arg));
+		return 1;
+	case 'q':
+		json_object_set_new(req, "quiesce", json_true());
+		return 1;
+	case 'j':
+		cli->json = 1;
+		return 1;
+	case 'k':
+		n = strtol(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0') {
+			fprintf(stderr, "vmgw: --keep %s: not a number\n", arg);
+			return -1;
+		}
+		json_object_set_new(req, "keep", json_integer(n));
+		return 1;
+	}
+	return 0;
+}
+
 static int
 protect_exec(struct cli *cli, int argc, char **argv)
 {
@@ -23,42 +59,17 @@ protect_exec(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	json_t	*req = json_pack("{s:s}", "cmd", CTL_PROTECT), *res;
-	char	*end;
-	long	 n;
-	int	 ch, ret;
+	int	 ch, r, ret;
 
 	while ((ch = getopt_long(argc, argv, "t:r:k:qb:j", opts, NULL)) != -1) {
-		switch (ch) {
-		case 't':
+		if (ch == 't') {
 			json_object_set_new(req, "to", json_string(optarg));
-			break;
-		case 'r':
-			json_object_set_new(req, "rpo", json_string(optarg));
-			break;
-		case 'b':
-			json_object_set_new(req, "bandwidth",
-			    json_string(optarg));
-			break;
-		case 'q':
-			json_object_set_new(req, "quiesce", json_true());
-			break;
-		case 'j':
-			cli->json = 1;
-			break;
-		case 'k':
-			n = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0') {
-				fprintf(stderr, "vmgw: --keep %s: not a "
-				    "number\n", optarg);
-				json_decref(req);
-				return VMGW_EXIT_USAGE;
-			}
-			json_object_set_new(req, "keep", json_integer(n));
-			break;
-		default:
-			json_decref(req);
-			return cli_usage(&cmd_protect);
+			continue;
 		}
+		if ((r = cli_protect_opt(cli, req, ch, optarg)) == 1)
+			continue;
+		json_decref(req);
+		return r == -1 ? VMGW_EXIT_USAGE : cli_usage(&cmd_protect);
 	}
 	if (optind != argc - 1 || json_object_get(req, "to") == NULL) {
 		json_decref(req);

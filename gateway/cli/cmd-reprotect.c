@@ -9,7 +9,6 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -41,39 +40,14 @@ reprotect_exec(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	json_t	*req = json_pack("{s:s}", "cmd", CTL_REPROTECT), *res;
-	char	*end, bytes[32], changed[32];
-	long	 n;
-	int	 ch, ret;
+	char	 bytes[32], changed[32];
+	int	 ch, r, ret;
 
 	while ((ch = getopt_long(argc, argv, "r:k:qb:j", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			json_object_set_new(req, "rpo", json_string(optarg));
-			break;
-		case 'b':
-			json_object_set_new(req, "bandwidth",
-			    json_string(optarg));
-			break;
-		case 'q':
-			json_object_set_new(req, "quiesce", json_true());
-			break;
-		case 'j':
-			cli->json = 1;
-			break;
-		case 'k':
-			n = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0') {
-				fprintf(stderr, "vmgw: --keep %s: not a "
-				    "number\n", optarg);
-				json_decref(req);
-				return VMGW_EXIT_USAGE;
-			}
-			json_object_set_new(req, "keep", json_integer(n));
-			break;
-		default:
-			json_decref(req);
-			return cli_usage(&cmd_reprotect);
-		}
+		if ((r = cli_protect_opt(cli, req, ch, optarg)) == 1)
+			continue;
+		json_decref(req);
+		return r == -1 ? VMGW_EXIT_USAGE : cli_usage(&cmd_reprotect);
 	}
 	if (optind != argc - 1 || argv[optind][0] == '-') {
 		json_decref(req);

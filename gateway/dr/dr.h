@@ -180,6 +180,8 @@ void	 dr_pm_adopt(struct peer *, json_int_t id, json_t *req);
 void	 dr_pm_drop(struct peer *, json_int_t id, json_t *req);
 void	 dr_accept(struct channel *, json_t *req);
 json_t	*dr_points_json(const struct drc_manifest *, const char *dir);
+ssize_t	 dr_point_pick(const struct drc_manifest *, const char *want,
+	    const char *domain, const char *site, char *err, size_t errlen);
 int	 dr_local_chain(const struct vmgw_config *, const char *guest,
 	    char *dir, size_t dirlen, struct drc_manifest **, char *err,
 	    size_t errlen);
@@ -237,6 +239,8 @@ int	 dr_ctl_init(void);
 #define DR_SET_QUIESCE		0x4
 #define DR_SET_BANDWIDTH	0x8
 int	 dr_settings_req(struct ctl_conn *, json_t *req, struct dr_settings *);
+const char *dr_domain_arg(struct ctl_conn *, json_t *req);
+const char *dr_point_arg(struct ctl_conn *, json_t *req);
 
 /* dr_plan.c: recovery plans' plan-check, plan-post, plan-report */
 int	 dr_plan_init(void);

@@ -992,6 +992,32 @@ struct dr_list {
 	char		 err[512];
 };
 
+/*
+ * The point a failover, a test or a clone asks for: want is a point id,
+ * "latest" or "latest-app".  Its index, or -1 with err saying what there
+ * is not.
+ */
+ssize_t
+dr_point_pick(const struct drc_manifest *m, const char *want,
+    const char *domain, const char *site, char *err, size_t errlen)
+{
+	ssize_t	 i;
+	int	 app = strcmp(want, "latest-app") == 0;
+
+	if (app || strcmp(want, "latest") == 0) {
+		for (i = (ssize_t)m->n_points - 1; i >= 0; i--)
+			if (!app || m->points[i].consistency == DRC_APP)
+				return i;
+		snprintf(err, errlen, "%s: no %spoint at %s", domain, app ?
+		    "app-consistent " : "", site);
+		return -1;
+	}
+	if ((i = drc_manifest_find(m, want)) < 0)
+		snprintf(err, errlen, "%s: no point %s at %s (vmgw points %s)",
+		    domain, want, site, domain);
+	return i;
+}
+
 /* The points of a manifest, as `vmgw points` shows them. */
 json_t *
 dr_points_json(const struct drc_manifest *m, const char *dir)

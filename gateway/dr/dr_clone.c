@@ -380,19 +380,9 @@ dr_cl_pick(struct dr_cl *f, const struct drc_manifest *m)
 {
 	ssize_t	 i;
 
-	if (strcmp(f->want, "latest") == 0 || strcmp(f->want, "latest-app") ==
-	    0) {
-		for (i = (ssize_t)m->n_points - 1; i >= 0; i--)
-			if (f->want[6] == '\0' || m->points[i].consistency ==
-			    DRC_APP)
-				return i;
-		REFUSE(f, "%s: no %spoint at %s", f->domain, f->want[6] ?
-		    "app-consistent " : "", f->gw->conf->site);
-		return -1;
-	}
-	if ((i = drc_manifest_find(m, f->want)) < 0)
-		REFUSE(f, "%s: no point %s at %s (vmgw points %s)", f->domain,
-		    f->want, f->gw->conf->site, f->domain);
+	if ((i = dr_point_pick(m, f->want, f->domain, f->gw->conf->site,
+	    f->err, sizeof(f->err))) < 0)
+		f->exitcode = VMGW_EXIT_REFUSED;
 	return i;
 }
 
@@ -743,19 +733,9 @@ ctl_clone(struct ctl_conn *c, json_t *req)
 			return;
 		}
 	} else {
-		if (dom == NULL || dom[0] == '\0' || strlen(dom) > 127 ||
-		    strchr(dom, '/') != NULL) {
-			ctl_error(c, VMGW_EXIT_USAGE, "which domain?");
+		if ((dom = dr_domain_arg(c, req)) == NULL ||
+		    (pt = dr_point_arg(c, req)) == NULL)
 			return;
-		}
-		if (pt == NULL)
-			pt = "latest";
-		if (strlen(pt) > DRC_ID_MAX || (strcmp(pt, "latest") != 0 &&
-		    strcmp(pt, "latest-app") != 0 && !drc_file_name_ok(pt))) {
-			ctl_error(c, VMGW_EXIT_USAGE, "--point %s: a point id, "
-			    "latest or latest-app", pt);
-			return;
-		}
 		if (net != NULL && !dr_cl_name_ok(net, DR_CL_NET_MAX)) {
 			ctl_error(c, VMGW_EXIT_USAGE, "--network %s: not a "
 			    "network name", net);

@@ -86,7 +86,8 @@ dr_check_done(void *arg)
 	free(c);
 }
 
-static const char *
+/* A request's domain, or NULL with the error sent. */
+const char *
 dr_domain_arg(struct ctl_conn *c, json_t *req)
 {
 	const char	*dom = json_string_value(json_object_get(req, "domain"));
@@ -97,6 +98,24 @@ dr_domain_arg(struct ctl_conn *c, json_t *req)
 		return NULL;
 	}
 	return dom;
+}
+
+/* A request's point: an id, "latest" (its default) or "latest-app"; NULL
+ * with the error sent. */
+const char *
+dr_point_arg(struct ctl_conn *c, json_t *req)
+{
+	const char	*pt = json_string_value(json_object_get(req, "point"));
+
+	if (pt == NULL)
+		pt = "latest";
+	if (strlen(pt) > DRC_ID_MAX || (strcmp(pt, "latest") != 0 &&
+	    strcmp(pt, "latest-app") != 0 && !drc_file_name_ok(pt))) {
+		ctl_error(c, VMGW_EXIT_USAGE, "--point %s: a point id, latest or "
+		    "latest-app", pt);
+		return NULL;
+	}
+	return pt;
 }
 
 /*

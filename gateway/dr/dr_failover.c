@@ -93,24 +93,8 @@ dr_fo_chain(struct dr_fo *f, struct drc_manifest **m)
 static ssize_t
 dr_fo_pick(struct dr_fo *f, const struct drc_manifest *m)
 {
-	ssize_t	 i;
-
-	if (strcmp(f->want, "latest") == 0 || strcmp(f->want, "latest-app") ==
-	    0) {
-		for (i = (ssize_t)m->n_points - 1; i >= 0; i--)
-			if (f->want[6] == '\0' || m->points[i].consistency ==
-			    DRC_APP)
-				return i;
-		snprintf(f->err, sizeof(f->err), "%s: no %spoint at %s",
-		    f->domain, f->want[6] ? "app-consistent " : "",
-		    f->gw->conf->site);
-		return -1;
-	}
-	if ((i = drc_manifest_find(m, f->want)) < 0)
-		snprintf(f->err, sizeof(f->err), "%s: no point %s at %s (vmgw "
-		    "points %s)", f->domain, f->want, f->gw->conf->site,
-		    f->domain);
-	return i;
+	return dr_point_pick(m, f->want, f->domain, f->gw->conf->site, f->err,
+	    sizeof(f->err));
 }
 
 /* (worker) is there a chain and that point? */
@@ -486,27 +470,16 @@ dr_fo_end(struct dr_fo *f)
 static void
 ctl_failover(struct ctl_conn *c, json_t *req)
 {
-	const char	*dom = json_string_value(json_object_get(req, "domain"));
-	const char	*pt = json_string_value(json_object_get(req, "point"));
+	const char	*dom, *pt;
 	json_t		*test = json_object_get(req, "test");
 	json_t		*end = json_object_get(req, "end");
 	struct dr_tcp_check	 check;
 	struct dr_fo	*f;
 	char		 err[256];
 
-	if (dom == NULL || dom[0] == '\0' || strlen(dom) > 127 ||
-	    strchr(dom, '/') != NULL) {
-		ctl_error(c, VMGW_EXIT_USAGE, "which domain?");
+	if ((dom = dr_domain_arg(c, req)) == NULL ||
+	    (pt = dr_point_arg(c, req)) == NULL)
 		return;
-	}
-	if (pt == NULL)
-		pt = "latest";
-	if (strlen(pt) > DRC_ID_MAX || (strcmp(pt, "latest") != 0 &&
-	    strcmp(pt, "latest-app") != 0 && !drc_file_name_ok(pt))) {
-		ctl_error(c, VMGW_EXIT_USAGE, "--point %s: a point id, latest or "
-		    "latest-app", pt);
-		return;
-	}
 	if ((test != NULL && !json_is_boolean(test)) || (end != NULL &&
 	    !json_is_boolean(end))) {
 		ctl_error(c, VMGW_EXIT_USAGE, "test and end: true or false");

@@ -613,15 +613,12 @@ dr_rp_found(void *arg)
 static void
 ctl_reprotect(struct ctl_conn *c, json_t *req)
 {
-	const char	*dom = json_string_value(json_object_get(req, "domain"));
+	const char	*dom;
 	struct dr_rp	*r;
 	struct job	*j;
 
-	if (dom == NULL || dom[0] == '\0' || strlen(dom) > 127 ||
-	    strchr(dom, '/') != NULL) {
-		ctl_error(c, VMGW_EXIT_USAGE, "which domain?");
+	if ((dom = dr_domain_arg(c, req)) == NULL)
 		return;
-	}
 	if ((j = dr_job_for(c->gw, dom)) != NULL) {
 		ctl_error(c, VMGW_EXIT_REFUSED, "%s is protected to %s already",
 		    dom, DR(j)->set.to);

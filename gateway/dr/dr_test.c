@@ -277,24 +277,8 @@ dr_tf_record_load(struct dr_tf *f)
 static ssize_t
 dr_tf_pick(struct dr_tf *f, const struct drc_manifest *m)
 {
-	ssize_t	 i;
-
-	if (strcmp(f->want, "latest") == 0 || strcmp(f->want, "latest-app") ==
-	    0) {
-		for (i = (ssize_t)m->n_points - 1; i >= 0; i--)
-			if (f->want[6] == '\0' || m->points[i].consistency ==
-			    DRC_APP)
-				return i;
-		snprintf(f->err, sizeof(f->err), "%s: no %spoint at %s",
-		    f->domain, f->want[6] ? "app-consistent " : "",
-		    f->gw->conf->site);
-		return -1;
-	}
-	if ((i = drc_manifest_find(m, f->want)) < 0)
-		snprintf(f->err, sizeof(f->err), "%s: no point %s at %s (vmgw "
-		    "points %s)", f->domain, f->want, f->gw->conf->site,
-		    f->domain);
-	return i;
+	return dr_point_pick(m, f->want, f->domain, f->gw->conf->site, f->err,
+	    sizeof(f->err));
 }
 
 static int
