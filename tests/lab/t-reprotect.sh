@@ -23,7 +23,8 @@ cleanup() {
 	rm -rf "$BR" "$AR"
 }
 cleanup
-lt_guest_at a >/dev/null 2>&1 || { lab_site_clean a >/dev/null 2>&1; lab_guest_boot a >/dev/null; }
+# a fresh guest: its markers must be only the ones this test writes
+lab_site_clean a >/dev/null 2>&1; lab_guest_boot a >/dev/null
 check "web1 runs at site a" lt_guest_at a
 check "protect web1 to site-b" V protect web1 --to site-b --rpo 60s --keep 3
 lab_guest_http a '/cgi-bin/mark?1' >/dev/null
