@@ -139,6 +139,9 @@ struct kvm_migrate_opts {
 	unsigned	 max_downtime_ms; /* 0: libvirt's default */
 	int		 keep_source;	/* 0: VIR_MIGRATE_UNDEFINE_SOURCE */
 	uint64_t	 bandwidth;	/* bytes/s for QEMU, 0 = unlimited */
+	/* the destination has the disks' backing chain: the mirror copies
+	 * only their top images (VIR_MIGRATE_NON_SHARED_INC) */
+	int		 copy_top_only;
 };
 
 /* Connection */
@@ -225,6 +228,21 @@ int	kvm_pool_for_path(struct kvm *, const char *path, char *pool,
 /* Create a volume at path (format, capacity); fails if it exists. */
 int	kvm_volume_create(struct kvm *, const char *path, const char *format,
 	    uint64_t capacity, char *err, size_t errlen) KVM_WUR;
+/* Create a qcow2 volume at path on the image `backing` (qcow2). */
+int	kvm_volume_create_over(struct kvm *, const char *path,
+	    const char *backing, uint64_t capacity, char *err,
+	    size_t errlen) KVM_WUR;
+/*
+ * A running guest's disks (targets) on new qcow2 overlays (files), in one
+ * atomic disk-only snapshot without metadata (overlay.c); and their writes
+ * committed back into the images under them, the guest pivoted onto those.
+ */
+int	kvm_disks_overlay(struct kvm *, const char *domain, const char *name,
+	    const char *const *targets, const char *const *files, size_t n,
+	    char *err, size_t errlen) KVM_WUR;
+int	kvm_disks_commit(struct kvm *, const char *domain,
+	    const char *const *targets, size_t n, char *err,
+	    size_t errlen) KVM_WUR;
 /* Delete the volume at path (refresh its pool first); 0 if absent too. */
 int	kvm_volume_delete(struct kvm *, const char *path, char *err,
 	    size_t errlen) KVM_WUR;

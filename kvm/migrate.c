@@ -65,7 +65,8 @@ kvm_migrate_flags(const struct kvm_migrate_opts *o)
 	if (o->live)
 		flags |= VIR_MIGRATE_LIVE;
 	if (o->copy_disks != NULL && o->copy_disks[0] != NULL)
-		flags |= VIR_MIGRATE_NON_SHARED_DISK;
+		flags |= o->copy_top_only ? VIR_MIGRATE_NON_SHARED_INC :
+		    VIR_MIGRATE_NON_SHARED_DISK;
 	if (o->postcopy)
 		flags |= VIR_MIGRATE_POSTCOPY;
 	if (o->parallel > 1)

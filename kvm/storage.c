@@ -191,7 +191,8 @@ format_ok(const char *f)
  * in qcow2 v2 files"), so a guest moved here can be protected.
  */
 static char *
-volume_xml(const char *name, const char *format, uint64_t capacity)
+volume_xml(const char *name, const char *format, uint64_t capacity,
+    const char *backing)
 {
 	xmlDocPtr doc;
 	xmlNodePtr root, n, target;
@@ -221,6 +222,13 @@ volume_xml(const char *name, const char *format, uint64_t capacity)
 	if (strcmp(format, "qcow2") == 0 && xmlNewTextChild(target, NULL,
 	    BAD_CAST "compat", BAD_CAST "1.1") == NULL)
 		goto out;
+	/* <backingStore><path/><format type='qcow2'/></backingStore> */
+	if (backing != NULL && ((n = xmlNewChild(root, NULL,
+	    BAD_CAST "backingStore", NULL)) == NULL || xmlNewTextChild(n, NULL,
+	    BAD_CAST "path", BAD_CAST backing) == NULL || (n = xmlNewChild(n,
+	    NULL, BAD_CAST "format", NULL)) == NULL || xmlNewProp(n,
+	    BAD_CAST "type", BAD_CAST "qcow2") == NULL))
+		goto out;
 	xmlDocDumpMemory(doc, &buf, &len);
 	if (buf != NULL && len > 0)
 		out = strndup((const char *)buf, (size_t)len);
@@ -230,9 +238,9 @@ volume_xml(const char *name, const char *format, uint64_t capacity)
 	return out;
 }
 
-int
-kvm_volume_create(struct kvm *k, const char *path, const char *format,
-    uint64_t capacity, char *err, size_t errlen)
+static int
+volume_create(struct kvm *k, const char *path, const char *format,
+    uint64_t capacity, const char *backing, char *err, size_t errlen)
 {
 	virStoragePoolPtr pool;
 	virStorageVolPtr vol = NULL;
@@ -251,7 +259,7 @@ kvm_volume_create(struct kvm *k, const char *path, const char *format,
 		return -1;
 	pname = virStoragePoolGetName(pool);
 	if ((name = kvm_path_base(path)) == NULL ||
-	    (xml = volume_xml(name, format, capacity)) == NULL) {
+	    (xml = volume_xml(name, format, capacity, backing)) == NULL) {
 		kvm_err(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
@@ -278,6 +286,25 @@ kvm_volume_create(struct kvm *k, const char *path, const char *format,
 	free(name);
 	free(xml);
 	return ret;
+}
+
+int
+kvm_volume_create(struct kvm *k, const char *path, const char *format,
+    uint64_t capacity, char *err, size_t errlen)
+{
+	return volume_create(k, path, format, capacity, NULL, err, errlen);
+}
+
+int
+kvm_volume_create_over(struct kvm *k, const char *path, const char *backing,
+    uint64_t capacity, char *err, size_t errlen)
+{
+	if (backing == NULL || backing[0] != '/') {
+		kvm_err(err, errlen, "%s: overlay on a relative or no path",
+		    path ? path : "(null)");
+		return -1;
+	}
+	return volume_create(k, path, "qcow2", capacity, backing, err, errlen);
 }
 
 int

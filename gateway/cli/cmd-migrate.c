@@ -172,6 +172,22 @@ print_disk(json_t *res)
 		    cap, alloc);
 }
 
+/* "over site-b's replica: final point p000012 (3.1 MiB), then the writes after it" */
+static void
+print_replica(json_t *res)
+{
+	json_t	*r = json_object_get(res, "replica");
+	char	 b[32];
+
+	if (r != NULL) {
+		fmt_bytes(b, sizeof(b), (uint64_t)cli_int(r, "final_bytes"));
+		printf("  replica    over %s's: final point %s (%s shipped), "
+		    "then the writes after it\n", cli_str(r, "site"),
+		    cli_str(r, "point"), b);
+	} else if (*cli_str(res, "replica_note"))
+		printf("  replica    %s\n", cli_str(res, "replica_note"));
+}
+
 static void
 print_summary(json_t *res)
 {
@@ -205,6 +221,7 @@ print_summary(json_t *res)
 		printf("  downtime   %lld ms\n  memory     %s\n",
 		    cli_int(res, "downtime_ms"), mem);
 	print_disk(res);
+	print_replica(res);
 	print_streams(res);
 	printf("  %-10s %s\n", offline ? "now at" : "runs at",
 	    cli_str(res, "where"));
@@ -316,6 +333,7 @@ migrate_exec(struct cli *cli, int argc, char **argv)
 		{ "bandwidth", required_argument, NULL, 'b' },
 		{ "parallel", required_argument, NULL, 'P' },
 		{ "keep-source", no_argument, NULL, 'k' },
+		{ "full-copy", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -327,7 +345,7 @@ migrate_exec(struct cli *cli, int argc, char **argv)
 	long			 n;
 	int			 ch, ret;
 
-	while ((ch = getopt_long(argc, argv, "t:nopD:b:P:kj", opts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "t:nopD:b:P:kFj", opts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 't':
@@ -344,6 +362,9 @@ migrate_exec(struct cli *cli, int argc, char **argv)
 			break;
 		case 'k':
 			json_object_set_new(req, "keep_source", json_true());
+			break;
+		case 'F':
+			json_object_set_new(req, "full_copy", json_true());
 			break;
 		case 'j':
 			cli->json = 1;
@@ -398,7 +419,7 @@ const struct cli_cmd cmd_migrate = {
 	.name = "migrate",
 	.args = "DOMAIN --to SITE [--dry-run] [--offline] [--postcopy] "
 	    "[--max-downtime MS] [--bandwidth RATE] [--parallel N] "
-	    "[--keep-source] [--json]",
+	    "[--keep-source] [--full-copy] [--json]",
 	.summary = "move a guest to SITE (live, or --offline)",
 	.help = "  --to SITE          the destination gateway's site "
 	    "(required)\n"
@@ -413,7 +434,12 @@ const struct cli_cmd cmd_migrate = {
 	    "changes it)\n"
 	    "  --parallel N       N memory connections (QEMU multifd)\n"
 	    "  --keep-source      keep the guest's definition and volumes here\n"
+	    "  --full-copy        copy the disks in full, even over a replica at "
+	    "SITE\n"
 	    "  --json, -j         events and the result as JSON, one per line\n"
+	    "\nA guest protected to SITE moves over its replica there: a final "
+	    "point is\nshipped, and only what the guest writes after it is "
+	    "mirrored.\n"
 	    "\nProgress, then a summary: time, downtime, memory and disk sizes, "
 	    "the bytes\nthrough the tunnel per stream.  Ctrl-C cancels (the "
 	    "guest stays here); a\nsecond Ctrl-C leaves the job running.\n",

@@ -42,6 +42,8 @@
  * makes them unique, since qcow2 v3 images carry the bitmaps of an older
  * protection through a migration but libvirt does not carry checkpoints */
 #define DR_CHECKPOINT_PREFIX	"vmgw-"
+/* the pin of the point a guest moved onto runs on (dr_move.c) */
+#define DR_PIN_MOVED		"moved here at "
 #define DR_ACK_EVERY		(4u << 20)	/* flush and ACK every 4 MiB */
 #define DR_RETRY_S		10	/* a failed cycle is retried after */
 #define DR_ACK_TIMEOUT_S	300	/* the backup site's final ACK */
@@ -108,6 +110,14 @@ struct dr_prot {
 	void			*yield_arg;
 	struct dr_cycle		*cur;
 	struct dr_unprot	*unprot;	/* an unprotect under way */
+	/* a move rides on the replica (dr_move.c): the overlays its final
+	 * point put the disks on (the images under them are that point) */
+	char			 tops[DRC_DISKS_MAX][600];
+	size_t			 n_tops;
+	int			 undoing;	/* committing them back */
+	void			(*fin_done)(void *, const char *, const char *,
+			    uint64_t);
+	void			*fin_arg;
 	TAILQ_HEAD(, dr_waiter)	 waiters;	/* `vmgw sync` */
 };
 
@@ -145,6 +155,12 @@ struct dr_cycle {
 	unsigned		 resumes;	/* after lost channels */
 	int			 retry_now;	/* the chain there wants a full
 						 * point: again at once */
+	/* a move's final point (dr_move.c): the disks go on overlays, and
+	 * the frozen images under them are read through qemu-nbd with the
+	 * bitmap of checkpoint `from` (no backup job, no new checkpoint) */
+	int			 final;
+	char			 tops[DRC_DISKS_MAX][600];
+	size_t			 n_tops;
 	int			 rc;
 	char			 err[512];
 };
@@ -171,6 +187,24 @@ int	 dr_conf_init(void);
 void	 dr_take_work(void *);
 void	 dr_ship_work(void *);
 void	 dr_end_work(void *);
+void	 dr_final_take_work(void *);	/* a move's final point */
+void	 dr_final_end_work(void *);
+int	 dr_tops_commit(struct kvm *, const char *domain,
+	    const struct dr_disk *, size_t n, char tops[][600], size_t n_tops,
+	    char *err, size_t errlen);
+
+/* dr_move.c: moves that ride on the replica */
+int	 dr_replica_at(struct job *, const char *to, char *point, size_t len);
+void	 dr_final_point(struct job *, const char *to,
+	    void (*done)(void *, const char *, const char *, uint64_t),
+	    void *arg);
+int	 dr_final_cycle(struct job *);	/* dr_home.c */
+void	 dr_schedule_resume(struct job *);	/* dr_home.c */
+void	 dr_final_over(struct job *, struct dr_cycle *);
+int	 dr_tops_undo(struct job *);	/* 1: the resume waits for it */
+void	 dr_move_init(void);
+int	 dr_retire_run(const struct gw *, const char *domain, char *retired,
+	    size_t retlen, char *err, size_t errlen);	/* dr_home.c */
 
 /* dr_backup.c */
 void	 dr_pm_begin(struct peer *, json_int_t id, json_t *req);

@@ -95,6 +95,8 @@ static void
 dr_save(const struct job *j, json_t *o)
 {
 	const struct dr_prot	*p = DR(j);
+	json_t			*disks, *tops;
+	size_t			 i;
 
 	json_object_set_new(o, "protect", json_pack("{s:s, s:I, s:i, s:b, "
 	    "s:I}", "to", p->set.to, "rpo", (json_int_t)p->set.rpo, "keep",
@@ -117,6 +119,21 @@ dr_save(const struct job *j, json_t *o)
 	if (p->checkpoint_xml != NULL)
 		json_object_set_new(json_object_get(o, "replication"),
 		    "checkpoint_xml", json_string(p->checkpoint_xml));
+	/* the newest point's disks (a move over the replica, the disks a
+	 * move keeps) and a move's overlays, which a restart commits back */
+	disks = json_array();
+	for (i = 0; i < p->n_disks; i++)
+		json_array_append_new(disks, json_pack("{s:s, s:s, s:I}",
+		    "target", p->disks[i].target, "path", p->disks[i].path,
+		    "size", (json_int_t)p->disks[i].size));
+	json_object_set_new(json_object_get(o, "replication"), "disks", disks);
+	if (p->n_tops > 0) {
+		tops = json_array();
+		for (i = 0; i < p->n_tops; i++)
+			json_array_append_new(tops, json_string(p->tops[i]));
+		json_object_set_new(json_object_get(o, "replication"),
+		    "move_overlays", tops);
+	}
 }
 
 static int
@@ -125,7 +142,9 @@ dr_load(struct job *j, json_t *o)
 	struct dr_prot	*p = DR(j);
 	json_t		*s = json_object_get(o, "protect");
 	json_t		*r = json_object_get(o, "replication");
+	json_t		*d;
 	const char	*v;
+	size_t		 i;
 
 	if (!json_is_object(s) || !json_is_object(r))
 		return -1;
@@ -161,6 +180,29 @@ dr_load(struct job *j, json_t *o)
 	    NULL)
 		p->checkpoint_xml = strdup(v);
 	p->resync_first = json_is_true(json_object_get(r, "resync_first"));
+	json_array_foreach(json_object_get(r, "disks"), i, d) {
+		const char *t = json_string_value(json_object_get(d, "target"));
+		const char *pa = json_string_value(json_object_get(d, "path"));
+
+		if (p->n_disks == DRC_DISKS_MAX || t == NULL || pa == NULL ||
+		    strlen(t) >= sizeof(p->disks[0].target) ||
+		    strlen(pa) >= sizeof(p->disks[0].path))
+			break;
+		snprintf(p->disks[p->n_disks].target,
+		    sizeof(p->disks[0].target), "%s", t);
+		snprintf(p->disks[p->n_disks].path, sizeof(p->disks[0].path),
+		    "%s", pa);
+		p->disks[p->n_disks].size = (uint64_t)json_integer_value(
+		    json_object_get(d, "size"));
+		p->n_disks++;
+	}
+	json_array_foreach(json_object_get(r, "move_overlays"), i, d)
+		if (p->n_tops < DRC_DISKS_MAX && json_is_string(d) &&
+		    strlen(json_string_value(d)) < sizeof(p->tops[0]))
+			snprintf(p->tops[p->n_tops++], sizeof(p->tops[0]), "%s",
+			    json_string_value(d));
+	if (p->n_tops != p->n_disks)	/* one per disk, or none */
+		p->n_tops = 0;
 	if (json_is_true(json_object_get(r, "fenced"))) {
 		p->fenced = p->paused = 1;
 		snprintf(p->status, sizeof(p->status), "failed-over");
@@ -209,6 +251,14 @@ dr_recover(struct job *j)
 	if (!p->fenced && p->seq > 0)
 		snprintf(p->status, sizeof(p->status), "ok");
 	dr_update_status(j);
+	if (p->n_tops > 0) {	/* a move over the replica was cut short */
+		log_warnx("%s: a move's overlays were left (%s): committed back",
+		    j->domain, p->tops[0]);
+		p->paused = 1;
+		if (dr_tops_undo(j))
+			return;
+		p->paused = 0;
+	}
 	dr_schedule(j);
 }
 
@@ -239,6 +289,18 @@ dr_resume(struct job *j)
 	struct dr_prot	*p = DR(j);
 
 	if (!p->paused || p->fenced)
+		return;
+	if (dr_tops_undo(j))	/* a failed move's overlays go first */
+		return;
+	dr_schedule_resume(j);
+}
+
+void
+dr_schedule_resume(struct job *j)
+{
+	struct dr_prot	*p = DR(j);
+
+	if (!p->paused || p->fenced || job_terminal(j))
 		return;
 	p->paused = 0;
 	snprintf(p->status, sizeof(p->status), "ok");
@@ -271,6 +333,9 @@ struct dr_move {
 	struct dr_disk		 disks[DRC_DISKS_MAX];
 	size_t			 n_disks;
 	char			 chain[600];	/* ... in that directory */
+	/* it rode on the replica there: the overlays of its final point */
+	char			 tops[DRC_DISKS_MAX][600];
+	size_t			 n_tops;
 	char			 err[512];
 };
 
@@ -323,31 +388,70 @@ dr_move_dropped(json_t *reply, const char *err, void *arg)
 	dr_move_adopt(mv);
 }
 
-/* (worker) a failover of the guest to here is over */
+/*
+ * (worker) It rode on the replica: what it wrote after the final point is
+ * in the overlays here; committed into the images under them, these hold
+ * its disks at the switchover, the copy the new home's first point is
+ * compared with.  Without a takeover they just go.
+ */
 static void
-dr_move_work(void *arg)
+dr_move_tops(struct dr_move *mv)
 {
-	struct dr_move		*mv = arg;
+	const char	*argv[5];
+	char		 msg[512];
+	size_t		 i;
+
+	for (i = 0; i < mv->n_tops; i++) {
+		argv[0] = "qemu-img"; argv[1] = "commit"; argv[2] = "-q";
+		argv[3] = mv->tops[i]; argv[4] = NULL;
+		if (mv->takeover && drc_run(argv, msg, sizeof(msg)) != 0) {
+			log_warnx("%s: %s: qemu-img commit: %s (its old copy "
+			    "is as at the final point)", mv->domain,
+			    mv->tops[i], msg);
+			continue;
+		}
+		if (unlink(mv->tops[i]) == -1 && errno != ENOENT)
+			log_warnx("%s: %s: %s", mv->domain, mv->tops[i],
+			    strerror(errno));
+	}
+}
+
+/*
+ * (worker) The guest left this site: a chain it ran on here (after a
+ * failover, or a move over the replica) is no longer its disk.  Its record
+ * is retired (retired: the new name, "" when there was none), the pins of
+ * its point lifted, and the chain is a replica again.
+ */
+int
+dr_retire_run(const struct gw *gw, const char *domain, char *retired,
+    size_t retlen, char *err, size_t errlen)
+{
 	struct drc_manifest	*m = NULL;
 	char			 dir[600], path[700], mpath[700];
 	size_t			 i;
-	int			 got, changed = 0;
+	int			 got, changed = 0, ret = -1;
 
+	retired[0] = '\0';
 	drc_manifest_lock();
-	if ((got = dr_local_chain(mv->gw->conf, mv->domain, dir, sizeof(dir),
-	    &m, mv->err, sizeof(mv->err))) != 1)
+	if ((got = dr_local_chain(gw->conf, domain, dir, sizeof(dir), &m, err,
+	    errlen)) != 1) {
+		ret = got == 0 ? 0 : -1;
 		goto out;
+	}
 	snprintf(path, sizeof(path), "%s/failover.json", dir);
-	if (access(path, F_OK) != 0)
+	if (access(path, F_OK) != 0) {
+		ret = 0;
 		goto out;
+	}
 	for (i = 0; i < m->n_points; i++)
-		if (m->points[i].pinned && strncmp(m->points[i].pin_reason,
-		    "failover at ", 12) == 0) {
+		if (m->points[i].pinned && (strncmp(m->points[i].pin_reason,
+		    "failover at ", 12) == 0 || strncmp(m->points[i].pin_reason,
+		    DR_PIN_MOVED, strlen(DR_PIN_MOVED)) == 0)) {
 			char	 who[80];
 
 			/* a linked clone on it keeps it pinned */
-			if (dr_clone_holder(mv->gw->conf, dir,
-			    m->points[i].id, NULL, who, sizeof(who)) == 1)
+			if (dr_clone_holder(gw->conf, dir, m->points[i].id,
+			    NULL, who, sizeof(who)) == 1)
 				snprintf(m->points[i].pin_reason,
 				    sizeof(m->points[i].pin_reason), "clone %s",
 				    who);
@@ -358,19 +462,33 @@ dr_move_work(void *arg)
 			changed = 1;
 		}
 	snprintf(mpath, sizeof(mpath), "%s/manifest.json", dir);
-	if (changed && drc_manifest_save(mpath, m, mv->err,
-	    sizeof(mv->err)) == -1)
+	if (changed && drc_manifest_save(mpath, m, err, errlen) == -1)
 		goto out;
-	snprintf(mv->retired, sizeof(mv->retired), "%s/failover-ended-%lld.json",
-	    dir, (long long)time(NULL));
-	if (rename(path, mv->retired) == -1) {
-		snprintf(mv->err, sizeof(mv->err), "%s: %s", path,
-		    strerror(errno));
-		mv->retired[0] = '\0';
+	snprintf(retired, retlen, "%s/failover-ended-%lld.json", dir,
+	    (long long)time(NULL));
+	if (rename(path, retired) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		retired[0] = '\0';
+		goto out;
 	}
+	ret = 0;
  out:
 	drc_manifest_unlock();
 	drc_manifest_free(m);
+	return ret;
+}
+
+/* (worker) the guest moved away: what it ran on here, its old copy */
+static void
+dr_move_work(void *arg)
+{
+	struct dr_move		*mv = arg;
+	char			 dir[600];
+	size_t			 i;
+
+	(void)dr_retire_run(mv->gw, mv->domain, mv->retired,
+	    sizeof(mv->retired), mv->err, sizeof(mv->err));
+	dr_move_tops(mv);
 	if (mv->takeover) {
 		const struct vmgw_config *conf = mv->gw->conf;
 		const struct vmgw_peer	 *pc = NULL;
@@ -485,6 +603,12 @@ dr_moved(struct job *j, const char *to)
 		memcpy(mv->disks, p->disks, sizeof(mv->disks));
 		mv->n_disks = p->n_disks;
 	}
+	if (p->n_tops > 0) {	/* it rode on the replica: that is its disk */
+		memcpy(mv->tops, p->tops, sizeof(mv->tops));
+		mv->n_tops = p->n_tops;
+		p->n_tops = 0;
+		mv->drop = 0;
+	}
 	log_info("%s: moved to %s: it protects it to %s from now on",
 	    j->domain, to, mv->target);
 	if (worker_run(j->gw, dr_move_work, dr_move_worked, mv) == -1)
@@ -545,6 +669,8 @@ const struct job_kind dr_kind = {
 	.yield = dr_yield,
 	.resume = dr_resume,
 	.moved = dr_moved,
+	.replica_at = dr_replica_at,
+	.final_point = dr_final_point,
 };
 
 struct job *
@@ -702,6 +828,14 @@ dr_cycle_over(void *arg)
 	p->cycling = 0;
 	p->cur = NULL;
 	job_rmdir(j);
+	if (c->final && c->rc == 0) {
+		/* no checkpoint of its own: the next point (after a failed
+		 * move) is again from the newest, whose bitmap records all */
+		snprintf(c->checkpoint, sizeof(c->checkpoint), "%s", c->from);
+		free(c->cp_xml);
+		c->cp_xml = c->from_xml;
+		c->from_xml = NULL;
+	}
 	if (c->rc == 0) {
 		p->resync_first = 0;
 		memcpy(p->disks, c->disks, sizeof(p->disks));
@@ -753,6 +887,11 @@ dr_cycle_over(void *arg)
 		log_warnx("%s: point %s failed: %s", j->domain, c->id, c->err);
 		dr_waiters_done(j, c->err);
 	}
+	if (c->final) {
+		dr_final_over(j, c);
+		dr_cycle_free(c);
+		return;
+	}
 	retry = c->retry_now;
 	dr_cycle_free(c);
 	if (p->unprot != NULL && !p->stopping) {	/* unprotect waits */
@@ -791,7 +930,8 @@ dr_cycle_end(struct dr_cycle *c)
 		dr_cycle_over(c);
 		return;
 	}
-	if (job_work(j, dr_end_work, dr_cycle_over, c) == -1)
+	if (job_work(j, c->final ? dr_final_end_work : dr_end_work,
+	    dr_cycle_over, c) == -1)
 		dr_cycle_over(c);
 }
 
@@ -1181,6 +1321,52 @@ dr_cycle_start(struct job *j)
 		snprintf(c->err, sizeof(c->err), "cannot start a thread");
 		dr_cycle_over(c);
 	}
+}
+
+/* A move's final point (dr_move.c): as a cycle, while the job has yielded. */
+int
+dr_final_cycle(struct job *j)
+{
+	struct dr_prot	*p = DR(j);
+	struct dr_cycle	*c;
+	char		 dir[512];
+
+	if (p->cycling || p->stopping || p->unprot != NULL || p->fenced ||
+	    job_terminal(j) || j->peer == NULL || p->checkpoint[0] == '\0')
+		return -1;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -1;
+	c->job = j;
+	c->fd = -1;
+	c->final = 1;
+	c->seq = p->seq + 1;
+	drc_point_id(c->id, c->seq);
+	snprintf(c->from, sizeof(c->from), "%s", p->checkpoint);
+	if (p->checkpoint_xml != NULL)
+		c->from_xml = strdup(p->checkpoint_xml);
+	snprintf(c->checkpoint, sizeof(c->checkpoint), "%s", c->from);
+	job_rundir(j, dir, sizeof(dir));
+	if (mkdir_p(dir, 0700) == -1 || snprintf(c->sock, sizeof(c->sock),
+	    "%s/%s.sock", dir, c->id) >= KVM_BACKUP_SOCK_MAX - 4) {
+		free(c->from_xml);
+		free(c);
+		return -1;
+	}
+	p->cycling = 1;
+	p->cur = c;
+	p->last_start = (int64_t)time(NULL);
+	j->busy = 1;
+	snprintf(j->phase, sizeof(j->phase), "final point %s", c->id);
+	j->conn_err[0] = '\0';
+	if (job_work(j, dr_final_take_work, dr_taken, c) == -1) {
+		p->cycling = 0;
+		p->cur = NULL;
+		j->busy = 0;
+		free(c->from_xml);
+		free(c);
+		return -1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------ commands */
@@ -1651,6 +1837,7 @@ dr_init(struct gw *gw)
 	    metrics_register(dr_metrics) == -1 ||
 	    peer_observe(dr_peer_up_cb, NULL) == -1)
 		return -1;
+	dr_move_init();
 	if (dr_failover_init() == -1 || dr_plan_init() == -1 ||
 	    dr_reverse_init() == -1 || dr_clone_init() == -1 ||
 	    dr_conf_init() == -1)

@@ -207,6 +207,129 @@ dr_take_work(void *arg)
 	kvm_close(k);
 }
 
+/* ------------------------------------------------------------ final */
+
+/*
+ * (worker) A move's final point: the disks on new overlays in one atomic
+ * snapshot; the images under them stop changing and are the point, read
+ * with the bitmap of the newest checkpoint (QEMU stored it when it made
+ * them read-only).  Nothing else holds the domain: the protection has
+ * yielded to the move.
+ */
+void
+dr_final_take_work(void *arg)
+{
+	struct dr_cycle		*c = arg;
+	struct job		*j = c->job;
+	const struct vmgw_peer	*pc = j->peer->conf;
+	struct kvm		*k = NULL;
+	struct kvm_domain_info	*di = NULL;
+	const char		*targets[DRC_DISKS_MAX], *files[DRC_DISKS_MAX];
+	char			 why[256], name[96];
+	size_t			 i, d;
+	int			 usable;
+
+	if (kvm_open(&k, j->gw->conf->libvirt, c->err, sizeof(c->err)) == -1 ||
+	    kvm_domain_inspect(k, j->domain, &di, c->err, sizeof(c->err)) == -1)
+		goto out;
+	snprintf(c->uuid, sizeof(c->uuid), "%s", di->uuid);
+	if (di->state != KVM_DOM_RUNNING) {
+		snprintf(c->err, sizeof(c->err), "%s is %s here", j->domain,
+		    di->state_str);
+		goto out;
+	}
+	if (dr_disks(c, di) == -1 || kvm_xml_rewrite(di->xml, pc->networks,
+	    pc->n_networks, pc->storage, pc->n_storage, &c->xml, c->err,
+	    sizeof(c->err)) == -1)
+		goto out;
+	for (i = 0; i < c->n_disks; i++) {
+		for (d = 0; d < di->n_disks; d++)
+			if (strcmp(di->disks[d].target, c->disks[i].target) == 0)
+				break;
+		if (d == di->n_disks || di->disks[d].format == NULL ||
+		    strcmp(di->disks[d].format, "qcow2") != 0) {
+			snprintf(c->err, sizeof(c->err), "disk %s is not a "
+			    "qcow2 image", c->disks[i].target);
+			goto out;
+		}
+		if (strchr(c->disks[i].path, ',') != NULL) {
+			snprintf(c->err, sizeof(c->err), "disk %s: its path has "
+			    "a comma", c->disks[i].target);
+			goto out;
+		}
+	}
+	if ((usable = kvm_checkpoint_usable(k, j->domain, c->from, why,
+	    sizeof(why), c->err, sizeof(c->err))) != 1) {
+		if (usable == 0)
+			snprintf(c->err, sizeof(c->err), "checkpoint %s: %s",
+			    c->from, why);
+		goto out;
+	}
+	for (i = 0; i < c->n_disks; i++) {
+		snprintf(c->tops[i], sizeof(c->tops[i]), "%s.vmgw-move-%s",
+		    c->disks[i].path, c->id);
+		targets[i] = c->disks[i].target;
+		files[i] = c->tops[i];
+	}
+	snprintf(name, sizeof(name), "%smove-%s", DR_CHECKPOINT_PREFIX, c->id);
+	c->start = (int64_t)time(NULL);
+	if (kvm_disks_overlay(k, j->domain, name, targets, files, c->n_disks,
+	    c->err, sizeof(c->err)) == -1)
+		goto out;
+	c->n_tops = c->n_disks;
+	c->began = 1;
+	snprintf(c->reason, sizeof(c->reason), "the final point of a move");
+ out:
+	kvm_domain_info_free(di);
+	kvm_close(k);
+}
+
+/*
+ * (worker) The overlays' writes back into the images under them, and the
+ * overlays gone: the guest runs on its own images again.  0, or -1 with
+ * the overlays left as they are (the guest runs on them, nothing lost).
+ */
+int
+dr_tops_commit(struct kvm *k, const char *domain, const struct dr_disk *disks,
+    size_t n, char tops[][600], size_t n_tops, char *err, size_t errlen)
+{
+	const char	*targets[DRC_DISKS_MAX];
+	size_t		 i;
+
+	if (n_tops == 0)
+		return 0;
+	for (i = 0; i < n && i < n_tops; i++)
+		targets[i] = disks[i].target;
+	if (kvm_disks_commit(k, domain, targets, n_tops, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < n_tops; i++)
+		if (unlink(tops[i]) == -1 && errno != ENOENT)
+			log_warnx("%s: %s: %s", domain, tops[i],
+			    strerror(errno));
+	return 0;
+}
+
+/* (worker) the final point failed: the guest goes back on its images */
+void
+dr_final_end_work(void *arg)
+{
+	struct dr_cycle	*c = arg;
+	struct job	*j = c->job;
+	struct kvm	*k = NULL;
+	char		 err[512];
+
+	if (c->rc == 0 || c->n_tops == 0)
+		return;
+	if (kvm_open(&k, j->gw->conf->libvirt, err, sizeof(err)) == -1 ||
+	    dr_tops_commit(k, j->domain, c->disks, c->n_disks, c->tops,
+	    c->n_tops, err, sizeof(err)) == -1)
+		log_warnx("%s: after its failed final point, its disks stay on "
+		    "overlays (%s): %s", j->domain, c->tops[0], err);
+	else
+		c->n_tops = 0;
+	kvm_close(k);
+}
+
 /* ------------------------------------------------------------ ship */
 
 struct dr_out {
@@ -374,7 +497,15 @@ dr_ship_disk(struct dr_out *o, unsigned disk, uint8_t *buf)
 	int			 ret = -1;
 
 	snprintf(bitmap, sizeof(bitmap), "backup-%s", c->disks[disk].target);
-	if (drc_nbd_connect(&nbd, c->sock, c->disks[disk].target,
+	if (c->final) {
+		/* the frozen image under the overlay, its bitmap of `from` */
+		char	 sock[600];
+
+		snprintf(sock, sizeof(sock), "%s.%u", c->sock, disk);
+		if (drc_nbd_serve(&nbd, c->disks[disk].path, sock,
+		    DRC_NBD_RO_SHARED, c->from, c->err, sizeof(c->err)) == -1)
+			goto out;
+	} else if (drc_nbd_connect(&nbd, c->sock, c->disks[disk].target,
 	    c->from[0] ? bitmap : NULL, c->err, sizeof(c->err)) == -1)
 		goto out;
 	size = drc_nbd_size(nbd);

@@ -84,7 +84,44 @@ struct job_kind {
 	 * over: a protection's old home turns them into the replica).
 	 */
 	int		(*keeps_disks)(struct job *, const char *to);
+	/*
+	 * A live move to site `to` may ride on the domain's replica there
+	 * (the mirror then copies only what changed after its final point):
+	 * 1, with the newest point's id in point.
+	 */
+	int		(*replica_at)(struct job *, const char *to, char *point,
+			    size_t len);
+	/*
+	 * The move's final point (the job has yielded): the disks go on
+	 * overlays here, and the images under them, frozen, are the point,
+	 * shipped to `to`.  done(arg, NULL, id): it is there, and the overlays
+	 * stay (resume commits them back, moved takes them over);
+	 * done(arg, err, NULL): nothing changed here.
+	 */
+	void		(*final_point)(struct job *, const char *to,
+			    void (*done)(void *, const char *err,
+			    const char *point, uint64_t bytes), void *arg);
 };
+
+/*
+ * The destination's side of a move over a replica (dr/ registers it; the
+ * calls block: workers only).  backing: the image of disk `target` (of
+ * `size` bytes) in point `point`, the newest complete one of the guest's
+ * chain from site `from` here.  settled: the guest runs here on that chain
+ * now (it is its disk, no longer a replica).
+ */
+struct job_replica_ops {
+	int	(*backing)(struct gw *, const char *from, const char *guest,
+		    const char *point, const char *target, uint64_t size,
+		    char *path, size_t len, char *err, size_t errlen);
+	int	(*settled)(struct gw *, const char *from, const char *guest,
+		    const char *point, char *err, size_t errlen);
+	/* (loop) the guest left this site with a move: a chain it ran on
+	 * here is no longer its disk (its record is retired) */
+	void	(*left)(struct gw *, const char *guest);
+};
+void	 job_replica_register(const struct job_replica_ops *);
+const struct job_replica_ops *job_replica_ops(void);	/* NULL: none */
 
 struct job_conn;
 TAILQ_HEAD(job_conn_list, job_conn);
@@ -178,6 +215,10 @@ int	 job_yield_domain(struct gw *, const char *domain,
 	    void (*ready)(void *), void *arg);
 void	 job_resume_domain(struct gw *, const char *domain);
 void	 job_moved_domain(struct gw *, const char *domain, const char *to);
+/* A background job of the domain that a move to `to` can ride on (its
+ * replica there), and the newest point's id; NULL: none. */
+struct job *job_replica_domain(struct gw *, const char *domain,
+	    const char *to, char *point, size_t len);
 /* 1: a background job of the domain keeps its disks here after a move */
 int	 job_keeps_disks_domain(struct gw *, const char *domain,
 	    const char *to);

@@ -88,3 +88,32 @@ job_keeps_disks_domain(struct gw *gw, const char *domain, const char *to)
 			return 1;
 	return 0;
 }
+
+struct job *
+job_replica_domain(struct gw *gw, const char *domain, const char *to,
+    char *point, size_t len)
+{
+	struct job	*j;
+
+	TAILQ_FOREACH(j, gw->jobs, entry)
+		if (j->kind->background && j->kind->replica_at != NULL &&
+		    j->kind->final_point != NULL && !job_terminal(j) &&
+		    strcmp(j->domain, domain) == 0 &&
+		    j->kind->replica_at(j, to, point, len) == 1)
+			return j;
+	return NULL;
+}
+
+static const struct job_replica_ops *replica_ops;
+
+void
+job_replica_register(const struct job_replica_ops *ops)
+{
+	replica_ops = ops;
+}
+
+const struct job_replica_ops *
+job_replica_ops(void)
+{
+	return replica_ops;
+}

@@ -55,6 +55,7 @@ struct mig_finish {			/* job-finish after the copy */
 	struct dst_op	*op;
 };
 
+static void	dst_replica_settled(struct job *);
 static void	dst_cleanup(struct job *, struct peer *, json_int_t, json_t *,
 		    int orphan);
 
@@ -152,8 +153,8 @@ struct dst_pool {
 };
 
 static int
-dst_check_disks(struct kvm *k, json_t *disks, json_t *checks, char *err,
-    size_t errlen)
+dst_check_disks(struct kvm *k, json_t *disks, int over, json_t *checks,
+    char *err, size_t errlen)
 {
 	struct dst_pool	 pools[16];
 	size_t		 npools = 0, i, p;
@@ -176,8 +177,9 @@ dst_check_disks(struct kvm *k, json_t *disks, json_t *checks, char *err,
 		if (kvm_pool_for_path(k, path, pool, sizeof(pool), &avail, err,
 		    errlen) == -1)
 			return -1;
-		/* what QEMU will write: the used bytes, and a margin */
-		need = alloc + DST_SPACE_MARGIN;
+		/* what QEMU will write: the used bytes, and a margin (over a
+		 * replica: what the guest writes after its final point) */
+		need = (over ? 0 : alloc) + DST_SPACE_MARGIN;
 		if (need > cap + DST_SPACE_MARGIN)
 			need = cap + DST_SPACE_MARGIN;
 		for (p = 0; p < npools; p++)
@@ -223,19 +225,24 @@ dst_make_volumes(struct kvm *k, struct dst_op *op, json_t *disks, char *err,
 {
 	json_t		*d;
 	size_t		 i;
-	const char	*path, *fmt;
+	const char	*path, *fmt, *back;
 	uint64_t	 cap;
 
 	json_array_foreach(disks, i, d) {
 		path = json_string_value(json_object_get(d, "path"));
 		fmt = json_string_value(json_object_get(d, "format"));
+		back = json_string_value(json_object_get(d, "backing"));
 		cap = (uint64_t)json_integer_value(json_object_get(d,
 		    "capacity"));
-		if (kvm_volume_create(k, path, fmt ? fmt : "raw", cap, err,
-		    errlen) == -1)
+		if ((back != NULL ? kvm_volume_create_over(k, path, back, cap,
+		    err, errlen) : kvm_volume_create(k, path, fmt ? fmt : "raw",
+		    cap, err, errlen)) == -1)
 			return -1;
 		json_array_append_new(op->volumes, json_string(path));
 		dst_op_record(op);	/* recorded before the next is made */
+		if (back != NULL)
+			log_info("job %s: %s made on %s", op->job->id, path,
+			    back);
 	}
 	return 0;
 }
@@ -269,6 +276,50 @@ dst_net_undo(struct kvm *k, struct dst_op *op)
 	np_dhcp_undo(k, op->dhcp, m->g.tag);
 	if (m->switched)
 		np_guest_unroute(&m->g);
+}
+
+/*
+ * (worker) A move over the replica here: each disk is an overlay on its
+ * image in the final point, the newest of the guest's chain from the
+ * source ("backing" in the disk's entry, for dst_make_volumes).
+ */
+static int
+dst_replica(struct job *j, json_t *req, json_t *checks, char *err,
+    size_t errlen)
+{
+	const struct job_replica_ops *ro = job_replica_ops();
+	json_t		*rep = json_object_get(req, "replica"), *d;
+	const char	*point, *from, *target;
+	char		 path[1024];
+	size_t		 i;
+
+	if (rep == NULL)
+		return 0;
+	point = json_string_value(json_object_get(rep, "point"));
+	from = json_string_value(json_object_get(rep, "from"));
+	if (point == NULL || from == NULL || strcmp(from, j->peer_name) != 0) {
+		snprintf(err, errlen, "malformed replica in job-prepare");
+		return -1;
+	}
+	if (ro == NULL) {
+		snprintf(err, errlen, "%s: no replica here to move over",
+		    j->domain);
+		return -1;
+	}
+	json_array_foreach(json_object_get(req, "disks"), i, d) {
+		target = json_string_value(json_object_get(d, "target"));
+		if (target == NULL || ro->backing(j->gw, from, j->domain, point,
+		    target, (uint64_t)json_integer_value(json_object_get(d,
+		    "capacity")), path, sizeof(path), err, errlen) == -1) {
+			if (target == NULL)
+				snprintf(err, errlen, "disk without a target");
+			return -1;
+		}
+		json_object_set_new(d, "backing", json_string(path));
+		dst_check(checks, "replica", "disk %s: over point %s (%s)",
+		    target, point, path);
+	}
+	return 0;
 }
 
 static void
@@ -305,8 +356,10 @@ dst_prepare_work(void *arg)
 		dst_check(checks, "network", "%s exists and is active",
 		    json_string_value(n));
 	}
-	if (dst_check_disks(k, json_object_get(op->req, "disks"), checks,
-	    op->err, sizeof(op->err)) == -1)
+	if (dst_replica(j, op->req, checks, op->err, sizeof(op->err)) == -1 ||
+	    dst_check_disks(k, json_object_get(op->req, "disks"),
+	    json_object_get(op->req, "replica") != NULL, checks, op->err,
+	    sizeof(op->err)) == -1)
 		goto out;
 	xml = json_string_value(json_object_get(op->req, "xml"));
 	if (m->o.offline && (xml == NULL || xml[0] == '\0')) {
@@ -666,8 +719,24 @@ dst_finish_work(void *arg)
 	if (kvm_job_stats(k, j->domain, 1, &op->stats, op->err,
 	    sizeof(op->err)) == -1)
 		op->err[0] = '\0';	/* no statistics: not an error */
+	dst_replica_settled(j);
  out:
 	kvm_close(k);
+}
+
+/* (worker) it runs here over the replica: that chain is its disk now */
+static void
+dst_replica_settled(struct job *j)
+{
+	const struct job_replica_ops *ro = job_replica_ops();
+	json_t		*rep = json_object_get(MIG(j)->plan, "replica");
+	char		 e[512];
+
+	if (rep == NULL || ro == NULL)
+		return;
+	if (ro->settled(j->gw, j->peer_name, j->domain, json_string_value(
+	    json_object_get(rep, "point")), e, sizeof(e)) == -1)
+		log_warnx("job %s: %s: %s", j->id, j->domain, e);
 }
 
 static void

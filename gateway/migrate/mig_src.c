@@ -368,6 +368,16 @@ mig_prepared(json_t *reply, const char *err, void *arg)
 		json_object_set_new(c, "site", json_string(j->peer_name));
 		json_array_append_new(json_object_get(m->plan, "checks"), c);
 	}
+	if (m->s.replica) {
+		json_object_set_new(m->plan, "replica", json_pack("{s:s, s:s}",
+		    "point", m->s.replica_point, "site", j->peer_name));
+		mig_add_check(m->plan, "replica", 1, m->o.dry_run ?
+		    "over the replica: a final point after the newest, then "
+		    "only what the guest writes after it is mirrored" :
+		    "over the replica: only what the guest writes after the "
+		    "final point is mirrored");
+	} else if (m->s.replica_note[0] != '\0')
+		mig_add_check(m->plan, "replica", 1, m->s.replica_note);
 	if (m->o.dry_run) {
 		job_set_state(j, JOB_PLANNED, "dry run");
 		if (m->s.ctl != NULL) {
@@ -429,6 +439,9 @@ mig_peer_ready(struct peer *p, struct tunnel *t, const char *err, void *arg)
 	    "networks", json_object_get(m->plan, "networks"),
 	    "xml", m->s.dest_xml);
 	json_object_set_new(msg, "plan", mig_net_request(j));
+	if (m->s.replica)
+		json_object_set_new(msg, "replica", json_pack("{s:s, s:s}",
+		    "point", m->s.replica_point, "from", j->gw->conf->site));
 	if (pmsg_request(p, msg, JOB_PREPARE_TIMEOUT, mig_prepared, j) == -1) {
 		job_fail(j, JOB_FAILED, "tunnel to %s lost", p->conf->name);
 		mig_src_failed(j, VMGW_EXIT_PEER);
@@ -437,7 +450,7 @@ mig_peer_ready(struct peer *p, struct tunnel *t, const char *err, void *arg)
 }
 
 static void
-mig_prepare(struct job *j)
+mig_prepare_now(struct job *j)
 {
 	job_set_state(j, JOB_PREPARING, "prepare");
 	mig_src_event(j, "phase", json_pack("{s:s}", "phase", "prepare"));
@@ -445,6 +458,101 @@ mig_prepare(struct job *j)
 		job_fail(j, JOB_FAILED, "out of memory");
 		mig_src_failed(j, VMGW_EXIT_FAIL);
 	}
+}
+
+/*
+ * A guest protected to the peer has its disks there already, but for what
+ * changed since the newest point: the move rides on that replica.  Its
+ * protection takes a final point (the disks go on overlays here, and the
+ * images under them are that point), the peer puts the guest's disks on
+ * overlays on it, and the mirror copies only the overlays here
+ * (libvirt's NON_SHARED_INC).  When that cannot be done, the disks are
+ * copied in full, as for any guest, and the summary says why.
+ */
+static void
+mig_final_done(void *arg, const char *err, const char *point,
+    uint64_t bytes)
+{
+	struct job	*j = arg;
+	struct mig	*m = MIG(j);
+
+	j->busy = 0;
+	if (err != NULL) {
+		snprintf(m->s.replica_note, sizeof(m->s.replica_note), "not "
+		    "over the replica at %s (%s): the disks are copied in full",
+		    j->peer_name, err);
+		log_warnx("job %s: %s: %s", j->id, j->domain,
+		    m->s.replica_note);
+	} else {
+		m->s.replica = 1;
+		m->s.replica_bytes = bytes;
+		snprintf(m->s.replica_point, sizeof(m->s.replica_point), "%s",
+		    point);
+		log_info("job %s: %s: final point %s at %s: the mirror copies "
+		    "only what changes after it", j->id, j->domain, point,
+		    j->peer_name);
+	}
+	mig_src_event(j, "phase", json_pack("{s:s, s:s?}", "phase",
+	    "prepare", "replica", m->s.replica ? m->s.replica_point : NULL));
+	if (m->s.cancel) {
+		job_fail(j, JOB_CANCELLED, "cancelled before anything moved");
+		mig_src_failed(j, VMGW_EXIT_CANCELLED);
+		return;
+	}
+	mig_prepare_now(j);
+}
+
+static void
+mig_final_go(void *arg)
+{
+	struct job	*j = arg;
+	struct mig	*m = MIG(j);
+	struct job	*rj;
+	char		 point[32];
+
+	if (m->s.cancel) {
+		job_fail(j, JOB_CANCELLED, "cancelled before anything moved");
+		mig_src_failed(j, VMGW_EXIT_CANCELLED);
+		return;
+	}
+	if ((rj = job_replica_domain(j->gw, j->domain, j->peer_name, point,
+	    sizeof(point))) == NULL) {
+		mig_final_done(j, "its protection cannot take the final point "
+		    "now", NULL, 0);
+		return;
+	}
+	snprintf(j->phase, sizeof(j->phase), "final point");
+	mig_src_event(j, "phase", json_pack("{s:s}", "phase", j->phase));
+	j->busy = 1;
+	rj->kind->final_point(rj, j->peer_name, mig_final_done, j);
+}
+
+static void
+mig_prepare(struct job *j)
+{
+	struct mig	*m = MIG(j);
+	char		 point[32];
+
+	if (m->o.offline || m->o.full_copy || m->o.keep_source ||
+	    json_array_size(json_object_get(m->plan, "disks")) == 0 ||
+	    job_replica_domain(j->gw, j->domain, j->peer_name, point,
+	    sizeof(point)) == NULL) {
+		if (m->o.full_copy)
+			snprintf(m->s.replica_note, sizeof(m->s.replica_note),
+			    "--full-copy: the disks are copied in full");
+		mig_prepare_now(j);
+		return;
+	}
+	if (m->o.dry_run) {	/* the peer checks the replica's newest point */
+		m->s.replica = 1;
+		snprintf(m->s.replica_point, sizeof(m->s.replica_point), "%s",
+		    point);
+		mig_prepare_now(j);
+		return;
+	}
+	job_set_state(j, JOB_PREPARING, "final point");
+	if (job_yield_domain(j->gw, j->domain, mig_final_go, j) == 0)
+		mig_final_go(j);
 }
 
 /* ------------------------------------------------------------ 3. live */
@@ -756,6 +864,7 @@ mig_run_call_new(struct job *j)
 	c->o.parallel = m->o.parallel;
 	c->o.max_downtime_ms = m->o.max_downtime_ms;
 	c->o.keep_source = m->o.keep_source;
+	c->o.copy_top_only = m->s.replica;
 	/* QEMU paces itself (memory and the disk mirror), so that it knows
 	 * its real rate; the destination's relay cap stays as the backstop */
 	c->o.bandwidth = m->o.bandwidth;
@@ -917,6 +1026,13 @@ mig_summary(struct job *j)
 	    np_mode_name(m->g.plan.mode), "warning", m->s.hook_err);
 	if (res != NULL)
 		json_object_set_new(res, "tunnel_streams", job_streams(j));
+	if (res != NULL && m->s.replica)
+		json_object_set_new(res, "replica", json_pack("{s:s, s:s, s:I}",
+		    "point", m->s.replica_point, "site", j->peer_name,
+		    "final_bytes", (json_int_t)m->s.replica_bytes));
+	else if (res != NULL && m->s.replica_note[0] != '\0')
+		json_object_set_new(res, "replica_note",
+		    json_string(m->s.replica_note));
 	ctl_ok(m->s.ctl, res);
 	mig_detach_ctl(j);
 }
@@ -1042,13 +1158,17 @@ mig_src_finish(struct job *j)
 static void
 mig_finished(struct job *j)
 {
-	json_t	*msg;
+	struct mig	*m = MIG(j);
+	json_t		*msg;
 
 	mig_close_listeners(j);
 	if (j->state == JOB_DONE) {
 		job_rmdir(j);
 		mig_summary(j);
-		/* its protection, if any, follows it */
+		/* a chain it ran on here is not its disk any more (unless
+		 * its protection, which follows it, sees to that) */
+		if (job_replica_ops() != NULL && !m->o.keep_source)
+			job_replica_ops()->left(j->gw, j->domain);
 		job_moved_domain(j->gw, j->domain, j->peer_name);
 		return;
 	}
@@ -1330,6 +1450,7 @@ mig_options(struct mig_opts *o, json_t *req, char *err, size_t errlen)
 	o->offline = json_is_true(json_object_get(req, "offline"));
 	o->postcopy = json_is_true(json_object_get(req, "postcopy"));
 	o->keep_source = json_is_true(json_object_get(req, "keep_source"));
+	o->full_copy = json_is_true(json_object_get(req, "full_copy"));
 	if ((v = json_object_get(req, "parallel")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > 32) {

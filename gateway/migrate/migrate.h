@@ -33,6 +33,7 @@
 
 struct mig_opts {
 	int		 dry_run, offline, postcopy, keep_source;
+	int		 full_copy;	/* not over a replica, even when one is */
 	int		 parallel;
 	unsigned	 max_downtime_ms;
 	uint64_t	 bandwidth;	/* bytes/s, 0 = none */
@@ -65,6 +66,13 @@ struct mig_src {
 	char			 mig_err[512];	/* libvirt's (or a copy's) error */
 	int			 pre_hooks_ran;
 	char			 hook_err[512];
+	/* over the replica at the peer: its point under the disks there
+	 * (the final one, or for a dry run the newest); the mirror copies
+	 * only what the guest wrote after it */
+	int			 replica;
+	char			 replica_point[32];
+	uint64_t		 replica_bytes;	/* the final point shipped */
+	char			 replica_note[512];	/* why not, when not */
 };
 
 /* The destination's own. */

@@ -43,8 +43,13 @@ lt_site() { echo "site-$1"; }
 
 # lt_guest_at SITE: web1 runs at SITE and nowhere else, the other site clean
 lt_guest_at() {
-	local s=$1 o; o=$(lt_other "$1")
-	[ "$(lab_guest_where)" = "$s" ] && lt_is_clean "$o" && return 0
+	local s=$1 o i; o=$(lt_other "$1")
+	# the old home's own cleanup (a replica's takeover) may take a moment
+	for i in $(seq 1 50); do
+		[ "$(lab_guest_where)" = "$s" ] || break
+		lt_is_clean "$o" && return 0
+		sleep 0.2
+	done
 	tap_log "putting web1 at site $s (was: $(lab_guest_where))"
 	lab_site_clean a >/dev/null 2>&1
 	lab_site_clean b >/dev/null 2>&1
@@ -55,6 +60,8 @@ lt_guest_at() {
 lt_is_clean() {
 	local s=$1
 	lab_virsh "$s" dominfo "$GUEST" >/dev/null 2>&1 && return 1
+	# files renamed or removed behind libvirt's back (a replica's takeover)
+	lab_virsh "$s" pool-refresh "${LAB_POOL[$s]}" >/dev/null 2>&1
 	lab_virsh "$s" vol-list "${LAB_POOL[$s]}" 2>/dev/null | grep -q "$GUEST" && return 1
 	[ -z "$(ls -A "$LAB/site-$s/run/vmgw/jobs" 2>/dev/null)" ]
 }

@@ -305,7 +305,12 @@ int	drc_nbd_connect(struct drc_nbd **out, const char *socket,
 	    const char *export, const char *bitmap, char *err,
 	    size_t errlen) DRC_WUR;
 /* Start qemu-nbd on a qcow2 image (backing chain followed) at socket and
- * connect.  writable 0: read-only (-r); bitmap: export it (-B) too. */
+ * connect.  writable: DRC_NBD_RO (-r), DRC_NBD_RW, or DRC_NBD_RO_SHARED:
+ * read-only beside a QEMU that holds the image as a backing file
+ * (force-share); bitmap: export it (-B) too. */
+#define DRC_NBD_RO		0
+#define DRC_NBD_RW		1
+#define DRC_NBD_RO_SHARED	2
 int	drc_nbd_serve(struct drc_nbd **out, const char *image,
 	    const char *socket, int writable, const char *bitmap, char *err,
 	    size_t errlen) DRC_WUR;

@@ -193,14 +193,15 @@ drc_nbd_serve(struct drc_nbd **out, const char *image, const char *socket,
     int writable, const char *bitmap, char *err, size_t errlen)
 {
 	char sockopt[DRC_PATH_MAX + 16], bitopt[300];
-	const char *argv[16];
+	char opts[2 * DRC_PATH_MAX + 128], *o;
+	const char *argv[16], *c;
 	struct drc_nbd *n;
 	size_t i = 0;
 
 	*out = NULL;
 	if ((n = nbd_new(image, bitmap, err, errlen)) == NULL)
 		return -1;
-	n->writable = writable;
+	n->writable = writable == DRC_NBD_RW;
 	if (strlen(socket) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		drc_err(err, errlen, "%s: socket path %s too long", image,
 		    socket);
@@ -211,17 +212,36 @@ drc_nbd_serve(struct drc_nbd **out, const char *image, const char *socket,
 	snprintf(bitopt, sizeof(bitopt), "--bitmap=%s", bitmap ? bitmap : "");
 	argv[i++] = "qemu-nbd";
 	argv[i++] = sockopt;
-	argv[i++] = "--format=qcow2";
 	argv[i++] = "--shared=1";
-	if (writable) {
+	if (writable == DRC_NBD_RW) {
+		argv[i++] = "--format=qcow2";
 		argv[i++] = "--cache=writeback";
 		argv[i++] = "--discard=unmap";
 		argv[i++] = "--detect-zeroes=unmap";
-	} else
+	} else {
 		argv[i++] = "--read-only";
+		if (writable == DRC_NBD_RO)
+			argv[i++] = "--format=qcow2";
+	}
 	if (bitmap != NULL)
 		argv[i++] = bitopt;
-	argv[i++] = image;
+	if (writable == DRC_NBD_RO_SHARED) {
+		/* an image a running QEMU holds read-only (the backing file
+		 * of its disk): opened beside it; commas doubled */
+		o = opts + snprintf(opts, sizeof(opts), "driver=qcow2,"
+		    "read-only=on,force-share=on,file.driver=file,"
+		    "file.filename=");
+		for (c = image; *c != '\0' && o < opts + sizeof(opts) - 3;
+		    c++) {
+			if (*c == ',')
+				*o++ = ',';
+			*o++ = *c;
+		}
+		*o = '\0';
+		argv[i++] = "--image-opts";
+		argv[i++] = opts;
+	} else
+		argv[i++] = image;
 	argv[i] = NULL;
 	if (unlink(socket) == -1 && errno != ENOENT) {
 		drc_err(err, errlen, "%s: stale socket %s: %s", image, socket,
