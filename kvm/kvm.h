@@ -243,6 +243,19 @@ int	kvm_disks_overlay(struct kvm *, const char *domain, const char *name,
 int	kvm_disks_commit(struct kvm *, const char *domain,
 	    const char *const *targets, size_t n, char *err,
 	    size_t errlen) KVM_WUR;
+/*
+ * A running guest paused and resumed; its memory and device state saved to
+ * file (the guest stops; libvirt writes it), and a guest restored from one
+ * (xml: its definition there, NULL: the saved one), paused or running.
+ */
+int	kvm_domain_suspend(struct kvm *, const char *name, char *err,
+	    size_t errlen) KVM_WUR;
+int	kvm_domain_resume(struct kvm *, const char *name, char *err,
+	    size_t errlen) KVM_WUR;
+int	kvm_domain_save(struct kvm *, const char *name, const char *file,
+	    char *err, size_t errlen) KVM_WUR;
+int	kvm_domain_restore(struct kvm *, const char *file, const char *xml,
+	    int paused, char *err, size_t errlen) KVM_WUR;
 /* Delete the volume at path (refresh its pool first); 0 if absent too. */
 int	kvm_volume_delete(struct kvm *, const char *path, char *err,
 	    size_t errlen) KVM_WUR;

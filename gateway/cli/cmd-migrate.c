@@ -334,6 +334,7 @@ migrate_exec(struct cli *cli, int argc, char **argv)
 		{ "parallel", required_argument, NULL, 'P' },
 		{ "keep-source", no_argument, NULL, 'k' },
 		{ "full-copy", no_argument, NULL, 'F' },
+		{ "replicated", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -345,7 +346,7 @@ migrate_exec(struct cli *cli, int argc, char **argv)
 	long			 n;
 	int			 ch, ret;
 
-	while ((ch = getopt_long(argc, argv, "t:nopD:b:P:kFj", opts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "t:nopD:b:P:kFRj", opts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 't':
@@ -365,6 +366,9 @@ migrate_exec(struct cli *cli, int argc, char **argv)
 			break;
 		case 'F':
 			json_object_set_new(req, "full_copy", json_true());
+			break;
+		case 'R':
+			json_object_set_new(req, "replicated", json_true());
 			break;
 		case 'j':
 			cli->json = 1;
@@ -419,7 +423,7 @@ const struct cli_cmd cmd_migrate = {
 	.name = "migrate",
 	.args = "DOMAIN --to SITE [--dry-run] [--offline] [--postcopy] "
 	    "[--max-downtime MS] [--bandwidth RATE] [--parallel N] "
-	    "[--keep-source] [--full-copy] [--json]",
+	    "[--keep-source] [--full-copy | --replicated] [--json]",
 	.summary = "move a guest to SITE (live, or --offline)",
 	.help = "  --to SITE          the destination gateway's site "
 	    "(required)\n"
@@ -436,6 +440,9 @@ const struct cli_cmd cmd_migrate = {
 	    "  --keep-source      keep the guest's definition and volumes here\n"
 	    "  --full-copy        copy the disks in full, even over a replica at "
 	    "SITE\n"
+	    "  --replicated       pause, ship a final point and the saved state; "
+	    "restore it\n                     at SITE (a guest protected to "
+	    "SITE; downtime: the state's\n                     copy)\n"
 	    "  --json, -j         events and the result as JSON, one per line\n"
 	    "\nA guest protected to SITE moves over its replica there: a final "
 	    "point is\nshipped, and only what the guest writes after it is "

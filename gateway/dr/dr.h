@@ -102,8 +102,12 @@ struct dr_prot {
 	size_t			 n_disks;
 	int			 disks_claimed;	/* a move keeps them for the
 						 * replica (dr_keeps_disks) */
+	int			 claim_chain;	/* ... they are overlays on the
+						 * chain here: a new point */
 	int			 resync_first;	/* reverse protection: the first
 						 * point compares (dr_reverse.c) */
+	int			 on_base;	/* ... or is incremental on the
+						 * old home's copy (dr_move.c) */
 	int			 fenced;	/* it failed over: its copy here
 						 * stays off */
 	void			(*yield_ready)(void *);
@@ -205,6 +209,11 @@ int	 dr_tops_undo(struct job *);	/* 1: the resume waits for it */
 void	 dr_move_init(void);
 int	 dr_retire_run(const struct gw *, const char *domain, char *retired,
 	    size_t retlen, char *err, size_t errlen);	/* dr_home.c */
+int	 dr_append_old_copy(const struct gw *, const char *domain,
+	    const struct dr_disk *, size_t n, const char *site, uint64_t *seq,
+	    char *err, size_t errlen);
+int	 dr_image_bitmaps_drop(const char *img, int standalone, char *err,
+	    size_t errlen);		/* dr_reverse.c */
 
 /* dr_backup.c */
 void	 dr_pm_begin(struct peer *, json_int_t id, json_t *req);

@@ -50,6 +50,7 @@ struct dr_recv {
 	size_t			 n_disks;
 	unsigned		 keep;
 	int			 incremental, resume, resync;
+	int			 on_base;	/* incremental on a base with no point */
 	char			 dir[512];
 	struct drc_hashes	 hashes[DRC_DISKS_MAX];	/* resync: newest point */
 	int			 hashed;
@@ -358,7 +359,9 @@ dr_prepare_work(void *arg)
 		goto out;
 	r->points = (unsigned)m->n_points;
 	r->newest_seq = m->n_points > 0 ? m->points[m->n_points - 1].seq : 0;
-	if (r->incremental && m->n_points == 0) {
+	/* on_base: the base is the old home's copy, which a replicated move
+	 * left equal to the new home's checkpoint */
+	if (r->incremental && m->n_points == 0 && !r->on_base) {
 		snprintf(r->err, sizeof(r->err), "the chain of %s has no point "
 		    "yet: a full point is needed", r->guest);
 		goto out;
@@ -497,6 +500,7 @@ dr_begin_parse(struct dr_recv *r, json_t *req)
 	r->incremental = json_is_true(json_object_get(req, "incremental"));
 	r->resume = json_is_true(json_object_get(req, "resume"));
 	r->resync = json_is_true(json_object_get(req, "resync"));
+	r->on_base = json_is_true(json_object_get(req, "on_base"));
 	r->keep = (unsigned)json_integer_value(json_object_get(req, "keep"));
 	if (r->seq == 0 || r->keep == 0 || r->start <= 0)
 		return -1;

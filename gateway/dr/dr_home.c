@@ -116,6 +116,8 @@ dr_save(const struct job *j, json_t *o)
 	    json_boolean(p->fenced));
 	json_object_set_new(json_object_get(o, "replication"), "resync_first",
 	    json_boolean(p->resync_first));
+	json_object_set_new(json_object_get(o, "replication"), "on_base",
+	    json_boolean(p->on_base));
 	if (p->checkpoint_xml != NULL)
 		json_object_set_new(json_object_get(o, "replication"),
 		    "checkpoint_xml", json_string(p->checkpoint_xml));
@@ -180,6 +182,7 @@ dr_load(struct job *j, json_t *o)
 	    NULL)
 		p->checkpoint_xml = strdup(v);
 	p->resync_first = json_is_true(json_object_get(r, "resync_first"));
+	p->on_base = json_is_true(json_object_get(r, "on_base"));
 	json_array_foreach(json_object_get(r, "disks"), i, d) {
 		const char *t = json_string_value(json_object_get(d, "target"));
 		const char *pa = json_string_value(json_object_get(d, "path"));
@@ -333,6 +336,9 @@ struct dr_move {
 	struct dr_disk		 disks[DRC_DISKS_MAX];
 	size_t			 n_disks;
 	char			 chain[600];	/* ... in that directory */
+	/* its disks here are overlays on its chain here: a new point */
+	int			 append;
+	uint64_t		 chain_seq;	/* the chain's newest point then */
 	/* it rode on the replica there: the overlays of its final point */
 	char			 tops[DRC_DISKS_MAX][600];
 	size_t			 n_tops;
@@ -359,9 +365,12 @@ dr_move_adopt(struct dr_move *mv)
 	char		*g;
 
 	/* a chain of the guest is where it will protect it to (the disks
-	 * here, or the replica of its failover): its first point compares */
-	m = json_pack("{s:s, s:s, s:s, s:I, s:i, s:b, s:I, s:b}", "op",
-	    PM_DR_ADOPT, "guest", mv->domain, "to", mv->target, "rpo",
+	 * here, or the replica of its failover): its first point compares
+	 * (or starts from a replicated move's checkpoint), numbered after
+	 * that chain's newest point (seq) */
+	m = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:b, s:I, s:b}", "op",
+	    PM_DR_ADOPT, "guest", mv->domain, "to", mv->target, "seq",
+	    (json_int_t)mv->chain_seq, "rpo",
 	    (json_int_t)mv->set.rpo, "keep", (int)mv->set.keep, "quiesce",
 	    mv->set.quiesce, "bandwidth", (json_int_t)mv->set.bandwidth,
 	    "resync_first", mv->chain[0] != '\0' || mv->retired[0] != '\0');
@@ -404,7 +413,8 @@ dr_move_tops(struct dr_move *mv)
 	for (i = 0; i < mv->n_tops; i++) {
 		argv[0] = "qemu-img"; argv[1] = "commit"; argv[2] = "-q";
 		argv[3] = mv->tops[i]; argv[4] = NULL;
-		if (mv->takeover && drc_run(argv, msg, sizeof(msg)) != 0) {
+		if ((mv->takeover || mv->append) && drc_run(argv, msg,
+		    sizeof(msg)) != 0) {
 			log_warnx("%s: %s: qemu-img commit: %s (its old copy "
 			    "is as at the final point)", mv->domain,
 			    mv->tops[i], msg);
@@ -486,9 +496,26 @@ dr_move_work(void *arg)
 	char			 dir[600];
 	size_t			 i;
 
+	dr_move_tops(mv);
+	if (mv->append) {
+		char	 e[512] = "";
+
+		if (dr_append_old_copy(mv->gw, mv->domain, mv->disks,
+		    mv->n_disks, mv->gw->conf->site, &mv->chain_seq, e,
+		    sizeof(e)) == -1) {
+			log_warnx("%s: its old copy here does not become a "
+			    "point of its replica (%s): removed", mv->domain,
+			    e);
+			mv->chain_seq = 0;
+			for (i = 0; i < mv->n_disks; i++)
+				if (unlink(mv->disks[i].path) == -1 &&
+				    errno != ENOENT)
+					log_warnx("%s: %s: %s", mv->domain,
+					    mv->disks[i].path, strerror(errno));
+		}
+	}
 	(void)dr_retire_run(mv->gw, mv->domain, mv->retired,
 	    sizeof(mv->retired), mv->err, sizeof(mv->err));
-	dr_move_tops(mv);
 	if (mv->takeover) {
 		const struct vmgw_config *conf = mv->gw->conf;
 		const struct vmgw_peer	 *pc = NULL;
@@ -562,12 +589,13 @@ dr_keeps_disks(struct job *j, const char *to)
 	if (p->fenced || p->n_disks == 0 || p->seq == 0 ||
 	    strcmp(p->set.to, to) != 0 || strlen(j->uuid) != KVM_UUID_LEN)
 		return 0;
+	p->claim_chain = 0;
 	for (i = 0; i < conf->n_peers; i++)
 		for (k = 0; k < conf->peers[i].n_storage; k++) {
 			snprintf(path, sizeof(path), "%s/%s/%s/failover.json",
 			    conf->peers[i].storage[k].from, DR_DIR, j->domain);
 			if (access(path, F_OK) == 0)
-				return 0;
+				p->claim_chain = 1;	/* overlays on it */
 		}
 	p->disks_claimed = 1;	/* dr_moved takes them over */
 	return 1;
@@ -598,7 +626,8 @@ dr_moved(struct job *j, const char *to)
 	snprintf(mv->source, sizeof(mv->source), "%s", p->source);
 	mv->set = p->set;
 	if (mv->drop && p->disks_claimed) {	/* the mover kept them for us */
-		mv->takeover = 1;
+		mv->takeover = !p->claim_chain;
+		mv->append = p->claim_chain;
 		snprintf(mv->uuid, sizeof(mv->uuid), "%s", j->uuid);
 		memcpy(mv->disks, p->disks, sizeof(mv->disks));
 		mv->n_disks = p->n_disks;
@@ -623,6 +652,8 @@ dr_pm_adopt(struct peer *peer, json_int_t id, json_t *req)
 				    "guest"));
 	const char		*to = json_string_value(json_object_get(req,
 				    "to"));
+	struct job		*j;
+	json_int_t		 seq;
 	char			 err[512];
 
 	memset(&s, 0, sizeof(s));
@@ -653,6 +684,13 @@ dr_pm_adopt(struct peer *peer, json_int_t id, json_t *req)
 	    sizeof(err))) == -1) {
 		pmsg_reply_error(peer, id, "%s", err);
 		return;
+	}
+	seq = json_integer_value(json_object_get(req, "seq"));
+	if (seq > 0 && (j = dr_job_for(peer->gw, guest)) != NULL &&
+	    DR(j)->seq == 0 && DR(j)->cur == NULL) {
+		DR(j)->seq = (uint64_t)seq;	/* the old home's chain's newest */
+		DR(j)->on_base = 0;
+		job_save(j);
 	}
 	pmsg_reply(peer, id, json_object());
 }
@@ -838,6 +876,7 @@ dr_cycle_over(void *arg)
 	}
 	if (c->rc == 0) {
 		p->resync_first = 0;
+		p->on_base = 0;
 		memcpy(p->disks, c->disks, sizeof(p->disks));
 		p->n_disks = c->n_disks;
 		p->seq = c->seq;
@@ -1228,6 +1267,8 @@ dr_peer_up(struct peer *peer, struct tunnel *t, const char *err, void *arg)
 	    c->xml ? c->xml : "",
 	    "incremental", c->from[0] != '\0', "keep", (int)p->set.keep,
 	    "resume", c->next_seq != 0 || c->bytes != 0, "resync", c->resync);
+	if (p->on_base && c->from[0] != '\0')
+		json_object_set_new(m, "on_base", json_true());
 	if (pmsg_request(peer, m, JOB_PREPARE_TIMEOUT, dr_begun, j) == -1)
 		dr_fail(c, "tunnel to %s lost", j->peer_name);
 	json_decref(m);
@@ -1416,6 +1457,8 @@ dr_protect(struct gw *gw, const char *domain, const struct dr_settings *s,
 
 /* Reverse protection (dr_reverse.c): a new job whose first point is a
  * resync against the old home's copy, which is that site's chain now. */
+static void	dr_moved_checkpoint(struct job *);
+
 int
 dr_protect_reverse(struct gw *gw, const char *domain,
     const struct dr_settings *s, char *err, size_t errlen)
@@ -1433,8 +1476,47 @@ dr_protect_reverse(struct gw *gw, const char *domain,
 		return -1;
 	}
 	DR(j)->resync_first = 1;	/* before its timer fires */
+	dr_moved_checkpoint(j);
 	job_save(j);
 	return 0;
+}
+
+/*
+ * A replicated move made a checkpoint here before the guest ran (the old
+ * home's copy equals the point it was restored on, exactly): the first
+ * point is incremental from it, not a compare.
+ */
+static void
+dr_moved_checkpoint(struct job *j)
+{
+	struct dr_prot		*p = DR(j);
+	struct drc_manifest	*m = NULL;
+	char			 dir[600], path[700], e[256];
+	json_t			*rec;
+	const char		*cp, *kind;
+
+	if (dr_local_chain(j->gw->conf, j->domain, dir, sizeof(dir), &m, e,
+	    sizeof(e)) != 1) {
+		drc_manifest_free(m);
+		return;
+	}
+	drc_manifest_free(m);
+	snprintf(path, sizeof(path), "%s/failover.json", dir);
+	if ((rec = json_load_file(path, 0, NULL)) == NULL)
+		return;
+	cp = json_string_value(json_object_get(rec, "checkpoint"));
+	kind = json_string_value(json_object_get(rec, "kind"));
+	if (kind != NULL && strcmp(kind, "move") == 0 && cp != NULL &&
+	    cp[0] != '\0' && strlen(cp) < sizeof(p->checkpoint)) {
+		snprintf(p->checkpoint, sizeof(p->checkpoint), "%s", cp);
+		p->resync_first = 0;
+		p->on_base = 1;
+		p->on_base = 1;
+		log_info("%s: its first point to %s is incremental from %s (the "
+		    "checkpoint of its replicated move)", j->domain, p->set.to,
+		    cp);
+	}
+	json_decref(rec);
 }
 
 /* The old home (dr_reverse.c): its fenced job ends, its copy is the

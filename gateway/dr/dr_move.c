@@ -190,6 +190,136 @@ dr_tops_undo(struct job *j)
 	return 1;
 }
 
+/* ------------------------------------------------------------ old home */
+
+/*
+ * (worker) The guest moved away from a site where it ran on its chain (a
+ * failover, a move over the replica): its disks there are overlays on the
+ * chain's newest point.  Renamed into the chain as a new point (its
+ * bitmaps dropped), they make the replica equal the guest's disks at the
+ * switchover, so the new home's first point ships only what differs.  On
+ * any doubt (not on the newest point, another filesystem) they are left
+ * as they are: -1, and the caller removes them.  *seq: the new point's.
+ */
+int
+dr_append_old_copy(const struct gw *gw, const char *domain,
+    const struct dr_disk *disks, size_t n, const char *site, uint64_t *seq,
+    char *err, size_t errlen)
+{
+	struct drc_manifest	*m = NULL;
+	struct drc_point	 p, *nw;
+	struct drc_disk		 pd[DRC_DISKS_MAX];
+	char			 dir[600], path[700], to[DRC_DISKS_MAX][700];
+	char			*out = NULL, msg[256];
+	const char		*argv[6];
+	json_t			*info;
+	size_t			 i, k, moved = 0;
+	int			 ret = -1;
+
+	memset(&p, 0, sizeof(p));
+	drc_manifest_lock();
+	if (dr_local_chain(gw->conf, domain, dir, sizeof(dir), &m, err,
+	    errlen) != 1 || m->n_points == 0 || n == 0 || n > DRC_DISKS_MAX) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "no chain with a point");
+		goto out;
+	}
+	nw = &m->points[m->n_points - 1];
+	snprintf(path, sizeof(path), "%s/failover.json", dir);
+	if (access(path, F_OK) != 0) {
+		snprintf(err, errlen, "%s: it did not run on it", dir);
+		goto out;
+	}
+	drc_point_id(p.id, nw->seq + 1);
+	for (i = 0; i < n; i++) {
+		const char	*b;
+
+		for (k = 0; k < nw->n_disks; k++)
+			if (strcmp(nw->disks[k].target, disks[i].target) == 0)
+				break;
+		argv[0] = "qemu-img"; argv[1] = "info"; argv[2] = "-U";
+		argv[3] = "--output=json"; argv[4] = disks[i].path;
+		argv[5] = NULL;
+		if (k == nw->n_disks || drc_run_out(argv, &out, 1u << 20, msg,
+		    sizeof(msg)) != 0) {
+			snprintf(err, errlen, "%s: %s", disks[i].path,
+			    k == nw->n_disks ? "not in the newest point" : msg);
+			goto out;
+		}
+		info = json_loads(out, 0, NULL);
+		free(out);
+		out = NULL;
+		b = json_string_value(json_object_get(info,
+		    "full-backing-filename"));
+		snprintf(path, sizeof(path), "%s/%s", dir, nw->disks[k].file);
+		if (b == NULL || strcmp(b, path) != 0) {
+			snprintf(err, errlen, "%s is not an overlay on %s",
+			    disks[i].path, path);
+			json_decref(info);
+			goto out;
+		}
+		json_decref(info);
+		snprintf(pd[i].target, sizeof(pd[i].target), "%s",
+		    disks[i].target);
+		pd[i].size = nw->disks[k].size;
+		if (drc_overlay_name(pd[i].file, sizeof(pd[i].file),
+		    disks[i].target, p.id) == -1) {
+			snprintf(err, errlen, "disk %s: no file name",
+			    disks[i].target);
+			goto out;
+		}
+		snprintf(to[i], sizeof(to[i]), "%s/%s", dir, pd[i].file);
+		if (access(to[i], F_OK) == 0) {
+			snprintf(err, errlen, "%s exists", to[i]);
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (rename(disks[i].path, to[i]) == -1) {
+			snprintf(err, errlen, "%s -> %s: %s", disks[i].path,
+			    to[i], strerror(errno));
+			goto undo;
+		}
+		moved++;
+		if (dr_image_bitmaps_drop(to[i], 0, err, errlen) == -1)
+			goto undo;
+	}
+	p.seq = nw->seq + 1;
+	p.start = p.end = (int64_t)time(NULL);
+	p.consistency = DRC_CRASH;
+	snprintf(p.reason, sizeof(p.reason), "its disks at %s until it moved",
+	    site);
+	if ((p.disks = calloc(n, sizeof(*p.disks))) == NULL ||
+	    (p.domain_xml = strdup(nw->domain_xml ? nw->domain_xml : "")) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto undo;
+	}
+	memcpy(p.disks, pd, n * sizeof(*pd));
+	p.n_disks = n;
+	*seq = p.seq;
+	snprintf(path, sizeof(path), "%s", p.id);	/* p is cleared */
+	if (drc_manifest_add(m, &p, err, errlen) == -1)
+		goto undo;
+	log_info("%s: its disks here are point %s of its replica now (%s)",
+	    domain, path, dir);
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	if (drc_manifest_save(path, m, err, errlen) == -1)
+		goto undo;
+	ret = 0;
+	goto out;
+ undo:
+	for (i = 0; i < moved; i++)
+		if (rename(to[i], disks[i].path) == -1)
+			log_warnx("%s: %s -> %s: %s", domain, to[i],
+			    disks[i].path, strerror(errno));
+ out:
+	drc_manifest_unlock();
+	drc_point_clear(&p);
+	drc_manifest_free(m);
+	return ret;
+}
+
 /* ------------------------------------------------------------ destination */
 
 /* (worker) the guest's chain from site `from` here, its newest point `point` */
@@ -276,7 +406,7 @@ dr_rep_backing(struct gw *gw, const char *from, const char *guest,
 /* (worker) the guest runs here on its chain: its point pinned, the record */
 static int
 dr_rep_settled(struct gw *gw, const char *from, const char *guest,
-    const char *point, char *err, size_t errlen)
+    const char *point, const char *checkpoint, char *err, size_t errlen)
 {
 	struct drc_manifest	*m = NULL;
 	struct drc_point	*pt;
@@ -299,7 +429,8 @@ dr_rep_settled(struct gw *gw, const char *from, const char *guest,
 	 * a move, which retires the record (dr_move_work) */
 	snprintf(rec, sizeof(rec), "{\"domain\": \"%s\", \"point\": \"%s\", "
 	    "\"at\": %lld, \"site\": \"%s\", \"kind\": \"move\", \"from\": "
-	    "\"%s\"}\n", guest, point, (long long)now, gw->conf->site, from);
+	    "\"%s\", \"checkpoint\": \"%s\"}\n", guest, point, (long long)now,
+	    gw->conf->site, from, checkpoint ? checkpoint : "");
 	snprintf(mpath, sizeof(mpath), "%s/failover.json", dir);
 	if (drc_write_atomic(mpath, rec, strlen(rec), err, errlen) == -1)
 		goto out;

@@ -59,6 +59,14 @@ struct dr_rev {
 static int
 dr_rev_bitmaps(const char *img, char *err, size_t errlen)
 {
+	return dr_image_bitmaps_drop(img, 1, err, errlen);
+}
+
+/* standalone: refuse an image with a backing file (a takeover's base) */
+int
+dr_image_bitmaps_drop(const char *img, int standalone, char *err,
+    size_t errlen)
+{
 	const char	*argv[6];
 	char		 msg[512], *out = NULL;
 	json_t		*info, *bm, *b;
@@ -79,7 +87,7 @@ dr_rev_bitmaps(const char *img, char *err, size_t errlen)
 		    je.text);
 		return -1;
 	}
-	if (json_object_get(info, "backing-filename") != NULL) {
+	if (standalone && json_object_get(info, "backing-filename") != NULL) {
 		snprintf(err, errlen, "%s has a backing file: vmgw "
 		    "takes over standalone images only", img);
 		json_decref(info);

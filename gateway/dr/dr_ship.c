@@ -233,7 +233,7 @@ dr_final_take_work(void *arg)
 	    kvm_domain_inspect(k, j->domain, &di, c->err, sizeof(c->err)) == -1)
 		goto out;
 	snprintf(c->uuid, sizeof(c->uuid), "%s", di->uuid);
-	if (di->state != KVM_DOM_RUNNING) {
+	if (di->state != KVM_DOM_RUNNING && di->state != KVM_DOM_PAUSED) {
 		snprintf(c->err, sizeof(c->err), "%s is %s here", j->domain,
 		    di->state_str);
 		goto out;

@@ -108,14 +108,16 @@ struct job_kind {
  * calls block: workers only).  backing: the image of disk `target` (of
  * `size` bytes) in point `point`, the newest complete one of the guest's
  * chain from site `from` here.  settled: the guest runs here on that chain
- * now (it is its disk, no longer a replica).
+ * now (it is its disk, no longer a replica); checkpoint: one made before
+ * it ran here ("": none), which its first point here can start from.
  */
 struct job_replica_ops {
 	int	(*backing)(struct gw *, const char *from, const char *guest,
 		    const char *point, const char *target, uint64_t size,
 		    char *path, size_t len, char *err, size_t errlen);
 	int	(*settled)(struct gw *, const char *from, const char *guest,
-		    const char *point, char *err, size_t errlen);
+		    const char *point, const char *checkpoint, char *err,
+		    size_t errlen);
 	/* (loop) the guest left this site with a move: a chain it ran on
 	 * here is no longer its disk (its record is retired) */
 	void	(*left)(struct gw *, const char *guest);

@@ -18,6 +18,7 @@
  * it), and the op's done() hands the results to the job on the loop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include <event2/bufferevent.h>
 
 #include "migrate.h"
+#include "kvm_backup.h"
 
 #define DST_SPACE_MARGIN	(16ull * 1024 * 1024)
 #define DST_INCOMING_WAIT_MS	10000
@@ -510,6 +512,8 @@ mig_pm_prepare(struct peer *p, json_int_t id, json_t *req)
 	snprintf(j->uuid, sizeof(j->uuid), "%s", uuid ? uuid : "");
 	m->o.dry_run = json_is_true(json_object_get(req, "dry_run"));
 	m->o.offline = json_is_true(json_object_get(req, "offline"));
+	m->o.replicated = json_is_true(json_object_get(json_object_get(req,
+	    "replica"), "replicated"));
 	m->o.bandwidth = (uint64_t)json_integer_value(json_object_get(req,
 	    "bandwidth"));
 	m->plan = json_incref(req);	/* disks and XML for offline */
@@ -567,6 +571,7 @@ dst_upload_work(void *arg)
 }
 
 static void dst_define(struct job *);
+static void dst_restore(struct job *);
 
 static void
 dst_upload_done(void *arg)
@@ -582,7 +587,105 @@ dst_upload_done(void *arg)
 	    "");
 	free(u);
 	if (--d->uploads_left == 0 && d->finish_req != 0)
-		dst_define(j);
+		(MIG(j)->o.replicated ? dst_restore : dst_define)(j);
+}
+
+static void
+dst_state_work(void *arg)
+{
+	struct dst_upload	*u = arg;
+	char			 buf[1 << 16];
+	ssize_t			 n, w, off;
+	int			 out;
+
+	u->rc = -1;
+	if ((out = open(u->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1) {
+		snprintf(u->err, sizeof(u->err), "%s: %s", u->path,
+		    strerror(errno));
+		close(u->fd);
+		return;
+	}
+	for (;;) {
+		if ((n = read(u->fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(u->err, sizeof(u->err), "the state's channel: "
+			    "%s", strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			u->rc = 0;
+			break;
+		}
+		for (off = 0; off < n; off += w)
+			if ((w = write(out, buf + off, (size_t)(n - off))) ==
+			    -1) {
+				snprintf(u->err, sizeof(u->err), "%s: %s",
+				    u->path, strerror(errno));
+				goto out;
+			}
+		u->bytes += (uint64_t)n;
+	}
+ out:
+	if (u->rc == 0 && fsync(out) == -1) {
+		snprintf(u->err, sizeof(u->err), "%s: %s", u->path,
+		    strerror(errno));
+		u->rc = -1;
+	}
+	if (close(out) == -1 && u->rc == 0) {
+		snprintf(u->err, sizeof(u->err), "%s: %s", u->path,
+		    strerror(errno));
+		u->rc = -1;
+	}
+	close(u->fd);
+}
+
+/* a replicated move's saved state, into the job's directory */
+static void
+dst_accept_state(struct channel *ch, struct job *j)
+{
+	struct mig		*m = MIG(j);
+	struct dst_upload	*u;
+	struct relay		*r;
+	char			 dir[512];
+	int			 sv[2];
+
+	if (!m->o.replicated || m->d.state_file[0] != '\0') {
+		chan_accept_fail(ch, "no state expected in this job");
+		return;
+	}
+	if ((u = calloc(1, sizeof(*u))) == NULL ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		free(u);
+		chan_accept_fail(ch, "out of resources");
+		return;
+	}
+	job_rundir(j, dir, sizeof(dir));
+	u->job = j;
+	u->fd = sv[0];
+	snprintf(u->path, sizeof(u->path), "%s/state.save", dir);
+	snprintf(m->d.state_file, sizeof(m->d.state_file), "%s", u->path);
+	set_nonblock_cloexec(sv[1]);
+	if ((r = relay_new(j->gw, sv[1], ch)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		free(u);
+		chan_accept_fail(ch, "out of memory");
+		return;
+	}
+	dst_conn_add(j, r, "state");
+	chan_set_endpoint(ch, &relay_ops, r);
+	if (job_work(j, dst_state_work, dst_upload_done, u) == -1) {
+		close(u->fd);
+		free(u);
+		chan_accept_fail(ch, "cannot start a thread");
+		return;
+	}
+	m->d.uploads_left++;
+	if (j->state == JOB_PREPARED)
+		job_set_state(j, JOB_RUNNING, "state copy");
+	chan_accept_ok(ch);
 }
 
 static void
@@ -660,6 +763,10 @@ mig_dst_accept(struct channel *ch, json_t *req)
 		dst_accept_disk(ch, j, req);
 		return;
 	}
+	if (strcmp(sock, "state") == 0) {
+		dst_accept_state(ch, j);
+		return;
+	}
 	memset(&a, 0, sizeof(a));
 	a.kind = ADDR_UNIX;
 	job_rundir(j, dir, sizeof(dir));
@@ -735,7 +842,8 @@ dst_replica_settled(struct job *j)
 	if (rep == NULL || ro == NULL)
 		return;
 	if (ro->settled(j->gw, j->peer_name, j->domain, json_string_value(
-	    json_object_get(rep, "point")), e, sizeof(e)) == -1)
+	    json_object_get(rep, "point")), MIG(j)->d.checkpoint, e,
+	    sizeof(e)) == -1)
 		log_warnx("job %s: %s: %s", j->id, j->domain, e);
 }
 
@@ -919,11 +1027,11 @@ mig_pm_finish(struct peer *p, json_int_t id, json_t *req)
 		return;
 	}
 	m = MIG(j);
-	if (m->o.offline) {
+	if (m->o.offline || m->o.replicated) {
 		m->d.finish_req = id;
 		if (m->d.uploads_left == 0)
-			dst_define(j);
-		return;		/* dst_upload_done defines when the last ends */
+			(m->o.replicated ? dst_restore : dst_define)(j);
+		return;		/* dst_upload_done goes on when the last ends */
 	}
 	/* the switchover's event was missed (no events): act now */
 	if (!m->switched)
@@ -931,6 +1039,109 @@ mig_pm_finish(struct peer *p, json_int_t id, json_t *req)
 	if ((op = dst_op_new(j, p, id, req)) == NULL ||
 	    job_work(j, dst_finish_work, dst_finish_done, op) == -1) {
 		pmsg_reply_error(p, id, "out of resources");
+		if (op != NULL)
+			dst_op_free(op);
+		return;
+	}
+	j->busy = 1;
+}
+
+/*
+ * A replicated move's end: the guest defined here, restored paused from its
+ * state on the disks' overlays, a checkpoint made before it runs (the new
+ * home's first point is incremental from it: the old home's copy is the
+ * final point exactly), resumed.  Then as for a live move: the switchover,
+ * the probe, the hooks, the reply.
+ */
+static void
+dst_restore_work(void *arg)
+{
+	struct dst_op		*op = arg;
+	struct job		*j = op->job;
+	struct mig		*m = MIG(j);
+	struct kvm		*k = NULL;
+	struct kvm_backup_disk	 bd[64];
+	const char		*xml = json_string_value(json_object_get(
+				    m->plan, "xml"));
+	json_t			*d;
+	size_t			 i, n = 0;
+	int			 defined = 0, restored = 0;
+	char			 e[512];
+
+	if (m->d.upload_err[0] != '\0' || m->d.state_file[0] == '\0') {
+		snprintf(op->err, sizeof(op->err), "the state's copy: %s",
+		    m->d.upload_err[0] ? m->d.upload_err : "it never came");
+		return;
+	}
+	json_array_foreach(json_object_get(m->plan, "disks"), i, d)
+		if (n < 64) {
+			bd[n].target = json_string_value(json_object_get(d,
+			    "target"));
+			bd[n++].scratch = NULL;
+		}
+	snprintf(m->d.checkpoint, sizeof(m->d.checkpoint), "vmgw-moved-%s",
+	    j->id);
+	if (kvm_open(&k, j->gw->conf->libvirt, op->err, sizeof(op->err)) ==
+	    -1)
+		return;
+	if (xml == NULL || kvm_domain_define(k, xml, op->err,
+	    sizeof(op->err)) == -1)
+		goto out;
+	defined = 1;
+	if (kvm_domain_restore(k, m->d.state_file, xml, 1, op->err,
+	    sizeof(op->err)) == -1)
+		goto out;
+	restored = 1;
+	if (kvm_checkpoint_create(k, j->domain, m->d.checkpoint, bd, n, e,
+	    sizeof(e)) == -1) {
+		log_warnx("job %s: %s (its first point compares)", j->id, e);
+		m->d.checkpoint[0] = '\0';
+	}
+	if (kvm_domain_resume(k, j->domain, op->err, sizeof(op->err)) == -1)
+		goto out;
+	log_info("job %s: %s restored here and running", j->id, j->domain);
+ out:
+	if (op->err[0] != '\0' && (defined || restored) &&
+	    kvm_domain_remove(k, j->domain, e, sizeof(e)) == -1)
+		log_warnx("job %s: %s", j->id, e);
+	unlink(m->d.state_file);
+	kvm_close(k);
+}
+
+static void
+dst_restore_done(void *arg)
+{
+	struct dst_op	*op = arg;
+	struct job	*j = op->job;
+	struct mig	*m = MIG(j);
+
+	m->d.finish_req = 0;
+	if (op->err[0] != '\0') {
+		j->busy = 0;
+		pmsg_reply_error(op->peer, op->id, "%s", op->err);
+		job_fail(j, JOB_FAILED, "%s", op->err);
+		dst_op_free(op);
+		return;
+	}
+	mig_net_dest_switched(j);
+	if (job_work(j, dst_finish_work, dst_finish_done, op) == -1) {
+		j->busy = 0;
+		pmsg_reply_error(op->peer, op->id, "out of resources");
+		dst_op_free(op);
+	}
+}
+
+static void
+dst_restore(struct job *j)
+{
+	struct mig	*m = MIG(j);
+	struct dst_op	*op;
+
+	job_set_state(j, JOB_RUNNING, "restoring");
+	if ((op = dst_op_new(j, j->peer, m->d.finish_req, NULL)) == NULL ||
+	    job_work(j, dst_restore_work, dst_restore_done, op) == -1) {
+		pmsg_reply_error(j->peer, m->d.finish_req, "out of resources");
+		m->d.finish_req = 0;
 		if (op != NULL)
 			dst_op_free(op);
 		return;

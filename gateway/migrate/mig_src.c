@@ -42,6 +42,7 @@ static void	mig_finished(struct job *);
 static void	mig_old_copy_go(struct job *);
 static int	mig_peer_lost(const struct job *, const char *);
 static void	mig_unconfirmed(struct job *, const char *);
+static void	mig_report_failure(struct job *);
 
 /* A worker's call that returns nothing but an error text. */
 struct mig_call {
@@ -396,6 +397,8 @@ mig_prepared(json_t *reply, const char *err, void *arg)
 	    "starting");
 	if (m->o.offline)
 		mig_src_start_offline(j);
+	else if (m->o.replicated)
+		mig_src_start_replicated(j);
 	else if (job_yield_domain(j->gw, j->domain, mig_yielded, j) == 1) {
 		/* a replication point is being taken: libvirt lets one job
 		 * hold the domain; it ends its point, then we go */
@@ -440,8 +443,9 @@ mig_peer_ready(struct peer *p, struct tunnel *t, const char *err, void *arg)
 	    "xml", m->s.dest_xml);
 	json_object_set_new(msg, "plan", mig_net_request(j));
 	if (m->s.replica)
-		json_object_set_new(msg, "replica", json_pack("{s:s, s:s}",
-		    "point", m->s.replica_point, "from", j->gw->conf->site));
+		json_object_set_new(msg, "replica", json_pack("{s:s, s:s, s:b}",
+		    "point", m->s.replica_point, "from", j->gw->conf->site,
+		    "replicated", m->o.replicated));
 	if (pmsg_request(p, msg, JOB_PREPARE_TIMEOUT, mig_prepared, j) == -1) {
 		job_fail(j, JOB_FAILED, "tunnel to %s lost", p->conf->name);
 		mig_src_failed(j, VMGW_EXIT_PEER);
@@ -477,6 +481,12 @@ mig_final_done(void *arg, const char *err, const char *point,
 	struct mig	*m = MIG(j);
 
 	j->busy = 0;
+	if (err != NULL && m->o.replicated) {
+		job_fail(j, JOB_FAILED, "the final point at %s: %s",
+		    j->peer_name, err);
+		mig_src_failed(j, VMGW_EXIT_FAIL);
+		return;
+	}
 	if (err != NULL) {
 		snprintf(m->s.replica_note, sizeof(m->s.replica_note), "not "
 		    "over the replica at %s (%s): the disks are copied in full",
@@ -502,7 +512,7 @@ mig_final_done(void *arg, const char *err, const char *point,
 	mig_prepare_now(j);
 }
 
-static void
+void
 mig_final_go(void *arg)
 {
 	struct job	*j = arg;
@@ -513,6 +523,10 @@ mig_final_go(void *arg)
 	if (m->s.cancel) {
 		job_fail(j, JOB_CANCELLED, "cancelled before anything moved");
 		mig_src_failed(j, VMGW_EXIT_CANCELLED);
+		return;
+	}
+	if (m->o.replicated && !m->s.paused) {	/* then here again */
+		mig_rep_pause(j);
 		return;
 	}
 	if ((rj = job_replica_domain(j->gw, j->domain, j->peer_name, point,
@@ -533,6 +547,15 @@ mig_prepare(struct job *j)
 	struct mig	*m = MIG(j);
 	char		 point[32];
 
+	if (m->o.replicated && (json_array_size(json_object_get(m->plan,
+	    "disks")) == 0 || job_replica_domain(j->gw, j->domain,
+	    j->peer_name, point, sizeof(point)) == NULL)) {
+		job_fail(j, JOB_FAILED, "--replicated: %s has no replica at %s "
+		    "to move over (vmgw protect %s --to %s, and a point)",
+		    j->domain, j->peer_name, j->domain, j->peer_name);
+		mig_src_failed(j, VMGW_EXIT_REFUSED);
+		return;
+	}
 	if (m->o.offline || m->o.full_copy || m->o.keep_source ||
 	    json_array_size(json_object_get(m->plan, "disks")) == 0 ||
 	    job_replica_domain(j->gw, j->domain, j->peer_name, point,
@@ -930,8 +953,10 @@ mig_source_cleanup_work(void *arg)
 		kvm_close(k);
 		return;
 	}
-	if (m->o.offline && kvm_domain_undefine(k, j->domain, err,
-	    sizeof(err)) == -1)
+	if (m->s.saved)
+		unlink(m->s.state_file);
+	if ((m->o.offline || m->o.replicated) && kvm_domain_undefine(k,
+	    j->domain, err, sizeof(err)) == -1)
 		snprintf(c->err, sizeof(c->err), "undefining %s here "
 		    "failed: %s", j->domain, err);
 	json_array_foreach(json_object_get(m->plan, "disks"), i, d) {
@@ -1047,6 +1072,17 @@ mig_finish_reply(json_t *reply, const char *err, void *arg)
 		mig_unconfirmed(j, err);
 		return;
 	}
+	if (err != NULL && m->o.replicated && mig_peer_lost(j, err)) {
+		/* it may run there: nothing here is restored or deleted */
+		job_fail(j, JOB_FAILED, "%s did not answer the restore (%s): "
+		    "see whether %s runs there; its saved state stays here (%s)",
+		    j->peer_name, err, j->domain, m->s.state_file);
+		snprintf(j->where, sizeof(j->where), "unknown (%s, or saved "
+		    "here)", j->peer_name);
+		m->s.paused = 0;	/* no undo */
+		mig_report_failure(j);
+		return;
+	}
 	if (err != NULL) {
 		/* libvirt said yes, the peer says something is wrong */
 		job_fail(j, JOB_FAILED, "%s after the move: %s", j->peer_name,
@@ -1069,6 +1105,13 @@ mig_finish_reply(json_t *reply, const char *err, void *arg)
 		m->s.final.disk_processed = m->s.stats.disk_processed;
 	if (m->s.final.mem_processed < m->s.stats.mem_processed)
 		m->s.final.mem_processed = m->s.stats.mem_processed;
+	if (m->o.replicated) {	/* paused here until it resumed there */
+		uint64_t end = m->switch_ns != 0 ? m->switch_ns : mono_ns();
+
+		m->s.final.downtime_ms = (end - m->s.pause_ns) / 1000000;
+		m->s.final.mem_processed = m->s.state_bytes;
+		m->s.migrated = 1;
+	}
 	m->s.has_final = 1;
 	snprintf(j->where, sizeof(j->where), "%s%s", j->peer_name,
 	    m->o.offline ? " (defined, shut off)" : "");
@@ -1198,7 +1241,12 @@ mig_state_work(void *arg)
 	char		 err[512];
 	int		 st = -1, reason;
 
-	if (kvm_open(&k, j->gw->conf->libvirt, err, sizeof(err)) == 0 &&
+	if (m->s.paused && k == NULL && kvm_open(&k, j->gw->conf->libvirt,
+	    err, sizeof(err)) == 0 && mig_rep_undo(j, k, err,
+	    sizeof(err)) == -1)
+		log_warnx("job %s: %s", j->id, err);
+	if ((k != NULL || kvm_open(&k, j->gw->conf->libvirt, err,
+	    sizeof(err)) == 0) &&
 	    kvm_domain_state(k, j->domain, &st, &reason, err,
 	    sizeof(err)) == 0 && st == KVM_DOM_RUNNING)
 		snprintf(c->err, sizeof(c->err), "%s", j->gw->conf->site);
@@ -1302,9 +1350,10 @@ mig_src_failed(struct job *j, int exitcode)
 	if (m->s.tick != NULL)
 		evtimer_del(m->s.tick);
 	/* before anything moved: nothing to look at or undo */
-	if (exitcode == VMGW_EXIT_REFUSED || exitcode == VMGW_EXIT_PEER ||
-	    m->s.info == NULL || (j->state == JOB_CANCELLED &&
-	    j->phase[0] != '\0' && strcmp(j->phase, "checks") == 0)) {
+	if (!m->s.paused && (exitcode == VMGW_EXIT_REFUSED ||
+	    exitcode == VMGW_EXIT_PEER || m->s.info == NULL ||
+	    (j->state == JOB_CANCELLED && j->phase[0] != '\0' &&
+	    strcmp(j->phase, "checks") == 0))) {
 		snprintf(j->where, sizeof(j->where), "%s",
 		    j->gw->conf->site);
 		job_save(j);
@@ -1328,8 +1377,11 @@ mig_pm_switched(struct peer *p, json_int_t id, json_t *req)
 	struct job	*j = jid != NULL ? job_find(p->gw, jid) : NULL;
 
 	if (j != NULL && j->kind == &mig_kind && j->role == JOB_SOURCE &&
-	    j->peer == p && !job_terminal(j))
+	    j->peer == p && !job_terminal(j)) {
+		if (MIG(j)->switch_ns == 0)	/* a replicated move's end */
+			MIG(j)->switch_ns = mono_ns();
 		mig_net_source_switched(j);
+	}
 	pmsg_reply(p, id, json_object());
 }
 
@@ -1451,6 +1503,15 @@ mig_options(struct mig_opts *o, json_t *req, char *err, size_t errlen)
 	o->postcopy = json_is_true(json_object_get(req, "postcopy"));
 	o->keep_source = json_is_true(json_object_get(req, "keep_source"));
 	o->full_copy = json_is_true(json_object_get(req, "full_copy"));
+	o->replicated = json_is_true(json_object_get(req, "replicated"));
+	if (o->replicated && (json_is_true(json_object_get(req, "offline")) ||
+	    json_is_true(json_object_get(req, "postcopy")) || o->full_copy ||
+	    o->keep_source || json_object_get(req, "parallel") != NULL)) {
+		snprintf(err, errlen, "--replicated pauses the guest, ships a "
+		    "final point and its saved state: --offline, --postcopy, "
+		    "--parallel, --full-copy and --keep-source do not apply");
+		return -1;
+	}
 	if ((v = json_object_get(req, "parallel")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > 32) {

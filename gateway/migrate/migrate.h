@@ -34,6 +34,7 @@
 struct mig_opts {
 	int		 dry_run, offline, postcopy, keep_source;
 	int		 full_copy;	/* not over a replica, even when one is */
+	int		 replicated;	/* paused: final point, saved state */
 	int		 parallel;
 	unsigned	 max_downtime_ms;
 	uint64_t	 bandwidth;	/* bytes/s, 0 = none */
@@ -73,6 +74,14 @@ struct mig_src {
 	char			 replica_point[32];
 	uint64_t		 replica_bytes;	/* the final point shipped */
 	char			 replica_note[512];	/* why not, when not */
+	/* --replicated: paused here, the state saved to state_file and
+	 * shipped; job-finish has the peer restore it */
+	int			 paused;
+	uint64_t		 pause_ns;
+	int			 saved;
+	int			 finish_sent;
+	uint64_t		 state_bytes;
+	char			 state_file[600];
 };
 
 /* The destination's own. */
@@ -91,6 +100,8 @@ struct mig_dst {
 	int			 probing;	/* its worker runs */
 	struct mig_finish	*finishing;	/* job-finish waits for it */
 	char			 hook_err[512];
+	char			 state_file[600];	/* --replicated */
+	char			 checkpoint[96];	/* ... made at the restore */
 };
 
 struct mig {
@@ -126,6 +137,12 @@ void	 mig_pm_switched(struct peer *, json_int_t id, json_t *req);
 
 /* mig_offline.c */
 void	 mig_src_start_offline(struct job *);
+
+/* mig_replicated.c */
+void	 mig_rep_pause(struct job *);	/* then mig_final_go */
+void	 mig_src_start_replicated(struct job *);
+int	 mig_rep_undo(struct job *, struct kvm *, char *err, size_t errlen);
+void	 mig_final_go(void *);		/* mig_src.c */
 
 /* mig_dst.c */
 void	 mig_pm_prepare(struct peer *, json_int_t id, json_t *req);

@@ -29,6 +29,8 @@ cleanup() {
 	W unprotect web1 --keep-replica >/dev/null 2>&1
 	lab_site_clean b >/dev/null 2>&1
 	rm -rf "$AR" "$BR"
+	# what a failed run of this test may have left: move overlays, states
+	rm -f "$LAB"/site-[ab]/lib/images*/web1*.vmgw-*
 }
 cleanup
 lab_site_clean a >/dev/null 2>&1; lab_guest_boot a >/dev/null
