@@ -243,6 +243,12 @@ int	kvm_disks_overlay(struct kvm *, const char *domain, const char *name,
 int	kvm_disks_commit(struct kvm *, const char *domain,
 	    const char *const *targets, size_t n, char *err,
 	    size_t errlen) KVM_WUR;
+/* A running disk's images from top down to just above base merged into
+ * base (libvirt repoints the image above top), capped at bandwidth bytes/s
+ * (0: none); it waits for the end.  Whether it worked: the caller looks. */
+int	kvm_disk_commit_below(struct kvm *, const char *domain,
+	    const char *target, const char *top, const char *base,
+	    uint64_t bandwidth, char *err, size_t errlen) KVM_WUR;
 /*
  * A running guest paused and resumed; its memory and device state saved to
  * file (the guest stops; libvirt writes it), and a guest restored from one

@@ -181,3 +181,49 @@ kvm_disks_commit(struct kvm *k, const char *domain,
 	virDomainFree(dom);
 	return ret;
 }
+
+/*
+ * The images from `top` down to just above `base` of a disk merged into
+ * `base` (a live commit under the running disk; libvirt points the image
+ * above `top` at `base`), at most bandwidth bytes/s (0: no cap).  Waits
+ * for the end.
+ */
+int
+kvm_disk_commit_below(struct kvm *k, const char *domain, const char *target,
+    const char *top, const char *base, uint64_t bandwidth, char *err,
+    size_t errlen)
+{
+	virDomainPtr		 dom;
+	virDomainBlockJobInfo	 info;
+	time_t			 until = time(NULL) + 4 * KVM_COMMIT_WAIT_S;
+	int			 r, ret = -1;
+
+	if ((dom = kvm_dom_get(k, domain, err, errlen)) == NULL)
+		return -1;
+	if (virDomainBlockCommit(dom, target, base, top,
+	    (unsigned long)bandwidth, bandwidth != 0 ?
+	    VIR_DOMAIN_BLOCK_COMMIT_BANDWIDTH_BYTES : 0) < 0) {
+		kvm_lverr(err, errlen, "%s: disk %s: commit of %s into %s",
+		    domain, target, top, base);
+		goto out;
+	}
+	while ((r = virDomainGetBlockJobInfo(dom, target, &info, 0)) == 1) {
+		if (time(NULL) > until) {
+			kvm_err(err, errlen, "%s: disk %s: the commit of %s has "
+			    "not ended after %ds: aborted", domain, target, top,
+			    4 * KVM_COMMIT_WAIT_S);
+			if (virDomainBlockJobAbort(dom, target, 0) < 0)
+				virResetLastError();
+			goto out;
+		}
+		usleep(100 * 1000);
+	}
+	if (r < 0) {
+		kvm_lverr(err, errlen, "%s: disk %s: commit", domain, target);
+		goto out;
+	}
+	ret = 0;
+ out:
+	virDomainFree(dom);
+	return ret;
+}

@@ -44,9 +44,9 @@ replication_exec(struct cli *cli, int argc, char **argv)
 		json_decref(res);
 		return ret;
 	}
-	printf("%-14s %-8s %-10s %7s %7s %10s %7s %11s %6s  %s\n", "GUEST",
-	    "TO", "STATE", "RPO", "TARGET", "LAST", "TOOK", "RATE", "POINTS",
-	    "NEWEST / REASON");
+	printf("%-14s %-8s %-10s %7s %7s %10s %7s %11s %6s %5s  %s\n",
+	    "GUEST", "TO", "STATE", "RPO", "TARGET", "LAST", "TOOK", "RATE",
+	    "POINTS", "DEPTH", "NEWEST / REASON");
 	json_array_foreach(json_object_get(res, "guests"), i, g) {
 		fmt_secs(rpo, sizeof(rpo), cli_int(g, "rpo_s"));
 		fmt_secs(target, sizeof(target), cli_int(g, "target_rpo_s"));
@@ -55,9 +55,11 @@ replication_exec(struct cli *cli, int argc, char **argv)
 		    "last_bytes"));
 		fmt_bytes(rate, sizeof(rate), (uint64_t)json_real_value(
 		    json_object_get(g, "throughput_bps")));
-		printf("%-14s %-8s %-10s %7s %7s %10s %7s %9s/s %6lld  %s%s%s\n",
+		printf("%-14s %-8s %-10s %7s %7s %10s %7s %9s/s %6lld %5lld  "
+		    "%s%s%s\n",
 		    cli_str(g, "domain"), cli_str(g, "to"), cli_str(g, "state"),
 		    rpo, target, bytes, dur, rate, cli_int(g, "points_kept"),
+		    cli_int(g, "chain_depth") ? cli_int(g, "chain_depth") : 1,
 		    *cli_str(g, "newest_point") ? cli_str(g, "newest_point") :
 		    "-", *cli_str(g, "reason") ? ": " : "",
 		    cli_str(g, "reason"));
@@ -71,7 +73,9 @@ const struct cli_cmd cmd_replication = {
 	.args = "[DOMAIN]",
 	.summary = "protected guests: state, RPO, last cycle, points",
 	.help = "RPO: now minus the start of the newest complete point; TARGET: "
-	    "--rpo.\nSTATE: seeding, ok, warning (above 90% of the target), "
+	    "--rpo.\nDEPTH: the images under the guest's disks here (1: its "
+	    "own; after a move\nover the replica or a failover it runs on its "
+	    "chain, merged down to 3).\nSTATE: seeding, ok, warning (above 90% of the target), "
 	    "violation, resync,\nerror (with the reason).  With DOMAIN the "
 	    "exit status is 1 when its RPO is\nviolated or it is in error.  "
 	    "-j: JSON.\n",

@@ -119,6 +119,10 @@ struct dr_prot {
 	char			 tops[DRC_DISKS_MAX][600];
 	size_t			 n_tops;
 	int			 undoing;	/* committing them back */
+	/* it runs here on its chain (after a move or a failover): images
+	 * under its disk, and the chain's merge (dr_upkeep_*) */
+	unsigned		 depth;
+	int			 upkeep_due;
 	void			(*fin_done)(void *, const char *, const char *,
 			    uint64_t);
 	void			*fin_arg;
@@ -165,6 +169,8 @@ struct dr_cycle {
 	int			 final;
 	char			 tops[DRC_DISKS_MAX][600];
 	size_t			 n_tops;
+	unsigned		 depth;		/* images under the disk */
+	int			 upkeep;	/* its chain wants a merge */
 	int			 rc;
 	char			 err[512];
 };
@@ -207,6 +213,11 @@ void	 dr_schedule_resume(struct job *);	/* dr_home.c */
 void	 dr_final_over(struct job *, struct dr_cycle *);
 int	 dr_tops_undo(struct job *);	/* 1: the resume waits for it */
 void	 dr_move_init(void);
+void	 dr_chain_depth(const struct gw *, const char *domain,
+	    unsigned *depth, int *upkeep);	/* (worker) */
+int	 dr_upkeep_run(const struct gw *, const char *domain,
+	    uint64_t bandwidth, unsigned *depth, char *err,
+	    size_t errlen);			/* (worker) */
 int	 dr_retire_run(const struct gw *, const char *domain, char *retired,
 	    size_t retlen, char *err, size_t errlen);	/* dr_home.c */
 int	 dr_append_old_copy(const struct gw *, const char *domain,

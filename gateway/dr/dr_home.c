@@ -753,12 +753,13 @@ dr_status_json(const struct job *j)
 	struct drc_sched_out	 so;
 	int64_t			 now = (int64_t)time(NULL);
 	const char		*st = p->status;
+	json_t			*o;
 
 	drc_sched_next(&p->sched, p->newest_start, p->last_start, now, &so);
 	if (p->seq > 0 && (strcmp(st, "ok") == 0 || strcmp(st, "warning") ==
 	    0 || strcmp(st, "violation") == 0))
 		st = drc_rpo_state_str(so.state);
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, "
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, "
 	    "s:i, s:s, s:s, s:b, s:i, s:I, s:I}", "domain", j->domain, "to",
 	    p->set.to, "state", st, "reason", p->reason, "rpo_s",
 	    (json_int_t)(p->seq > 0 ? now - p->newest_start : -1),
@@ -773,6 +774,11 @@ dr_status_json(const struct job *j)
 	    "keep", (int)p->set.keep, "next_cycle",
 	    (json_int_t)(p->cycling ? 0 : so.next_start), "job",
 	    (json_int_t)0);
+	/* images under its disks (1: its own; on its chain: more) */
+	if (o != NULL)
+		json_object_set_new(o, "chain_depth",
+		    json_integer(p->depth ? p->depth : 1));
+	return o;
 }
 
 /* ------------------------------------------------------------ scheduler */
@@ -853,6 +859,8 @@ dr_cycle_free(struct dr_cycle *c)
 }
 
 /* The cycle is over (its end worker ran): the state, the next one. */
+static int	dr_upkeep_start(struct job *);
+
 static void
 dr_cycle_over(void *arg)
 {
@@ -877,6 +885,10 @@ dr_cycle_over(void *arg)
 	if (c->rc == 0) {
 		p->resync_first = 0;
 		p->on_base = 0;
+		if (!c->final) {
+			p->depth = c->depth;
+			p->upkeep_due = c->upkeep;
+		}
 		memcpy(p->disks, c->disks, sizeof(p->disks));
 		p->n_disks = c->n_disks;
 		p->seq = c->seq;
@@ -955,7 +967,87 @@ dr_cycle_over(void *arg)
 		ready(p->yield_arg);
 		return;
 	}
+	if (p->upkeep_due && dr_upkeep_start(j) == 0)
+		return;
 	dr_schedule(j);
+}
+
+/* ------------------------------------------------------------ upkeep */
+
+#define DR_UPKEEP_BPS	(64ull << 20)	/* the merge's cap, unless --bandwidth */
+
+struct dr_upkeep {
+	struct job	*job;
+	uint64_t	 bandwidth;
+	unsigned	 depth;
+	int		 rc;
+	char		 err[512];
+};
+
+static void
+dr_upkeep_work(void *arg)
+{
+	struct dr_upkeep	*u = arg;
+
+	u->rc = dr_upkeep_run(u->job->gw, u->job->domain, u->bandwidth,
+	    &u->depth, u->err, sizeof(u->err));
+}
+
+static void
+dr_upkeep_done(void *arg)
+{
+	struct dr_upkeep	*u = arg;
+	struct job		*j = u->job;
+	struct dr_prot		*p = DR(j);
+
+	j->busy = 0;
+	p->cycling = 0;
+	if (u->rc == 0 && u->depth != 0)
+		p->depth = u->depth;
+	else if (u->rc == -1)
+		log_warnx("%s: its chain here stays as it is: %s", j->domain,
+		    u->err);
+	free(u);
+	if (p->stopping) {
+		dr_unprotected(j);
+		return;
+	}
+	if (p->yield_ready != NULL) {
+		void	(*ready)(void *) = p->yield_ready;
+
+		p->yield_ready = NULL;
+		ready(p->yield_arg);
+		return;
+	}
+	dr_schedule(j);
+}
+
+/*
+ * Between two points (libvirt lets one block job hold a disk), the chain
+ * under a guest that runs on it here is merged: it does not run on a long
+ * chain (dr_upkeep_run).  Counted as a cycle: a migration waits for it.
+ */
+static int
+dr_upkeep_start(struct job *j)
+{
+	struct dr_prot		*p = DR(j);
+	struct dr_upkeep	*u;
+
+	p->upkeep_due = 0;
+	if (p->stopping || p->paused || p->unprot != NULL ||
+	    (u = calloc(1, sizeof(*u))) == NULL)
+		return -1;
+	u->job = j;
+	u->bandwidth = p->set.bandwidth ? p->set.bandwidth : DR_UPKEEP_BPS;
+	p->cycling = 1;
+	snprintf(j->phase, sizeof(j->phase), "merging its chain");
+	if (job_work(j, dr_upkeep_work, dr_upkeep_done, u) == -1) {
+		p->cycling = 0;
+		free(u);
+		return -1;
+	}
+	j->busy = 1;
+	return 0;
 }
 
 static void

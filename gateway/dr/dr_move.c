@@ -320,6 +320,165 @@ dr_append_old_copy(const struct gw *gw, const char *domain,
 	return ret;
 }
 
+/* ------------------------------------------------------------ upkeep */
+
+#define DR_UPKEEP_POINTS	2	/* merged from this many points on */
+
+/*
+ * (worker) The images under the guest's disks here: 1 on its own image;
+ * on its chain here (it moved over the replica or failed over), its
+ * overlay, the chain's points and the base; upkeep: that chain has points
+ * below the newest to merge.
+ */
+void
+dr_chain_depth(const struct gw *gw, const char *domain, unsigned *depth,
+    int *upkeep)
+{
+	struct drc_manifest	*m = NULL;
+	char			 dir[600], path[700], e[256];
+
+	*depth = 1;
+	*upkeep = 0;
+	drc_manifest_lock();
+	if (dr_local_chain(gw->conf, domain, dir, sizeof(dir), &m, e,
+	    sizeof(e)) == 1) {
+		snprintf(path, sizeof(path), "%s/failover.json", dir);
+		if (access(path, F_OK) == 0) {
+			*depth = (unsigned)m->n_points + 2;
+			*upkeep = m->n_points >= DR_UPKEEP_POINTS;
+		}
+	}
+	drc_manifest_unlock();
+	drc_manifest_free(m);
+}
+
+/*
+ * (worker) The guest runs on its chain here: the points under the newest
+ * are merged into the base by QEMU (a live commit, capped at bandwidth),
+ * so that it runs on its overlay, the newest point and the base.  The
+ * merged points leave the manifest and their files go; the newest stays
+ * (a move away appends the guest's disks to it).
+ */
+int
+dr_upkeep_run(const struct gw *gw, const char *domain, uint64_t bandwidth,
+    unsigned *depth, char *err, size_t errlen)
+{
+	struct drc_manifest	*m = NULL;
+	struct kvm		*k = NULL;
+	char			 dir[600], path[700], ids[DRC_ID_MAX + 1];
+	char			 top[DRC_DISKS_MAX][700], base[DRC_DISKS_MAX][700];
+	char			 above[DRC_DISKS_MAX][700];
+	char			 tg[DRC_DISKS_MAX][DRC_TARGET_MAX + 1];
+	char			*out = NULL, msg[256];
+	const char		*argv[6], *b;
+	json_t			*info;
+	size_t			 i, k2, n = 0, cut = 0;
+	int			 ret = -1;
+
+	drc_manifest_lock();
+	if (dr_local_chain(gw->conf, domain, dir, sizeof(dir), &m, err,
+	    errlen) != 1 || m->n_points < DR_UPKEEP_POINTS) {
+		drc_manifest_unlock();
+		ret = m != NULL ? 0 : -1;
+		goto out;
+	}
+	cut = m->n_points - 2;		/* the newest merged */
+	snprintf(ids, sizeof(ids), "%s", m->points[cut].id);
+	for (i = 0; i < m->n_base && n < DRC_DISKS_MAX; i++) {
+		const struct drc_point *pt = &m->points[cut], *nx =
+		    &m->points[cut + 1];
+
+		for (k2 = 0; k2 < pt->n_disks; k2++)
+			if (strcmp(pt->disks[k2].target, m->base[i].target) == 0)
+				break;
+		if (k2 == pt->n_disks || k2 >= nx->n_disks)
+			continue;
+		snprintf(tg[n], sizeof(tg[n]), "%s", m->base[i].target);
+		snprintf(top[n], sizeof(top[n]), "%s/%s", dir,
+		    pt->disks[k2].file);
+		snprintf(base[n], sizeof(base[n]), "%s/%s", dir,
+		    m->base[i].file);
+		snprintf(above[n], sizeof(above[n]), "%s/%s", dir,
+		    nx->disks[k2].file);
+		n++;
+	}
+	drc_manifest_unlock();
+	drc_manifest_free(m);
+	m = NULL;
+	if (kvm_open(&k, gw->conf->libvirt, err, errlen) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (kvm_disk_commit_below(k, domain, tg[i], top[i], base[i],
+		    bandwidth, err, errlen) == -1)
+			goto out;
+		/* it worked when the image above points at the base now */
+		argv[0] = "qemu-img"; argv[1] = "info"; argv[2] = "-U";
+		argv[3] = "--output=json"; argv[4] = above[i]; argv[5] = NULL;
+		if (drc_run_out(argv, &out, 1u << 20, msg, sizeof(msg)) != 0) {
+			snprintf(err, errlen, "%s: %s", above[i], msg);
+			goto out;
+		}
+		info = json_loads(out, 0, NULL);
+		free(out);
+		out = NULL;
+		b = json_string_value(json_object_get(info,
+		    "full-backing-filename"));
+		if (b == NULL || strcmp(b, base[i]) != 0) {
+			snprintf(err, errlen, "disk %s: after the commit %s is "
+			    "not on %s", tg[i], above[i], base[i]);
+			json_decref(info);
+			goto out;
+		}
+		json_decref(info);
+	}
+	/* the merged points go: from the manifest first, then their files */
+	drc_manifest_lock();
+	if (dr_local_chain(gw->conf, domain, dir, sizeof(dir), &m, err,
+	    errlen) != 1 || m->n_points < cut + 2 ||
+	    strcmp(m->points[cut].id, ids) != 0) {
+		drc_manifest_unlock();
+		if (err[0] == '\0')
+			snprintf(err, errlen, "its chain changed meanwhile");
+		goto out;
+	}
+	{
+		struct drc_manifest	 view = *m;
+		struct drc_disk		 nb[DRC_DISKS_MAX];
+
+		for (i = 0; i < m->n_base && i < DRC_DISKS_MAX; i++) {
+			nb[i] = m->base[i];
+			for (k2 = 0; k2 <= cut; k2++)
+				if (i < m->points[k2].n_disks &&
+				    m->points[k2].disks[i].size > nb[i].size)
+					nb[i].size = m->points[k2].disks[i].size;
+		}
+		view.base = nb;
+		view.points = m->points + cut + 1;
+		view.n_points = m->n_points - cut - 1;
+		snprintf(path, sizeof(path), "%s/manifest.json", dir);
+		if (drc_manifest_save(path, &view, err, errlen) == -1) {
+			drc_manifest_unlock();
+			goto out;
+		}
+	}
+	for (k2 = 0; k2 <= cut; k2++)
+		for (i = 0; i < m->points[k2].n_disks; i++)
+			if (drc_chain_remove(dir, m->points[k2].disks[i].file,
+			    msg, sizeof(msg)) == -1)
+				log_warnx("%s: %s", domain, msg);
+	drc_manifest_unlock();
+	*depth = 3;
+	log_info("%s: %zu points under its newest merged into the base of "
+	    "its chain here (%s): its disks are 3 images deep", domain, cut + 1,
+	    dir);
+	ret = 0;
+ out:
+	free(out);
+	kvm_close(k);
+	drc_manifest_free(m);
+	return ret;
+}
+
 /* ------------------------------------------------------------ destination */
 
 /* (worker) the guest's chain from site `from` here, its newest point `point` */

@@ -125,6 +125,7 @@ dr_take_work(void *arg)
 	    pc->n_networks, pc->storage, pc->n_storage, &c->xml, c->err,
 	    sizeof(c->err)) == -1)
 		goto out;
+	dr_chain_depth(j->gw, j->domain, &c->depth, &c->upkeep);
 	if (c->from[0] != '\0') {
 		usable = kvm_checkpoint_usable(k, j->domain, c->from, why,
 		    sizeof(why), c->err, sizeof(c->err));

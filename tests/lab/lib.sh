@@ -77,7 +77,7 @@ GUEST=web1
 GUEST_IP=10.99.1.10 GUEST_MAC=52:54:00:99:01:0a
 GUEST_UUID=766d6777-6c61-4200-8000-0000000001a0
 GUEST_MEM_MIB=${GUEST_MEM_MIB:-128}
-GUEST_DISK_MIB=128                        # vda: raw test regions (disk-write, markers, disk-random)
+GUEST_DISK_MIB=${GUEST_DISK_MIB:-128}       # vda: raw test regions (disk-write, markers, disk-random)
 GUEST_VOL=$GUEST.qcow2
 # vdb: an ext4 filesystem the guest makes on first boot and mounts at /data
 # (the guest agent freezes it: virDomainFSFreeze).  0: no second disk.

@@ -94,6 +94,20 @@ print(m["points"][0]["bytes"])' "$AR/manifest.json" 2>/dev/null || echo -1)
 tap_log "b's first point shipped $first bytes"
 check "... it compared, and shipped at most 4 MiB ($first)" [ "$first" -ge 0 -a "$first" -le $((4 * MiB)) ]
 
+# --- chain upkeep: the points under the newest are merged (live commit)
+depth_is() {	# SITE N: vmgw replication there shows web1 N images deep
+	[ "$(lab_vmgw "$1" -j replication web1 2>/dev/null | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["guests"][0]["chain_depth"])' 2>/dev/null)" = "$2" ]
+}
+check "b merges the chain under web1: vmgw replication shows depth 3" lab__wait 90 1 depth_is b 3
+W replication web1 >"$LT_DIR/rep-b2" 2>&1
+check_grep "... in its DEPTH column" '^web1 +site-a +ok .* 3  p0' "$LT_DIR/rep-b2"
+check_eq "... the data is intact after the merge" "$data" "$(lt_read b)"
+lab_guest_http b /cgi-bin/markers >"$LT_DIR/m1b" 2>&1
+check_grep "... marker 1 too" 'marker 1 present' "$LT_DIR/m1b"
+check "... and points still complete" W sync web1
+
 # --- back again: b -> a rides on a's replica
 data2=$(lt_write b)
 check "back: vmgw migrate web1 --to site-a" lt_migrate b a
