@@ -115,17 +115,27 @@ struct dr_undo {
 	char		 err[512];
 };
 
+#define DR_UNDO_WAIT_S	60	/* for the guest to run here again */
+
 static void
 dr_undo_work(void *arg)
 {
 	struct dr_undo	*u = arg;
 	struct job	*j = u->job;
 	struct kvm	*k = NULL;
-	int		 st = -1, reason;
+	int		 st = -1, reason, i;
 
 	u->rc = -1;
 	if (kvm_open(&k, j->gw->conf->libvirt, u->err, sizeof(u->err)) == -1)
 		return;
+	/* after a restart the move's own recovery may be restoring it */
+	for (i = 0; i < DR_UNDO_WAIT_S; i++) {
+		if (kvm_domain_state(k, j->domain, &st, &reason, u->err,
+		    sizeof(u->err)) == 0 && (st == KVM_DOM_RUNNING ||
+		    st == KVM_DOM_PAUSED))
+			break;
+		sleep(1);
+	}
 	if (kvm_domain_state(k, j->domain, &st, &reason, u->err,
 	    sizeof(u->err)) == -1 || st != KVM_DOM_RUNNING) {
 		if (u->err[0] == '\0')
@@ -342,10 +352,20 @@ dr_chain_depth(const struct gw *gw, const char *domain, unsigned *depth,
 	drc_manifest_lock();
 	if (dr_local_chain(gw->conf, domain, dir, sizeof(dir), &m, e,
 	    sizeof(e)) == 1) {
+		json_t		*rec;
+		const char	*on;
+
 		snprintf(path, sizeof(path), "%s/failover.json", dir);
-		if (access(path, F_OK) == 0) {
+		if ((rec = json_load_file(path, 0, NULL)) != NULL) {
+			/* it runs on the point the record names: merged only
+			 * when that is the newest (a failover to an older
+			 * point keeps its chain as it is) */
+			on = json_string_value(json_object_get(rec, "point"));
 			*depth = (unsigned)m->n_points + 2;
-			*upkeep = m->n_points >= DR_UPKEEP_POINTS;
+			*upkeep = m->n_points >= DR_UPKEEP_POINTS &&
+			    on != NULL && strcmp(on, m->points[m->n_points -
+			    1].id) == 0;
+			json_decref(rec);
 		}
 	}
 	drc_manifest_unlock();

@@ -24,6 +24,13 @@ mig_save(const struct job *j, json_t *o)
 	    "parallel", m->o.parallel, "max_downtime_ms",
 	    (int)m->o.max_downtime_ms, "bandwidth", (json_int_t)m->o.bandwidth));
 	json_object_set_new(o, "switched", json_boolean(m->switched));
+	/* a replicated move at the source: a restart restores the guest
+	 * from its state unless its restore at the peer was asked for */
+	if (j->role == JOB_SOURCE && m->o.replicated)
+		json_object_set_new(o, "replicated", json_pack("{s:b, s:b, "
+		    "s:b, s:s}", "paused", m->s.paused, "saved", m->s.saved,
+		    "finish_sent", m->s.finish_sent, "state_file",
+		    m->s.state_file));
 	if (m->g.addrs != NULL)
 		json_object_set(o, "addresses", m->g.addrs);
 	if (m->g.dhcp != NULL)
@@ -42,11 +49,22 @@ static int
 mig_load(struct job *j, json_t *o)
 {
 	struct mig	*m = MIG(j);
-	json_t		*opt = json_object_get(o, "options");
+	json_t		*opt = json_object_get(o, "options"), *rep;
+	const char	*sf;
 
 	m->o.offline = json_is_true(json_object_get(opt, "offline"));
 	m->o.dry_run = json_is_true(json_object_get(opt, "dry_run"));
 	m->switched = json_is_true(json_object_get(o, "switched"));
+	if ((rep = json_object_get(o, "replicated")) != NULL &&
+	    (sf = json_string_value(json_object_get(rep, "state_file"))) !=
+	    NULL && strlen(sf) < sizeof(m->s.state_file)) {
+		m->o.replicated = 1;
+		m->s.paused = json_is_true(json_object_get(rep, "paused"));
+		m->s.saved = json_is_true(json_object_get(rep, "saved"));
+		m->s.finish_sent = json_is_true(json_object_get(rep,
+		    "finish_sent"));
+		snprintf(m->s.state_file, sizeof(m->s.state_file), "%s", sf);
+	}
 	if (json_is_array(json_object_get(o, "addresses")))
 		m->g.addrs = json_incref(json_object_get(o, "addresses"));
 	if (json_is_array(json_object_get(o, "dhcp")))

@@ -65,6 +65,7 @@ struct dst_upload {
 	struct job	*job;
 	char		 path[512];
 	int		 fd;
+	uint64_t	 expect;	/* a state's size (0: a volume) */
 	uint64_t	 bytes;
 	int		 rc;
 	char		 err[512];
@@ -628,6 +629,12 @@ dst_state_work(void *arg)
 		u->bytes += (uint64_t)n;
 	}
  out:
+	if (u->rc == 0 && u->bytes != u->expect) {
+		snprintf(u->err, sizeof(u->err), "the state came cut short: "
+		    "%llu of %llu bytes", (unsigned long long)u->bytes,
+		    (unsigned long long)u->expect);
+		u->rc = -1;
+	}
 	if (u->rc == 0 && fsync(out) == -1) {
 		snprintf(u->err, sizeof(u->err), "%s: %s", u->path,
 		    strerror(errno));
@@ -643,7 +650,7 @@ dst_state_work(void *arg)
 
 /* a replicated move's saved state, into the job's directory */
 static void
-dst_accept_state(struct channel *ch, struct job *j)
+dst_accept_state(struct channel *ch, struct job *j, json_t *req)
 {
 	struct mig		*m = MIG(j);
 	struct dst_upload	*u;
@@ -651,7 +658,8 @@ dst_accept_state(struct channel *ch, struct job *j)
 	char			 dir[512];
 	int			 sv[2];
 
-	if (!m->o.replicated || m->d.state_file[0] != '\0') {
+	if (!m->o.replicated || m->d.state_file[0] != '\0' ||
+	    json_integer_value(json_object_get(req, "size")) <= 0) {
 		chan_accept_fail(ch, "no state expected in this job");
 		return;
 	}
@@ -664,6 +672,7 @@ dst_accept_state(struct channel *ch, struct job *j)
 	job_rundir(j, dir, sizeof(dir));
 	u->job = j;
 	u->fd = sv[0];
+	u->expect = (uint64_t)json_integer_value(json_object_get(req, "size"));
 	snprintf(u->path, sizeof(u->path), "%s/state.save", dir);
 	snprintf(m->d.state_file, sizeof(m->d.state_file), "%s", u->path);
 	set_nonblock_cloexec(sv[1]);
@@ -764,7 +773,7 @@ mig_dst_accept(struct channel *ch, json_t *req)
 		return;
 	}
 	if (strcmp(sock, "state") == 0) {
-		dst_accept_state(ch, j);
+		dst_accept_state(ch, j, req);
 		return;
 	}
 	memset(&a, 0, sizeof(a));

@@ -16,8 +16,9 @@
  *            final point, is the base of the replica from the new home,
  *            whose first point is incremental from that checkpoint
  *
- * Any failure before job-finish was sent: the guest is restored (or just
- * resumed) here, and the peer removes what it made.  A job-finish whose
+ * Any failure before job-finish was sent, and a restart of this gateway
+ * before it (the job record keeps the state's file): the guest is restored
+ * (or just resumed) here, and the peer removes what it made.  A job-finish whose
  * answer is lost with the tunnel leaves the saved state here (the guest may
  * run there): vmgw says so and deletes nothing.
  */
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "migrate.h"
 
@@ -91,6 +93,7 @@ rep_paused(void *arg)
 	if (c->rc == 0) {
 		m->s.paused = 1;
 		m->s.pause_ns = mono_ns();
+		job_save(j);
 		log_info("job %s: %s paused for its replicated move", j->id,
 		    j->domain);
 	} else {
@@ -197,6 +200,7 @@ rep_sent(void *arg)
 	job_set_state(j, JOB_RUNNING, "restoring");
 	mig_src_event(j, "phase", json_pack("{s:s}", "phase", "restoring"));
 	m->s.finish_sent = 1;
+	job_save(j);
 	mig_src_finish(j);
 }
 
@@ -223,8 +227,13 @@ rep_send(struct job *j)
 	set_nonblock_cloexec(sv[1]);
 	if ((r = relay_new(j->gw, sv[1], NULL)) != NULL) {
 		job_conn_add(j, r, "state");
-		req = json_pack("{s:s, s:s, s:s, s:i}", "kind", CHAN_KIND_JOB,
-		    "job", j->id, "sock", "state", "seq", (int)m->s.seq++);
+		struct stat	 sb;
+
+		/* its size: the destination refuses a state cut short */
+		req = json_pack("{s:s, s:s, s:s, s:i, s:I}", "kind",
+		    CHAN_KIND_JOB, "job", j->id, "sock", "state", "seq",
+		    (int)m->s.seq++, "size", (json_int_t)(stat(m->s.state_file,
+		    &sb) == 0 ? sb.st_size : -1));
 		if (t != NULL)
 			ch = chan_open(t, req, &relay_ops, r, "state");
 		json_decref(req);
@@ -272,6 +281,7 @@ rep_saved(void *arg)
 		return;
 	}
 	m->s.saved = 1;
+	job_save(j);
 	free(c);
 	if (m->s.cancel) {
 		rep_fail(j, "", "cancelled");

@@ -7,8 +7,10 @@
 # protects it back to a at once, its first point (incremental from the
 # checkpoint made at the restore) ships at most 1 MiB; and back again.
 # Faults while the state ships: the tunnel cut, the destination gateway
-# killed, a cancel.  After each the guest runs at a (restored from its
-# state) with its data and RAM value, b is clean, and a retry succeeds.
+# killed, the source gateway killed (its restart restores the guest), a
+# cancel.  After each the guest runs at its source (restored from its
+# state) with its data and RAM value, the other site is clean, and a retry
+# succeeds.
 . "$(dirname "$0")/tlib.sh"
 lt_init move-replicated
 V() { lab_vmgw a "$@"; }
@@ -103,7 +105,7 @@ wait $LT_PID; rc=$?
 lab_wan_unblock >/dev/null
 check_eq "cut: vmgw migrate exits 1" 1 "$rc"
 check_grep "cut: the job says why" "failed: .*(tunnel|state)" "$LT_DIR/last.out"
-lt_check_undone a b "$data2" "cut"
+lt_check_undone a b "$data2" "cut" 60
 check_eq "cut: the RAM value is there (restored at a)" "$RAM" "$(ram_of a)"
 lt_wait_tunnel a site-b
 lt_migrate a b --replicated
@@ -118,21 +120,39 @@ lab_vmgwd_kill a
 wait $LT_PID; rc=$?
 check_eq "kill: vmgw migrate exits 1" 1 "$rc"
 lab_vmgwd_start a >/dev/null
-lt_check_undone b a "$data2" "kill"
+lt_check_undone b a "$data2" "kill" 60
 check_eq "kill: the RAM value is there (restored at b)" "$RAM" "$(ram_of b)"
 lt_wait_tunnel b site-a
 lt_migrate b a --replicated
 check "kill: a retry succeeds" [ $? = 0 ]
 check_eq "kill: ... with the data" "$data2" "$(lt_read a)"
 
-# 3. cancel
+# 3. the source gateway SIGKILLed while the state ships: restarted, it
+# restores the guest from its state (its job record keeps the file)
 lt_migrate_bg a b --replicated --bandwidth 4M
+check "src kill: the state copy starts" phase "state copy"
+lab_vmgwd_kill a
+wait $LT_PID
+lab_vmgwd_start a >/dev/null
+at_a() { [ "$(lab_guest_where)" = a ] && [ "$(ram_of a)" = "$RAM" ]; }
+no_tops() { ! ls "$LAB"/site-a/lib/images/*.vmgw-move-* >/dev/null 2>&1; }
+check "src kill: the restarted gateway restores web1 at a, RAM and all" lab__wait 90 1 at_a
+check_eq "src kill: its disk data is intact" "$data2" "$(lt_read a)"
+check "src kill: site b is clean" lt_wait_clean b 60
+check "src kill: a's disks are back on their images" lab__wait 90 1 no_tops
+lt_wait_tunnel a site-b
+lt_migrate a b --replicated
+check "src kill: a retry succeeds" [ $? = 0 ]
+check_eq "src kill: ... with the data" "$data2" "$(lt_read b)"
+
+# 4. cancel (b -> a)
+lt_migrate_bg b a --replicated --bandwidth 4M
 check "cancel: the state copy starts" phase "state copy"
-lab_vmgw a cancel "$(lt_job_id)" >/dev/null
+lab_vmgw b cancel "$(lt_job_id)" >/dev/null
 wait $LT_PID; rc=$?
 check_eq "cancel: vmgw migrate exits 5" 5 "$rc"
-lt_check_undone a b "$data2" "cancel"
-check_eq "cancel: the RAM value is there" "$RAM" "$(ram_of a)"
+lt_check_undone b a "$data2" "cancel" 60
+check_eq "cancel: the RAM value is there" "$RAM" "$(ram_of b)"
 
 cleanup
 lab_site_clean a >/dev/null 2>&1

@@ -102,12 +102,13 @@ lt_wait_phase() {
 }
 lt_job_id() { sed -n 's/^job \(j[0-9a-f]*\): .*/\1/p' "$LT_DIR/last.out" | head -1; }
 
-# after a failed or cancelled move: the guest runs at FROM with DATA, TO is clean
+# after a failed or cancelled move: the guest runs at FROM with DATA, TO is
+# clean (within WAIT seconds, default 20: TO may learn of the loss late)
 lt_check_undone() {
-	local from=$1 to=$2 data=$3 what=$4
+	local from=$1 to=$2 data=$3 what=$4 wait=${5:-20}
 	check_eq "$what: web1 runs at site $from only" "$from" "$(lab_guest_where)"
 	check_eq "$what: its disk data is intact" "$data" "$(lt_read "$from")"
-	check "$what: site $to is clean (no domain, volume or sockets)" lt_wait_clean "$to"
+	check "$what: site $to is clean (no domain, volume or sockets)" lt_wait_clean "$to" "$wait"
 }
 # a second move succeeds
 lt_check_again() {
