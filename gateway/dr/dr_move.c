@@ -131,9 +131,8 @@ dr_undo_work(void *arg)
 	/* after a restart the move's own recovery may be restoring it */
 	for (i = 0; i < DR_UNDO_WAIT_S; i++) {
 		if (kvm_domain_state(k, j->domain, &st, &reason, u->err,
-		    sizeof(u->err)) == 0 && (st == KVM_DOM_RUNNING ||
-		    st == KVM_DOM_PAUSED))
-			break;
+		    sizeof(u->err)) == 0 && st == KVM_DOM_RUNNING)
+			break;		/* (paused: a restore is still under way) */
 		sleep(1);
 	}
 	if (kvm_domain_state(k, j->domain, &st, &reason, u->err,

@@ -648,17 +648,20 @@ dst_state_work(void *arg)
 	close(u->fd);
 }
 
-/* a replicated move's saved state, into the job's directory */
+/* a replicated move's saved state, beside the guest's first disk */
 static void
 dst_accept_state(struct channel *ch, struct job *j, json_t *req)
 {
 	struct mig		*m = MIG(j);
 	struct dst_upload	*u;
 	struct relay		*r;
-	char			 dir[512];
+	const char		*disk;
 	int			 sv[2];
 
-	if (!m->o.replicated || m->d.state_file[0] != '\0' ||
+	disk = json_string_value(json_object_get(json_array_get(
+	    json_object_get(m->plan, "disks"), 0), "path"));
+	if (!m->o.replicated || m->d.state_file[0] != '\0' || disk == NULL ||
+	    strlen(disk) > 400 ||
 	    json_integer_value(json_object_get(req, "size")) <= 0) {
 		chan_accept_fail(ch, "no state expected in this job");
 		return;
@@ -669,12 +672,16 @@ dst_accept_state(struct channel *ch, struct job *j, json_t *req)
 		chan_accept_fail(ch, "out of resources");
 		return;
 	}
-	job_rundir(j, dir, sizeof(dir));
 	u->job = j;
 	u->fd = sv[0];
 	u->expect = (uint64_t)json_integer_value(json_object_get(req, "size"));
-	snprintf(u->path, sizeof(u->path), "%s/state.save", dir);
+	/* beside the first disk (not in /run, a tmpfs the size of a guest's
+	 * memory could fill) */
+	snprintf(u->path, sizeof(u->path), "%s.vmgw-state-%s", disk, j->id);
 	snprintf(m->d.state_file, sizeof(m->d.state_file), "%s", u->path);
+	/* with the volumes it made: a cleanup (a restart's too) removes it */
+	json_array_append_new(m->volumes, json_string(u->path));
+	job_save(j);
 	set_nonblock_cloexec(sv[1]);
 	if ((r = relay_new(j->gw, sv[1], ch)) == NULL) {
 		close(sv[0]);
@@ -1209,6 +1216,8 @@ dst_cleanup_work(void *arg)
 			    j->id, j->domain, kvm_state_name(st));
 		dst_delete_volumes(k, op, note, sizeof(note));
 		dst_net_undo(k, op);
+		if (MIG(j)->d.state_file[0] != '\0')
+			unlink(MIG(j)->d.state_file);
 	}
 	op->reply = json_pack("{s:s}", "note", note);
 	op->err[0] = '\0';

@@ -1299,6 +1299,44 @@ mig_abort_reply(json_t *reply, const char *err, void *arg)
 	mig_report_failure(j);
 }
 
+/* A job-abort that found no tunnel: sent when one is up again. */
+struct mig_abort_later {
+	struct gw	*gw;
+	char		 peer[CONFIG_NAME_MAX + 1];
+	json_t		*msg;
+};
+
+static void
+mig_abort_later_up(struct peer *p, struct tunnel *t, const char *err,
+    void *arg)
+{
+	struct mig_abort_later	*a = arg;
+
+	(void)err;
+	if (t != NULL && p != NULL && pmsg_request(p, a->msg, 60, NULL,
+	    NULL) == 0)
+		log_info("job %s: %s told to clean up", json_string_value(
+		    json_object_get(a->msg, "job")), a->peer);
+	json_decref(a->msg);
+	free(a);
+}
+
+static void
+mig_abort_later(struct job *j, json_t *msg)
+{
+	struct mig_abort_later	*a;
+
+	if (j->peer == NULL || (a = calloc(1, sizeof(*a))) == NULL)
+		return;
+	a->gw = j->gw;
+	snprintf(a->peer, sizeof(a->peer), "%s", j->peer_name);
+	a->msg = json_incref(msg);
+	if (peer_wait(j->peer, 60, mig_abort_later_up, a) == NULL) {
+		json_decref(a->msg);
+		free(a);
+	}
+}
+
 static void
 mig_where(struct job *j, struct mig_call *c)
 {
@@ -1331,8 +1369,13 @@ mig_state_done(void *arg)
 	msg = json_pack("{s:s, s:s, s:s, s:b}", "op", PM_JOB_ABORT, "job",
 	    j->id, "reason", j->error, "source_running",
 	    strcmp(j->where, j->gw->conf->site) == 0);
-	if (pmsg_request(j->peer, msg, 60, mig_abort_reply, j) == -1)
-		mig_report_failure(j);	/* the peer cleans up by itself */
+	if (pmsg_request(j->peer, msg, 60, mig_abort_reply, j) == -1) {
+		/* no tunnel now: the peer cleans up when it notices the loss,
+		 * and is told as soon as a tunnel is back (a tunnel replaced
+		 * by a newer one is no loss it notices) */
+		mig_abort_later(j, msg);
+		mig_report_failure(j);
+	}
 	json_decref(msg);
 }
 

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -560,6 +562,58 @@ test_hash_diff(void **state)
 	drc_hashes_free(NULL);
 }
 
+/*
+ * Read-only beside a process that holds the image for writing (as QEMU
+ * holds a disk; for a move's final point it holds the frozen image as a
+ * backing file): a plain read-only open trips on its lock, the shared one
+ * opens it.  With its bitmap, from a path with a comma (doubled in the
+ * --image-opts string).
+ */
+static void
+test_ro_shared(void **state)
+{
+	struct drc_nbd *n;
+	struct drc_extent *e = NULL;
+	char err[512], cmd[1024];
+	size_t ne;
+	pid_t pid;
+
+	(void)state;
+	make_base(P("sh,ared.qcow2"));
+	run("qemu-img", "bitmap", "--add", "--enable", P("sh,ared.qcow2"),
+	    "b0", NULL);
+	run("qemu-io", "-f", "qcow2", "-c", "write -P 0x44 64k 64k",
+	    P("sh,ared.qcow2"), NULL);
+	/* the bitmap: the one write */
+	assert_int_equal(drc_nbd_serve(&n, P("sh,ared.qcow2"), P("s.sock"),
+	    DRC_NBD_RO_SHARED, "b0", err, sizeof(err)), 0);
+	assert_int_equal(drc_nbd_extents(n, 0, SIZE, &e, &ne, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ne, 1);
+	assert_int_equal(e[0].offset, 64 * 1024);
+	assert_int_equal(e[0].length, 64 * 1024);
+	free(e);
+	assert_int_equal(drc_nbd_close(n, err, sizeof(err)), 0);
+	/* a writer holds it: plain read-only fails, shared opens */
+	snprintf(cmd, sizeof(cmd), "exec qemu-io -f qcow2 -c 'sleep 20000' "
+	    "'%s'", P("sh,ared.qcow2"));
+	if ((pid = fork()) == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	usleep(500 * 1000);
+	assert_int_equal(drc_nbd_serve(&n, P("sh,ared.qcow2"), P("s.sock"),
+	    DRC_NBD_RO, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "lock"));
+	assert_int_equal(drc_nbd_serve(&n, P("sh,ared.qcow2"), P("s.sock"),
+	    DRC_NBD_RO_SHARED, NULL, err, sizeof(err)), 0);
+	assert_int_equal(drc_nbd_size(n), SIZE);
+	assert_int_equal(drc_nbd_close(n, err, sizeof(err)), 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 int
 main(void)
 {
@@ -568,6 +622,7 @@ main(void)
 		cmocka_unit_test(test_big_extents),
 		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_ro_shared),
 		cmocka_unit_test(test_hash_diff),
 	};
 
