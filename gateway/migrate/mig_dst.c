@@ -648,15 +648,56 @@ dst_state_work(void *arg)
 	close(u->fd);
 }
 
+/*
+ * One copy into this site through channel ch: a socket pair, its relay as
+ * the channel's endpoint (counted as `what`), and work (dst_upload_work or
+ * dst_state_work) on a worker writing u->path from its end.  0, or -1 with
+ * the channel refused and u freed.
+ */
+static int
+dst_upload_start(struct channel *ch, struct job *j, struct dst_upload *u,
+    const char *what, void (*work)(void *), const char *phase)
+{
+	struct relay	*r;
+	int		 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		free(u);
+		chan_accept_fail(ch, "out of resources");
+		return -1;
+	}
+	u->job = j;
+	u->fd = sv[0];
+	set_nonblock_cloexec(sv[1]);
+	if ((r = relay_new(j->gw, sv[1], ch)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		free(u);
+		chan_accept_fail(ch, "out of memory");
+		return -1;
+	}
+	dst_conn_add(j, r, what);
+	chan_set_endpoint(ch, &relay_ops, r);
+	if (job_work(j, work, dst_upload_done, u) == -1) {
+		close(u->fd);
+		free(u);
+		chan_accept_fail(ch, "cannot start a thread");
+		return -1;
+	}
+	MIG(j)->d.uploads_left++;
+	if (j->state == JOB_PREPARED)
+		job_set_state(j, JOB_RUNNING, phase);
+	chan_accept_ok(ch);
+	return 0;
+}
+
 /* a replicated move's saved state, beside the guest's first disk */
 static void
 dst_accept_state(struct channel *ch, struct job *j, json_t *req)
 {
 	struct mig		*m = MIG(j);
 	struct dst_upload	*u;
-	struct relay		*r;
 	const char		*disk;
-	int			 sv[2];
 
 	disk = json_string_value(json_object_get(json_array_get(
 	    json_object_get(m->plan, "disks"), 0), "path"));
@@ -666,14 +707,10 @@ dst_accept_state(struct channel *ch, struct job *j, json_t *req)
 		chan_accept_fail(ch, "no state expected in this job");
 		return;
 	}
-	if ((u = calloc(1, sizeof(*u))) == NULL ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		free(u);
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
 		chan_accept_fail(ch, "out of resources");
 		return;
 	}
-	u->job = j;
-	u->fd = sv[0];
 	u->expect = (uint64_t)json_integer_value(json_object_get(req, "size"));
 	/* beside the first disk (not in /run, a tmpfs the size of a guest's
 	 * memory could fill) */
@@ -682,26 +719,8 @@ dst_accept_state(struct channel *ch, struct job *j, json_t *req)
 	/* with the volumes it made: a cleanup (a restart's too) removes it */
 	json_array_append_new(m->volumes, json_string(u->path));
 	job_save(j);
-	set_nonblock_cloexec(sv[1]);
-	if ((r = relay_new(j->gw, sv[1], ch)) == NULL) {
-		close(sv[0]);
-		close(sv[1]);
-		free(u);
-		chan_accept_fail(ch, "out of memory");
-		return;
-	}
-	dst_conn_add(j, r, "state");
-	chan_set_endpoint(ch, &relay_ops, r);
-	if (job_work(j, dst_state_work, dst_upload_done, u) == -1) {
-		close(u->fd);
-		free(u);
-		chan_accept_fail(ch, "cannot start a thread");
-		return;
-	}
-	m->d.uploads_left++;
-	if (j->state == JOB_PREPARED)
-		job_set_state(j, JOB_RUNNING, "state copy");
-	chan_accept_ok(ch);
+	(void)dst_upload_start(ch, j, u, "state", dst_state_work,
+	    "state copy");
 }
 
 static void
@@ -712,10 +731,8 @@ dst_accept_disk(struct channel *ch, struct job *j, json_t *req)
 				    "disk"));
 	const char		*path = NULL;
 	struct dst_upload	*u;
-	struct relay		*r;
 	json_t			*d;
 	size_t			 i;
-	int			 sv[2];
 
 	json_array_foreach(json_object_get(m->plan, "disks"), i, d)
 		if (target != NULL && strcmp(target, json_string_value(
@@ -725,35 +742,13 @@ dst_accept_disk(struct channel *ch, struct job *j, json_t *req)
 		chan_accept_fail(ch, "no such disk in this job");
 		return;
 	}
-	if ((u = calloc(1, sizeof(*u))) == NULL ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		free(u);
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
 		chan_accept_fail(ch, "out of resources");
 		return;
 	}
-	u->job = j;
-	u->fd = sv[0];
 	snprintf(u->path, sizeof(u->path), "%s", path);
-	set_nonblock_cloexec(sv[1]);
-	if ((r = relay_new(j->gw, sv[1], ch)) == NULL) {
-		close(sv[0]);
-		close(sv[1]);
-		free(u);
-		chan_accept_fail(ch, "out of memory");
-		return;
-	}
-	dst_conn_add(j, r, target);
-	chan_set_endpoint(ch, &relay_ops, r);
-	if (job_work(j, dst_upload_work, dst_upload_done, u) == -1) {
-		close(u->fd);
-		free(u);
-		chan_accept_fail(ch, "cannot start a thread");
-		return;
-	}
-	m->d.uploads_left++;
-	if (j->state == JOB_PREPARED)
-		job_set_state(j, JOB_RUNNING, "disk copy");
-	chan_accept_ok(ch);
+	(void)dst_upload_start(ch, j, u, target, dst_upload_work,
+	    "disk copy");
 }
 
 void
