@@ -430,8 +430,13 @@ kvm_xml_disks(const char *xml, struct kvm_xml_disk **out, size_t *n,
 		goto out;
 	}
 	for (i = 0; i < cnt; i++) {
-		v[k].target = kvm_xml_str(xp, nodes[i], "string(target/@dev)");
-		v[k].path = kvm_xml_str(xp, nodes[i], "string(source/@file)");
+		/* the first <target> and <source>, as libvirt and the
+		 * rewriters read them: a second <source file=...> behind
+		 * an empty first one is not the disk's file */
+		v[k].target = kvm_xml_str(xp, nodes[i],
+		    "string(target[1]/@dev)");
+		v[k].path = kvm_xml_str(xp, nodes[i],
+		    "string(source[1]/@file)");
 		if (v[k].target == NULL || v[k].path == NULL) {
 			free(v[k].target);
 			free(v[k].path);
@@ -943,7 +948,7 @@ kvm_xml_networks(const char *xml, char ***out, size_t *n, char *err,
 	}
 	for (i = 0; i < cnt; i++)
 		if ((v[k] = kvm_xml_str(xp, nodes[i],
-		    "string(source/@network)")) != NULL && v[k][0] != '\0')
+		    "string(source[1]/@network)")) != NULL && v[k][0] != '\0')
 			k++;
 		else
 			free(v[k]);
