@@ -259,11 +259,15 @@ ctl_dispatch(struct ctl_conn *c, json_t *req)
 	ctl_error(c, VMGW_EXIT_USAGE, "unknown command '%s'", cmd);
 }
 
-static void
-ctl_readcb(struct bufferevent *bev, void *arg)
+/*
+ * The requests buffered in `in`, one per line, while no command runs: what
+ * the socket's read callback does with what it read (and what the fuzz
+ * harness tests/fuzz/fuzz_ctl.c feeds).  An overlong line is refused and
+ * reading stops (c->bev may be NULL: then the answers are dropped).
+ */
+void
+ctl_input(struct ctl_conn *c, struct evbuffer *in)
 {
-	struct ctl_conn	*c = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
 	json_error_t	 jerr;
 	json_t		*req;
 	char		*line;
@@ -278,7 +282,8 @@ ctl_readcb(struct bufferevent *bev, void *arg)
 				ctl_error(c, VMGW_EXIT_USAGE,
 				    "request longer than %d bytes",
 				    CTL_LINE_MAX);
-				bufferevent_disable(bev, EV_READ);
+				if (c->bev != NULL)
+					bufferevent_disable(c->bev, EV_READ);
 			}
 			return;
 		}
@@ -293,6 +298,12 @@ ctl_readcb(struct bufferevent *bev, void *arg)
 		ctl_dispatch(c, req);
 		json_decref(req);
 	}
+}
+
+static void
+ctl_readcb(struct bufferevent *bev, void *arg)
+{
+	ctl_input(arg, bufferevent_get_input(bev));
 }
 
 static void

@@ -42,5 +42,7 @@ void	 ctl_error(struct ctl_conn *, int exitcode, const char *fmt, ...)
 	    LOG_FMT(3, 4);
 void	 ctl_done(struct ctl_conn *);	/* command over: accept the next one */
 void	 ctl_set_close_cb(struct ctl_conn *, ctl_close_cb, void *);
+/* the requests buffered in in (the read callback; the fuzz harness) */
+void	 ctl_input(struct ctl_conn *, struct evbuffer *in);
 
 #endif /* VMGW_CONTROL_H */
