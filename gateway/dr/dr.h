@@ -268,6 +268,10 @@ void	 dr_reply(struct ctl_conn *, int exitcode, const char *err,
 void	 dr_test_start(struct ctl_conn *, const char *domain,
 	    const char *point, const struct dr_tcp_check *);
 void	 dr_test_end(struct ctl_conn *, const char *domain);
+/* a test record's text as --end reads it (for the fuzz harness) */
+int	 dr_test_record_check(struct gw *, const char *domain, const char *dir,
+	    const char *text, size_t len, char overlays[][700], size_t *n,
+	    char *err, size_t errlen);
 
 /* dr_clone.c */
 int	 dr_clone_init(void);

@@ -188,28 +188,18 @@ jstr(json_t *o, const char *k, size_t max)
 	return s != NULL && strlen(s) <= max ? s : NULL;
 }
 
-/* A record read back: only names this test could have made are taken. */
+/* A record's text (test.json): only names this test could have made are
+ * taken (f->domain, copy, net and dir set); -1 with f->err. */
 static int
-dr_tf_record_load(struct dr_tf *f)
+dr_tf_record_parse(struct dr_tf *f, const char *text, size_t len)
 {
-	char		*text = NULL, e[512], want[700];
+	char		 want[700];
 	json_t		*o = NULL, *ov, *v;
 	json_error_t	 je;
 	const char	*s[9];
-	size_t		 len, i, n;
+	size_t		 i, n;
 	int		 ret = -1;
 
-	if (drc_read_file(f->tpath, 64 * 1024, &text, &len, e,
-	    sizeof(e)) == -1) {
-		if (errno == ENOENT) {
-			snprintf(f->err, sizeof(f->err), "%s: no failover test "
-			    "runs at %s (vmgw failover %s --test starts one)",
-			    f->domain, f->gw->conf->site, f->domain);
-			f->exitcode = VMGW_EXIT_REFUSED;
-		} else
-			snprintf(f->err, sizeof(f->err), "%s", e);
-		return -1;
-	}
 	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)) == NULL ||
 	    !json_is_object(o)) {
 		snprintf(f->err, sizeof(f->err), "%s: not a test record",
@@ -268,7 +258,65 @@ dr_tf_record_load(struct dr_tf *f)
 	ret = 0;
  out:
 	json_decref(o);
+	return ret;
+}
+
+/* The record read back (f->tpath). */
+static int
+dr_tf_record_load(struct dr_tf *f)
+{
+	char		*text = NULL, e[512];
+	size_t		 len;
+	int		 ret;
+
+	if (drc_read_file(f->tpath, 64 * 1024, &text, &len, e,
+	    sizeof(e)) == -1) {
+		if (errno == ENOENT) {
+			snprintf(f->err, sizeof(f->err), "%s: no failover test "
+			    "runs at %s (vmgw failover %s --test starts one)",
+			    f->domain, f->gw->conf->site, f->domain);
+			f->exitcode = VMGW_EXIT_REFUSED;
+		} else
+			snprintf(f->err, sizeof(f->err), "%s", e);
+		return -1;
+	}
+	ret = dr_tf_record_parse(f, text, len);
 	free(text);
+	return ret;
+}
+
+/*
+ * For tests/fuzz/fuzz_drrec.c: a test record's text, read as `vmgw
+ * failover DOMAIN --test --end` at a chain dir reads it.  0 with the
+ * overlays it would remove (at most DRC_DISKS_MAX, each under dir/test/),
+ * -1 with err.
+ */
+int
+dr_test_record_check(struct gw *gw, const char *domain, const char *dir,
+    const char *text, size_t len, char overlays[][700], size_t *n,
+    char *err, size_t errlen)
+{
+	struct dr_tf	*f;
+	size_t		 i;
+	int		 ret;
+
+	*n = 0;
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	f->gw = gw;
+	snprintf(f->domain, sizeof(f->domain), "%s", domain);
+	dr_tf_names(f);
+	snprintf(f->dir, sizeof(f->dir), "%s", dir);
+	snprintf(f->tpath, sizeof(f->tpath), "%s/%s", dir, DR_TEST_RECORD);
+	if ((ret = dr_tf_record_parse(f, text, len)) == 0) {
+		for (i = 0; i < f->n_overlays; i++)
+			snprintf(overlays[i], 700, "%s", f->overlays[i]);
+		*n = f->n_overlays;
+	} else
+		snprintf(err, errlen, "%s", f->err);
+	free(f);
 	return ret;
 }
 

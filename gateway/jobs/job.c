@@ -348,7 +348,9 @@ job_save(struct job *j)
 	return r;
 }
 
-static void
+/* One record read back (file: its name in messages); jobs_load and the
+ * fuzz harness tests/fuzz/fuzz_drrec.c. */
+void
 job_from_record(struct gw *gw, json_t *o, const char *file)
 {
 	struct job		*j;

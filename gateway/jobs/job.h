@@ -179,6 +179,7 @@ int	 job_observe_end(job_end_fn);
 void	 job_log_ctx(const struct job *, struct log_ctx *);
 int	 jobs_init(struct gw *);	/* the table and its directory */
 int	 jobs_load(struct gw *);	/* records back (kinds registered first) */
+void	 job_from_record(struct gw *, json_t *, const char *file);
 void	 jobs_free(struct gw *);
 struct job *job_new(struct gw *, const struct job_kind *, enum job_role,
 	    const char *id, const char *peer, const char *domain);
