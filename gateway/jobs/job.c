@@ -348,6 +348,21 @@ job_save(struct job *j)
 	return r;
 }
 
+/* "j" + hex, as job_new makes them and a job-prepare must carry: the id
+ * (and the peer) name the record's file */
+static int
+job_id_ok(const char *id)
+{
+	size_t	 i;
+
+	if (id[0] != 'j' || id[1] == '\0' || strlen(id) >= JOB_ID_LEN)
+		return 0;
+	for (i = 1; id[i] != '\0'; i++)
+		if (strchr("0123456789abcdef", id[i]) == NULL)
+			return 0;
+	return 1;
+}
+
 /* One record read back (file: its name in messages); jobs_load and the
  * fuzz harness tests/fuzz/fuzz_drrec.c. */
 void
@@ -365,7 +380,8 @@ job_from_record(struct gw *gw, json_t *o, const char *file)
 			    json_object_get(o, "state")));
 
 	if (role == NULL || id == NULL || peer == NULL || dom == NULL ||
-	    st == -1 || strlen(id) >= JOB_ID_LEN) {
+	    st == -1 || !job_id_ok(id) || peer[0] == '\0' || peer[0] == '.' ||
+	    strchr(peer, '/') != NULL) {
 		log_warnx("jobs: %s: not a job record, ignored", file);
 		return;
 	}
