@@ -13,6 +13,7 @@
  *   dr_ctl.c     protect, unprotect, replication, sync, points
  *   dr_reverse.c reprotect: reverse protection after a failover
  *   dr_failover.c  failover (part 2), its optional TCP check
+ *   dr_forec.c   failover.json: the guest runs here on its replica
  *   dr_test.c    failover tests: a throwaway copy on an isolated network
  *   dr_clone.c   clones: a new persistent guest from a point
  *   dr_plan.c    recovery plans: plan-check, plan-post, plan-report
@@ -55,6 +56,24 @@
 #define DR_TEST_DIR		"test"		/* ... its overlays, under it */
 #define DR_CHECK_TIMEOUT_S	30	/* a check's default timeout */
 #define DR_CHECK_TIMEOUT_MAX	3600
+
+/* failover.json (dr_forec.c); a field "" when absent or damaged */
+#define DR_FO_RECORD		"failover.json"
+struct dr_forec {
+	char		 domain[DRC_NAME_MAX + 1];
+	char		 point[DRC_ID_MAX + 1];
+	int64_t		 at;
+	char		 site[DRC_NAME_MAX + 1];
+	char		 kind[16];		/* "move", or "" (a failover) */
+	char		 from[DRC_NAME_MAX + 1];	/* a move's old home */
+	char		 checkpoint[64];
+};
+int	 dr_forec_parse(const char *what, const char *text, size_t len,
+	    struct dr_forec *, char *err, size_t errlen);
+int	 dr_forec_load(const char *path, struct dr_forec *, char *err,
+	    size_t errlen);
+int	 dr_forec_write(const char *path, const struct dr_forec *, char *err,
+	    size_t errlen);
 
 /* What protection is asked for (config or `vmgw protect`). */
 struct dr_settings {

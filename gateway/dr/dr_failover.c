@@ -136,7 +136,8 @@ dr_fo_start_work(void *arg)
 	struct kvm_domain_info	*di = NULL;
 	struct kvm_backup_disk	 bd[DRC_DISKS_MAX];
 	char			 mpath[700], back[1024], msg[512], e[512];
-	char			 cp[96], rec[1024];
+	char			 cp[96];
+	struct dr_forec		 rec;
 	const char		*argv[11];
 	struct kvm_xml_disk	*xd = NULL;
 	int			 mine[DRC_DISKS_MAX * 2] = { 0 };
@@ -213,11 +214,14 @@ dr_fo_start_work(void *arg)
 	if (kvm_start_with_checkpoint(k, f->domain, cp, bd, nd, f->err,
 	    sizeof(f->err)) == -1)
 		goto out;
-	snprintf(rec, sizeof(rec), "{\"domain\": \"%s\", \"point\": \"%s\", "
-	    "\"at\": %lld, \"site\": \"%s\", \"checkpoint\": \"%s\"}\n",
-	    f->domain, f->point, (long long)f->t0, f->gw->conf->site, cp);
-	snprintf(mpath, sizeof(mpath), "%s/failover.json", f->dir);
-	if (drc_write_atomic(mpath, rec, strlen(rec), e, sizeof(e)) == -1)
+	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.domain, sizeof(rec.domain), "%s", f->domain);
+	snprintf(rec.point, sizeof(rec.point), "%s", f->point);
+	rec.at = f->t0;
+	snprintf(rec.site, sizeof(rec.site), "%s", f->gw->conf->site);
+	snprintf(rec.checkpoint, sizeof(rec.checkpoint), "%s", cp);
+	snprintf(mpath, sizeof(mpath), "%s/%s", f->dir, DR_FO_RECORD);
+	if (dr_forec_write(mpath, &rec, e, sizeof(e)) == -1)
 		log_warnx("%s: %s", f->domain, e);
 	f->info = di;
 	di = NULL;

@@ -1584,8 +1584,7 @@ dr_moved_checkpoint(struct job *j)
 	struct dr_prot		*p = DR(j);
 	struct drc_manifest	*m = NULL;
 	char			 dir[600], path[700], e[256];
-	json_t			*rec;
-	const char		*cp, *kind;
+	struct dr_forec		 rec;
 
 	if (dr_local_chain(j->gw->conf, j->domain, dir, sizeof(dir), &m, e,
 	    sizeof(e)) != 1) {
@@ -1593,22 +1592,18 @@ dr_moved_checkpoint(struct job *j)
 		return;
 	}
 	drc_manifest_free(m);
-	snprintf(path, sizeof(path), "%s/failover.json", dir);
-	if ((rec = json_load_file(path, 0, NULL)) == NULL)
+	snprintf(path, sizeof(path), "%s/%s", dir, DR_FO_RECORD);
+	if (dr_forec_load(path, &rec, e, sizeof(e)) == -1)
 		return;
-	cp = json_string_value(json_object_get(rec, "checkpoint"));
-	kind = json_string_value(json_object_get(rec, "kind"));
-	if (kind != NULL && strcmp(kind, "move") == 0 && cp != NULL &&
-	    cp[0] != '\0' && strlen(cp) < sizeof(p->checkpoint)) {
-		snprintf(p->checkpoint, sizeof(p->checkpoint), "%s", cp);
+	if (strcmp(rec.kind, "move") == 0 && rec.checkpoint[0] != '\0') {
+		snprintf(p->checkpoint, sizeof(p->checkpoint), "%s",
+		    rec.checkpoint);
 		p->resync_first = 0;
-		p->on_base = 1;
 		p->on_base = 1;
 		log_info("%s: its first point to %s is incremental from %s (the "
 		    "checkpoint of its replicated move)", j->domain, p->set.to,
-		    cp);
+		    rec.checkpoint);
 	}
-	json_decref(rec);
 }
 
 /* The old home (dr_reverse.c): its fenced job ends, its copy is the

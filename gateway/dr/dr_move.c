@@ -351,20 +351,17 @@ dr_chain_depth(const struct gw *gw, const char *domain, unsigned *depth,
 	drc_manifest_lock();
 	if (dr_local_chain(gw->conf, domain, dir, sizeof(dir), &m, e,
 	    sizeof(e)) == 1) {
-		json_t		*rec;
-		const char	*on;
+		struct dr_forec	 rec;
 
-		snprintf(path, sizeof(path), "%s/failover.json", dir);
-		if ((rec = json_load_file(path, 0, NULL)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, DR_FO_RECORD);
+		if (dr_forec_load(path, &rec, e, sizeof(e)) == 0) {
 			/* it runs on the point the record names: merged only
 			 * when that is the newest (a failover to an older
 			 * point keeps its chain as it is) */
-			on = json_string_value(json_object_get(rec, "point"));
 			*depth = (unsigned)m->n_points + 2;
 			*upkeep = m->n_points >= DR_UPKEEP_POINTS &&
-			    on != NULL && strcmp(on, m->points[m->n_points -
-			    1].id) == 0;
-			json_decref(rec);
+			    rec.point[0] != '\0' && strcmp(rec.point,
+			    m->points[m->n_points - 1].id) == 0;
 		}
 	}
 	drc_manifest_unlock();
@@ -588,7 +585,8 @@ dr_rep_settled(struct gw *gw, const char *from, const char *guest,
 {
 	struct drc_manifest	*m = NULL;
 	struct drc_point	*pt;
-	char			 dir[600], mpath[700], rec[1024];
+	char			 dir[600], mpath[700];
+	struct dr_forec		 rec;
 	int64_t			 now = (int64_t)time(NULL);
 	int			 ret = -1;
 
@@ -605,12 +603,17 @@ dr_rep_settled(struct gw *gw, const char *from, const char *guest,
 		goto out;
 	/* as after a failover: its disk now, no replica; it leaves it with
 	 * a move, which retires the record (dr_move_work) */
-	snprintf(rec, sizeof(rec), "{\"domain\": \"%s\", \"point\": \"%s\", "
-	    "\"at\": %lld, \"site\": \"%s\", \"kind\": \"move\", \"from\": "
-	    "\"%s\", \"checkpoint\": \"%s\"}\n", guest, point, (long long)now,
-	    gw->conf->site, from, checkpoint ? checkpoint : "");
-	snprintf(mpath, sizeof(mpath), "%s/failover.json", dir);
-	if (drc_write_atomic(mpath, rec, strlen(rec), err, errlen) == -1)
+	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.domain, sizeof(rec.domain), "%s", guest);
+	snprintf(rec.point, sizeof(rec.point), "%s", point);
+	rec.at = (int64_t)now;
+	snprintf(rec.site, sizeof(rec.site), "%s", gw->conf->site);
+	snprintf(rec.kind, sizeof(rec.kind), "move");
+	snprintf(rec.from, sizeof(rec.from), "%s", from);
+	snprintf(rec.checkpoint, sizeof(rec.checkpoint), "%s",
+	    checkpoint ? checkpoint : "");
+	snprintf(mpath, sizeof(mpath), "%s/%s", dir, DR_FO_RECORD);
+	if (dr_forec_write(mpath, &rec, err, errlen) == -1)
 		goto out;
 	log_info("%s: it runs here over its replica from %s (point %s): that "
 	    "chain is its disk now", guest, from, point);
