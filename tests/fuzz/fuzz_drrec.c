@@ -4,14 +4,16 @@
  * have damaged: a job record (<state_dir>/jobs/ID.json, gateway/jobs/job.c
  * job_from_record, with the migration's and replication's load and
  * recover) and a failover test's record (a chain's test.json, dr_test.c,
- * as `vmgw failover --test --end` reads it).  The input is given to both,
- * with the gateway of fuzz_gw.h (its workers refused).
+ * as `vmgw failover --test --end` reads it) and a chain's failover.json
+ * (dr_forec.c, which a restart and the chain upkeep read).  The input is
+ * given to all three, with the gateway of fuzz_gw.h (its workers refused).
  *
  * Checks: a job record makes at most one job, whose id is "j" + hex and
  * whose peer names no directory (they name the record's file), and whose
  * record serializes again; a test record's overlays are at most
  * DRC_DISKS_MAX, each under the chain's test/ directory with a plain file
- * name (the --end removes them).
+ * name (the --end removes them); a failover record written back
+ * (dr_forec_write) reads back the same.
  */
 #include "fuzz_gw.h"
 
@@ -71,11 +73,34 @@ check_test_record(struct gw *gw, const uint8_t *data, size_t size)
 	}
 }
 
+static void
+check_failover_record(const uint8_t *data, size_t size)
+{
+	struct dr_forec	 r, r2;
+	char		 path[600], err[512];
+
+	err[0] = '\0';
+	if (dr_forec_parse("failover.json", (const char *)data, size, &r, err,
+	    sizeof(err)) == -1) {
+		FUZZ_CHECK(strncmp(err, "failover.json: ", 15) == 0);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/failover.json", fuzz_dir);
+	FUZZ_CHECK(dr_forec_write(path, &r, err, sizeof(err)) == 0);
+	FUZZ_CHECK(dr_forec_load(path, &r2, err, sizeof(err)) == 0);
+	FUZZ_CHECK(strcmp(r.domain, r2.domain) == 0 &&
+	    strcmp(r.point, r2.point) == 0 && r.at == r2.at &&
+	    strcmp(r.site, r2.site) == 0 && strcmp(r.kind, r2.kind) == 0 &&
+	    strcmp(r.from, r2.from) == 0 &&
+	    strcmp(r.checkpoint, r2.checkpoint) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_job_record(fuzz_gw, data, size);
 	check_test_record(fuzz_gw, data, size);
+	check_failover_record(data, size);
 	fuzz_gw_reset(fuzz_gw);
 	return 0;
 }

@@ -3,7 +3,7 @@
  * the daemon's layers (fuzz_peermsg.c, fuzz_ctl.c, fuzz_drrec.c): the
  * config of site "site-a" with one peer "site-b" (storage and network
  * mappings, no endpoint, so nothing is ever dialled), its state_dir under a
- * fresh /tmp directory, and every layer's registrations made as vmgwd's
+ * fresh directory in /dev/shm (or /tmp), removed at exit, and every layer's registrations made as vmgwd's
  * gw_start makes them (transport's ops and commands, jobs, migrate, dr),
  * without the listeners: the peer has no tunnel, so what the handlers
  * answer is built and dropped.
@@ -19,6 +19,7 @@
 #ifndef VMGW_FUZZ_GW_H
 #define VMGW_FUZZ_GW_H
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,25 @@ worker_oldest(struct gw *gw)
 #define FUZZ_GW_PEER_KEY	"fFX+ngvE1vHZ/Gu7x6KSH/9vKuSrDqg5mqzvOmOvF2E="
 
 static struct gw	*fuzz_gw;
-static char		 fuzz_dir[] = "/tmp/vmgw-fuzz.XXXXXX";
+static char		 fuzz_dir[64];	/* /dev/shm (job records are written
+					 * at every state change) or /tmp */
+
+static int
+fuzz_gw_rm(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	remove(path);
+	return 0;
+}
+
+/* at exit: the state_dir and key go (libFuzzer and replay exit normally) */
+static void
+fuzz_gw_cleanup(void)
+{
+	nftw(fuzz_dir, fuzz_gw_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static struct gw *
 fuzz_gw_make(void)
@@ -64,8 +83,15 @@ fuzz_gw_make(void)
 	struct gw		*gw;
 	char			 yaml[4096], path[600], err[CONFIG_ERR_MAX];
 
-	if (sodium_init() < 0 || mkdtemp(fuzz_dir) == NULL)
+	snprintf(fuzz_dir, sizeof(fuzz_dir), "/dev/shm/vmgw-fuzz.XXXXXX");
+	if (mkdtemp(fuzz_dir) == NULL) {
+		snprintf(fuzz_dir, sizeof(fuzz_dir), "/tmp/vmgw-fuzz.XXXXXX");
+		if (mkdtemp(fuzz_dir) == NULL)
+			abort();
+	}
+	if (sodium_init() < 0)
 		abort();
+	atexit(fuzz_gw_cleanup);
 	log_init(0, 0, "fuzz");
 	snprintf(path, sizeof(path), "%s/site-a.key", fuzz_dir);
 	if (key_generate_file(path, &k, err, sizeof(err)) == -1) {
