@@ -126,7 +126,25 @@ key_derive(struct vmgw_privkey *out, uint8_t *priv)
 		return -1;
 	}
 	out->priv = priv;
+	sodium_mprotect_noaccess(priv);
 	return 0;
+}
+
+const uint8_t *
+key_priv_open(const struct vmgw_privkey *k)
+{
+	if (k == NULL || k->priv == NULL)
+		return NULL;
+	if (sodium_mprotect_readonly(k->priv) != 0)
+		return NULL;
+	return k->priv;
+}
+
+void
+key_priv_close(const struct vmgw_privkey *k)
+{
+	if (k != NULL && k->priv != NULL)
+		sodium_mprotect_noaccess(k->priv);
 }
 
 /*
@@ -186,7 +204,8 @@ key_generate_file(const char *path, struct vmgw_privkey *out, char *err,
 		key_err(err, errlen, "%s: cannot derive the public key", path);
 		goto out;
 	}
-	key_to_base64(line, k.priv);
+	key_to_base64(line, key_priv_open(&k));
+	key_priv_close(&k);
 	line[KEY_B64_LEN] = '\n';
 	line[KEY_B64_LEN + 1] = '\0';
 	if (key_write_new(path, line, KEY_B64_LEN + 1, err, errlen) == -1)

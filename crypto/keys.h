@@ -5,6 +5,9 @@
  * byte X25519 private key and a newline, mode 0600, as WireGuard's.  Files
  * that are group- or world-readable are refused.  Private keys live in
  * sodium_malloc() memory (guarded, mlocked) and are wiped when freed.
+ * That memory is inaccessible (sodium_mprotect_noaccess) except between
+ * key_priv_open() and key_priv_close(), where it is read-only: a stray
+ * read of the key elsewhere faults instead of leaking it.
  */
 #ifndef VMGW_KEYS_H
 #define VMGW_KEYS_H
@@ -19,7 +22,8 @@
 #define KEY_WUR __attribute__((warn_unused_result))
 
 struct vmgw_privkey {
-	uint8_t	*priv;				/* KEY_LEN bytes, sodium_malloc */
+	uint8_t	*priv;				/* KEY_LEN bytes, sodium_malloc;
+						 * noaccess: key_priv_open */
 	uint8_t	 pub[KEY_LEN];
 };
 
@@ -37,6 +41,13 @@ int	key_generate_file(const char *path, struct vmgw_privkey *out,
 int	key_load_file(const char *path, struct vmgw_privkey *out,
 	    char *err, size_t errlen) KEY_WUR;
 void	key_free(struct vmgw_privkey *);	/* wipes; accepts NULL members */
+/*
+ * The private key's KEY_LEN bytes, read-only until key_priv_close(), which
+ * makes them inaccessible again (NULL: no key).  Keep the window short: a
+ * copy (the handshake's) is taken inside it.  Not nested; one thread.
+ */
+const uint8_t *key_priv_open(const struct vmgw_privkey *);
+void	key_priv_close(const struct vmgw_privkey *);
 
 /* base64 (libsodium, standard alphabet with padding) of a 32 byte key */
 void	key_to_base64(char out[KEY_B64_LEN + 1], const uint8_t key[KEY_LEN]);

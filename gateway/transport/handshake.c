@@ -107,6 +107,7 @@ hs_new(const struct vmgw_config *conf, enum hs_suite suite, int initiator,
     const uint8_t *remote_static)
 {
 	struct noise_params	 p;
+	struct noise_handshake	*hs;
 	uint8_t			 prologue[sizeof(VMGW_PROLOGUE) + 1];
 
 	memcpy(prologue, VMGW_PROLOGUE, sizeof(VMGW_PROLOGUE) - 1);
@@ -118,9 +119,13 @@ hs_new(const struct vmgw_config *conf, enum hs_suite suite, int initiator,
 	p.initiator = initiator;
 	p.prologue = prologue;
 	p.prologue_len = sizeof(prologue);
-	p.s = conf->key.priv;
 	p.rs = remote_static;
-	return noise_handshake_new(&p);
+	/* the handshake copies s: the key is readable only for that */
+	if ((p.s = key_priv_open(&conf->key)) == NULL)
+		return NULL;
+	hs = noise_handshake_new(&p);
+	key_priv_close(&conf->key);
+	return hs;
 }
 
 void

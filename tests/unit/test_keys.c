@@ -4,11 +4,13 @@
  * directory under /tmp, removed afterwards.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -121,15 +123,66 @@ test_generate_load(void **state)
 	assert_int_equal(st.st_size, KEY_B64_LEN + 1);
 
 	assert_int_equal(key_load_file(path, &l, err, sizeof(err)), 0);
+	assert_non_null(key_priv_open(&g));
+	assert_non_null(key_priv_open(&l));
 	assert_memory_equal(g.priv, l.priv, KEY_LEN);
 	assert_memory_equal(g.pub, l.pub, KEY_LEN);
 	assert_int_equal(crypto_scalarmult_base(pub, l.priv), 0);
 	assert_memory_equal(pub, l.pub, KEY_LEN);
+	key_priv_close(&g);
+	key_priv_close(&l);
 	key_free(&g);
 	key_free(&l);
 	assert_null(l.priv);
 	key_free(&l);		/* twice is fine */
 	key_free(NULL);
+}
+
+/* Outside key_priv_open/close the key cannot be read: a read faults. */
+static int
+read_faults(const uint8_t *p)
+{
+	pid_t	 pid;
+	int	 st;
+
+	if ((pid = fork()) == 0) {
+		volatile uint8_t v;
+
+		signal(SIGSEGV, SIG_DFL);	/* not ASan's report */
+		signal(SIGBUS, SIG_DFL);
+		v = p[0];
+		(void)v;
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	/* a signal, or ASan's exit after its own handler */
+	return !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void
+test_priv_noaccess(void **state)
+{
+	struct tdir		*t = *state;
+	struct vmgw_privkey	 k, none = { NULL, { 0 } };
+	const uint8_t		*p;
+	uint8_t			 pub[KEY_LEN];
+	char			 err[512];
+
+	assert_int_equal(key_generate_file(tpath(t, "n.key"), &k, err,
+	    sizeof(err)), 0);
+	assert_true(read_faults(k.priv));
+	assert_non_null(p = key_priv_open(&k));
+	assert_false(read_faults(p));
+	assert_int_equal(crypto_scalarmult_base(pub, p), 0);
+	assert_memory_equal(pub, k.pub, KEY_LEN);
+	key_priv_close(&k);
+	assert_true(read_faults(k.priv));
+	key_free(&k);			/* wipes noaccess memory too */
+	assert_null(key_priv_open(&none));
+	assert_null(key_priv_open(NULL));
+	key_priv_close(&none);
+	key_priv_close(NULL);
 }
 
 static void
@@ -461,6 +514,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_generate_load, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_priv_noaccess, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_generate_no_out, setup,
 		    teardown),
