@@ -72,8 +72,8 @@ for t in "${targets[@]}"; do
 	if [ "$rc" != 0 ] || ls "$work/crashes" | grep -q .; then
 		status=FOUND
 		found=1
-		grep -E '^==[0-9]+==ERROR|^SUMMARY|check failed|runtime error|ALARM|out-of-memory' \
-		    "$work/log" | head -5 | sed 's/^/   /'
+		{ grep -E '^==[0-9]+==ERROR|^SUMMARY|check failed|runtime error|ALARM|out-of-memory' \
+		    "$work/log" || true; } | head -5 | sed 's/^/   /'
 		for f in "$work"/crashes/*; do
 			[ -e "$f" ] && echo "   input: $f"
 		done
