@@ -22,8 +22,8 @@
 #define KEY_WUR __attribute__((warn_unused_result))
 
 struct vmgw_privkey {
-	uint8_t	*priv;				/* KEY_LEN bytes, sodium_malloc;
-						 * noaccess: key_priv_open */
+	/* KEY_LEN bytes, sodium_malloc, noaccess: key_priv_open */
+	uint8_t	*priv;
 	uint8_t	 pub[KEY_LEN];
 };
 

@@ -64,8 +64,8 @@ struct dr_forec {
 	char		 point[DRC_ID_MAX + 1];
 	int64_t		 at;
 	char		 site[DRC_NAME_MAX + 1];
-	char		 kind[16];		/* "move", or "" (a failover) */
-	char		 from[DRC_NAME_MAX + 1];	/* a move's old home */
+	char		 kind[16];	/* "move", "": a failover */
+	char		 from[DRC_NAME_MAX + 1];	/* a move's from */
 	char		 checkpoint[64];
 };
 int	 dr_forec_parse(const char *what, const char *text, size_t len,
@@ -288,9 +288,9 @@ void	 dr_test_start(struct ctl_conn *, const char *domain,
 	    const char *point, const struct dr_tcp_check *);
 void	 dr_test_end(struct ctl_conn *, const char *domain);
 /* a test record's text as --end reads it (for the fuzz harness) */
-int	 dr_test_record_check(struct gw *, const char *domain, const char *dir,
-	    const char *text, size_t len, char overlays[][700], size_t *n,
-	    char *err, size_t errlen);
+int	 dr_test_record_check(struct gw *, const char *domain,
+	    const char *dir, const char *text, size_t len,
+	    char overlays[][700], size_t *n, char *err, size_t errlen);
 
 /* dr_clone.c */
 int	 dr_clone_init(void);

@@ -82,7 +82,8 @@ dr_forec_write(const char *path, const struct dr_forec *r, char *err,
 	if (o != NULL && r->from[0] != '\0')
 		json_object_set_new(o, "from", json_string(r->from));
 	if (o != NULL)
-		json_object_set_new(o, "checkpoint", json_string(r->checkpoint));
+		json_object_set_new(o, "checkpoint",
+		    json_string(r->checkpoint));
 	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
