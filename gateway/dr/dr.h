@@ -52,6 +52,10 @@
 #define DR_HASHES_PER_MSG	1024	/* block hashes per dr-hashes reply */
 #define DR_KEEP_DEFAULT		24	/* protect's defaults */
 #define DR_RPO_DEFAULT		60
+#define DR_RPO_MIN		10	/* as config/protect.c and --rpo */
+#define DR_RPO_MAX		(7 * 86400)
+#define DR_KEEP_MAX		1000
+#define DR_SECS_MAX		((int64_t)1 << 40)	/* a record's times */
 #define DR_TEST_RECORD		"test.json"	/* in the chain dir: a test runs */
 #define DR_TEST_DIR		"test"		/* ... its overlays, under it */
 #define DR_CHECK_TIMEOUT_S	30	/* a check's default timeout */

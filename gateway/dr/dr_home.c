@@ -138,6 +138,16 @@ dr_save(const struct job *j, json_t *o)
 	}
 }
 
+/* A time or a duration of a record in seconds, 0 when it cannot be one
+ * (the scheduler adds and multiplies them: drc_sched_next) */
+static int64_t
+dr_rec_secs(json_t *v)
+{
+	json_int_t	 s = json_integer_value(v);
+
+	return s >= 0 && s <= DR_SECS_MAX ? (int64_t)s : 0;
+}
+
 static int
 dr_load(struct job *j, json_t *o)
 {
@@ -146,6 +156,7 @@ dr_load(struct job *j, json_t *o)
 	json_t		*r = json_object_get(o, "replication");
 	json_t		*d;
 	const char	*v;
+	json_int_t	 k;
 	size_t		 i;
 
 	if (!json_is_object(s) || !json_is_object(r))
@@ -153,21 +164,23 @@ dr_load(struct job *j, json_t *o)
 	snprintf(p->set.to, sizeof(p->set.to), "%s",
 	    json_string_value(json_object_get(s, "to")) ?: "");
 	p->set.rpo = json_integer_value(json_object_get(s, "rpo"));
-	p->set.keep = (unsigned)json_integer_value(json_object_get(s, "keep"));
+	k = json_integer_value(json_object_get(s, "keep"));
 	p->set.quiesce = json_is_true(json_object_get(s, "quiesce"));
 	p->set.bandwidth = (uint64_t)json_integer_value(json_object_get(s,
 	    "bandwidth"));
-	if (p->set.rpo <= 0 || p->set.keep == 0)
+	/* the ranges a protection can be given (the scheduler's arithmetic
+	 * counts on them) */
+	if (p->set.rpo < DR_RPO_MIN || p->set.rpo > DR_RPO_MAX || k < 1 ||
+	    k > DR_KEEP_MAX)
 		return -1;
+	p->set.keep = (unsigned)k;
 	p->seq = (uint64_t)json_integer_value(json_object_get(r, "seq"));
 	if ((v = json_string_value(json_object_get(r, "checkpoint"))) != NULL)
 		snprintf(p->checkpoint, sizeof(p->checkpoint), "%s", v);
-	p->newest_start = json_integer_value(json_object_get(r,
-	    "newest_start"));
+	p->newest_start = dr_rec_secs(json_object_get(r, "newest_start"));
 	p->last_bytes = (uint64_t)json_integer_value(json_object_get(r,
 	    "last_bytes"));
-	p->last_duration = json_integer_value(json_object_get(r,
-	    "last_duration"));
+	p->last_duration = dr_rec_secs(json_object_get(r, "last_duration"));
 	if ((v = json_string_value(json_object_get(r, "last_point"))) != NULL)
 		snprintf(p->last_point, sizeof(p->last_point), "%s", v);
 	if ((v = json_string_value(json_object_get(r, "last_consistency"))) !=
