@@ -423,6 +423,27 @@ kvm_domain_state(struct kvm *k, const char *name, int *state, int *reason,
 }
 
 int
+kvm_domain_postcopy(struct kvm *k, const char *name, char *err, size_t errlen)
+{
+	virDomainPtr dom;
+	int st, rs, ret = -1;
+
+	if ((dom = kvm_dom_get(k, name, err, errlen)) == NULL)
+		return -1;
+	if (virDomainGetState(dom, &st, &rs, 0) < 0)
+		kvm_lverr(err, errlen, "%s: state", name);
+	else
+		ret = (st == VIR_DOMAIN_RUNNING &&
+		    (rs == VIR_DOMAIN_RUNNING_POSTCOPY ||
+		    rs == VIR_DOMAIN_RUNNING_POSTCOPY_FAILED)) ||
+		    (st == VIR_DOMAIN_PAUSED &&
+		    (rs == VIR_DOMAIN_PAUSED_POSTCOPY ||
+		    rs == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED));
+	virDomainFree(dom);
+	return ret;
+}
+
+int
 kvm_domain_define(struct kvm *k, const char *xml, char *err, size_t errlen)
 {
 	xmlDocPtr doc;

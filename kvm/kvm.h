@@ -142,6 +142,9 @@ struct kvm_migrate_opts {
 	/* the destination has the disks' backing chain: the mirror copies
 	 * only their top images (VIR_MIGRATE_NON_SHARED_INC) */
 	int		 copy_top_only;
+	/* resume a post-copy migration that failed when its connection broke
+	 * (VIR_MIGRATE_POSTCOPY_RESUME): the same options as the original */
+	int		 postcopy_resume;
 };
 
 /* Connection */
@@ -162,6 +165,10 @@ int	kvm_domain_exists(struct kvm *, const char *name, const char *uuid,
 	    char *found_name, size_t found_len, char *err, size_t errlen);
 /* current state (enum kvm_dom_state) and, when paused, the reason (enum
  * kvm_pause_reason; 0 in any other state); -1 when the domain is absent */
+/* 1: the domain is in a post-copy migration not yet complete (running or
+ * paused, its connection broken or not), 0: it is not, -1: absent */
+int	kvm_domain_postcopy(struct kvm *, const char *name, char *err,
+	    size_t errlen);
 int	kvm_domain_state(struct kvm *, const char *name, int *state,
 	    int *reason, char *err, size_t errlen) KVM_WUR;
 

@@ -69,6 +69,8 @@ kvm_migrate_flags(const struct kvm_migrate_opts *o)
 		    VIR_MIGRATE_NON_SHARED_DISK;
 	if (o->postcopy)
 		flags |= VIR_MIGRATE_POSTCOPY;
+	if (o->postcopy_resume)
+		flags |= VIR_MIGRATE_POSTCOPY | VIR_MIGRATE_POSTCOPY_RESUME;
 	if (o->parallel > 1)
 		flags |= VIR_MIGRATE_PARALLEL;
 	if (!o->keep_source)
@@ -101,7 +103,7 @@ kvm_migrate(struct kvm *k, const char *name, const struct kvm_migrate_opts *o,
 		kvm_lverr(err, errlen, "%s: migrate: parameters", name);
 		goto out;
 	}
-	if (o->max_downtime_ms != 0 &&
+	if (o->max_downtime_ms != 0 && !o->postcopy_resume &&
 	    virDomainMigrateSetMaxDowntime(dom, o->max_downtime_ms, 0) < 0) {
 		kvm_lverr(err, errlen, "%s: migrate: max downtime %u ms", name,
 		    o->max_downtime_ms);

@@ -90,7 +90,11 @@ print_event(struct mig_view *v, json_t *m)
 		print_progress(v, m);
 	else if (strcmp(ev, "phase") == 0) {
 		view_endline(v);
-		printf("%s\n", cli_str(m, "phase"));
+		if (cli_str(m, "detail")[0] != '\0')
+			printf("%s: %s\n", cli_str(m, "phase"), cli_str(m,
+			    "detail"));
+		else
+			printf("%s\n", cli_str(m, "phase"));
 	}
 	fflush(stdout);
 }
@@ -186,6 +190,11 @@ print_replica(json_t *res)
 		    cli_str(r, "point"), b);
 	} else if (*cli_str(res, "replica_note"))
 		printf("  replica    %s\n", cli_str(res, "replica_note"));
+	if ((r = json_object_get(res, "postcopy_resumed")) != NULL)
+		printf("  post-copy  interrupted (%s), resumed after the tunnel "
+		    "came back (%lld attempt%s)\n", cli_str(r, "why"),
+		    cli_int(r, "attempts"), cli_int(r, "attempts") == 1 ? "" :
+		    "s");
 }
 
 static void

@@ -387,10 +387,12 @@ dr_move_adopt(struct dr_move *mv)
 	    (json_int_t)mv->set.rpo, "keep", (int)mv->set.keep, "quiesce",
 	    mv->set.quiesce, "bandwidth", (json_int_t)mv->set.bandwidth,
 	    "resync_first", mv->chain[0] != '\0' || mv->retired[0] != '\0');
-	if (peer == NULL || (g = strdup(mv->domain)) == NULL ||
-	    pmsg_request(peer, m, 60, dr_adopt_reply, g) == -1)
+	g = peer != NULL ? strdup(mv->domain) : NULL;
+	if (g == NULL || pmsg_request(peer, m, 60, dr_adopt_reply, g) == -1) {
 		log_warnx("%s: could not hand its protection to %s: protect "
 		    "it there", mv->domain, mv->to);
+		free(g);	/* the reply callback runs only when sent */
+	}
 	json_decref(m);
 	free(mv);
 }

@@ -61,7 +61,8 @@ struct job_kind {
 	/* this gateway restarted while the job ran: find out, clean up */
 	void		(*recover)(struct job *);
 	/* `vmgw cancel` of a running job (source role) */
-	void		(*cancel)(struct job *);
+	/* -1: refused, err says why */
+	int		(*cancel)(struct job *, char *err, size_t errlen);
 	/* `vmgw set-bandwidth` (source role), bytes/s, 0 = none */
 	void		(*set_bandwidth)(struct job *, uint64_t);
 	/* free job->priv and all it holds (the job is going) */

@@ -48,6 +48,7 @@ ctl_cancel(struct ctl_conn *c, json_t *req)
 {
 	const char	*id = json_string_value(json_object_get(req, "job"));
 	struct job	*j;
+	char		 err[512];
 
 	if (id == NULL || (j = job_find(c->gw, id)) == NULL ||
 	    j->role != JOB_SOURCE || j->kind->cancel == NULL) {
@@ -60,7 +61,10 @@ ctl_cancel(struct ctl_conn *c, json_t *req)
 		    job_state_name(j->state));
 		return;
 	}
-	j->kind->cancel(j);
+	if (j->kind->cancel(j, err, sizeof(err)) == -1) {
+		ctl_error(c, VMGW_EXIT_REFUSED, "job %s: %s", j->id, err);
+		return;
+	}
 	ctl_ok(c, json_pack("{s:s, s:s}", "job", j->id, "state",
 	    "cancelling"));
 }

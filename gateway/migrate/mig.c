@@ -95,6 +95,8 @@ mig_free(struct job *j)
 		return;
 	if (m->s.tick != NULL)
 		event_free(m->s.tick);
+	if (m->s.pc_timer != NULL)
+		event_free(m->s.pc_timer);
 	for (i = 0; i < MIG_SOCKS; i++)
 		if (m->s.lis[i] != NULL)
 			evconnlistener_free(m->s.lis[i]);

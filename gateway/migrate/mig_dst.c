@@ -792,6 +792,11 @@ mig_dst_accept(struct channel *ch, json_t *req)
 	snprintf(a.text, sizeof(a.text), "unix:%s", a.path);
 	if (j->state == JOB_PREPARED)
 		job_set_state(j, JOB_RUNNING, "migrating");
+	else if (MIG(j)->d.pc_paused) {
+		MIG(j)->d.pc_paused = 0;
+		log_info("job %s: %s resumes post-copy", j->id, j->peer_name);
+		job_set_state(j, JOB_RUNNING, "post-copy");
+	}
 	if (relay_connect(gw, ch, &a, err, sizeof(err)) == -1) {
 		chan_accept_fail(ch, err);
 		return;
@@ -931,10 +936,31 @@ dst_finish_verified(struct job *j)
 		dst_finish_reply(op);
 }
 
+/*
+ * A probe that failed while post-copy was paused (the guest could not
+ * answer) asks again, once, in a window of its own: 1 if it runs.
+ */
+static int
+dst_reprobe(struct job *j)
+{
+	struct mig	*m = MIG(j);
+
+	if (!m->d.pc_interrupted || m->d.reprobed || m->d.probe == NULL ||
+	    json_is_true(json_object_get(m->d.probe->result, "ok")))
+		return 0;
+	m->d.reprobed = 1;
+	np_probe_free(m->d.probe);
+	m->d.probe = NULL;
+	log_info("job %s: probing %s again after its post-copy pause", j->id,
+	    j->domain);
+	mig_net_probe_start(j);
+	return m->d.probing;
+}
+
 void
 mig_dst_probed(struct job *j)
 {
-	if (MIG(j)->d.finishing != NULL)
+	if (MIG(j)->d.finishing != NULL && !dst_reprobe(j))
 		dst_finish_verified(j);
 }
 
@@ -955,6 +981,8 @@ dst_finish_done(void *arg)
 		return;
 	}
 	m->d.finishing->op = op;
+	if (!m->d.probing && dst_reprobe(j))
+		return;		/* mig_dst_probed() goes on */
 	/* probes started at the switchover; if none could, now */
 	if (m->d.probe == NULL)
 		mig_net_probe_start(j);
@@ -1338,6 +1366,9 @@ mig_pm_abort(struct peer *p, json_int_t id, json_t *req)
 	dst_cleanup(j, p, id, req, 0);
 }
 
+static void	dst_pc_check(struct job *);
+static void	dst_orphaned(struct job *);
+
 /* The source's tunnel is gone: its jobs here will get no word from it. */
 static void
 dst_orphan(evutil_socket_t fd, short ev, void *arg)
@@ -1354,9 +1385,104 @@ dst_orphan(evutil_socket_t fd, short ev, void *arg)
 		evtimer_add(MIG(j)->d.orphan, &tv);
 		return;
 	}
+	/* libvirt's word, not only its events: the tunnel may have gone
+	 * before the guest was resumed here in post-copy */
+	if (j->state == JOB_RUNNING) {
+		dst_pc_check(j);
+		return;
+	}
+	dst_orphaned(j);
+}
+
+static void
+dst_orphaned(struct job *j)
+{
 	snprintf(j->error, sizeof(j->error), "tunnel to %s lost during %s",
 	    j->peer_name, j->phase);
 	dst_cleanup(j, j->peer, 0, NULL, 1);
+}
+
+/*
+ * The source was lost during a live move.  While a post-copy
+ * migration is not complete the guest's memory is split between the sites:
+ * neither copy may go.  QEMU pauses it here until the source resumes the
+ * migration over a new tunnel (its channels come back to this job); the
+ * state is looked at again every JOB_ORPHAN_GRACE seconds meanwhile.  A
+ * migration that completed as the tunnel went is an orphan like any other.
+ */
+struct dst_pc_call {
+	struct job	*job;
+	int		 postcopy;	/* kvm_domain_postcopy() */
+	char		 err[512];
+};
+
+static void
+dst_pc_check_work(void *arg)
+{
+	struct dst_pc_call	*c = arg;
+	struct kvm		*k = NULL;
+
+	c->postcopy = -2;	/* libvirt did not answer */
+	if (kvm_open(&k, c->job->gw->conf->libvirt, c->err,
+	    sizeof(c->err)) == 0)
+		c->postcopy = kvm_domain_postcopy(k, c->job->domain, c->err,
+		    sizeof(c->err));
+	kvm_close(k);
+}
+
+static void
+dst_pc_check_done(void *arg)
+{
+	struct dst_pc_call	*c = arg;
+	struct job		*j = c->job;
+	struct mig_dst		*d = &MIG(j)->d;
+	struct timeval		 tv = { JOB_ORPHAN_GRACE, 0 };
+	int			 pc = c->postcopy;
+
+	free(c);
+	j->busy = 0;
+	if (job_terminal(j) || j->state != JOB_RUNNING)
+		return;
+	if (d->abort_pending) {		/* the source's job-abort came */
+		dst_cleanup(j, j->peer, 0, NULL, 1);
+		return;
+	}
+	if (pc == 0 || pc == -1 || (pc == -2 && !d->postcopy)) {
+		d->pc_paused = 0;
+		if (j->peer->tunnel == NULL)
+			dst_orphaned(j);
+		return;
+	}
+	d->postcopy = 1;
+	if (j->peer->tunnel == NULL || d->pc_paused) {
+		if (!d->pc_paused)
+			log_warnx("job %s: the tunnel to %s went during "
+			    "post-copy: %s waits here for %s to resume it",
+			    j->id, j->peer_name, j->domain, j->peer_name);
+		if (!d->pc_paused || strcmp(j->phase, "post-copy paused") != 0)
+			job_set_state(j, JOB_RUNNING, "post-copy paused");
+		d->pc_paused = 1;
+		d->pc_interrupted = 1;
+	}
+	if (d->pc_paused)
+		evtimer_add(d->orphan, &tv);
+}
+
+static void
+dst_pc_check(struct job *j)
+{
+	struct dst_pc_call	*c;
+	struct timeval		 tv = { 1, 0 };
+
+	if ((c = calloc(1, sizeof(*c))) != NULL)
+		c->job = j;
+	if (c == NULL ||
+	    job_work(j, dst_pc_check_work, dst_pc_check_done, c) == -1) {
+		free(c);
+		evtimer_add(MIG(j)->d.orphan, &tv);	/* again soon */
+		return;
+	}
+	j->busy = 1;
 }
 
 void
@@ -1404,8 +1530,11 @@ mig_dst_event(struct gw *gw, const char *domain, enum kvm_event ev,
 		return;
 	TAILQ_FOREACH(j, gw->jobs, entry)
 		if (j->kind == &mig_kind && j->role == JOB_DEST &&
-		    j->state == JOB_RUNNING && strcmp(j->domain, domain) == 0)
+		    j->state == JOB_RUNNING && strcmp(j->domain, domain) == 0) {
+			if (ev == KVM_EV_RESUMED_POSTCOPY)
+				MIG(j)->d.postcopy = 1;
 			mig_net_dest_switched(j);
+		}
 }
 
 void

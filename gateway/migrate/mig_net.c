@@ -222,7 +222,9 @@ mig_net_probe_start(struct job *j)
 
 	if (m->d.probe != NULL)
 		return;
-	if ((m->d.probe = np_probe_new(&m->g, m->switch_ns)) == NULL)
+	/* after a post-copy pause, a new window from now (t0 0) */
+	if ((m->d.probe = np_probe_new(&m->g, m->d.pc_interrupted ? 0 :
+	    m->switch_ns)) == NULL)
 		return;
 	if (job_work(j, mig_net_probe_work, mig_net_probe_done, j) == -1) {
 		np_probe_free(m->d.probe);

@@ -693,6 +693,42 @@ mig_fail_conn(struct job *j)
 		    j->conn_err_phase);
 }
 
+/*
+ * libvirt's "migration of disk vda failed: No space left on device": the
+ * mirror's target, the destination's copy of vda, is what filled up (a full
+ * disk here pauses the guest instead).  Names that copy, so the operator
+ * knows which site and filesystem to look at.
+ */
+static int
+mig_enospc_at_peer(struct job *j, const char *err, char *out, size_t outlen)
+{
+	const char	*p = strstr(err, "migration of disk ");
+	size_t		 i, n;
+	json_t		*d;
+
+	if (p == NULL || strstr(err, "No space left on device") == NULL)
+		return 0;
+	p += strlen("migration of disk ");
+	n = strcspn(p, " :");
+	json_array_foreach(json_object_get(MIG(j)->plan, "disks"), i, d) {
+		const char *t = json_string_value(json_object_get(d, "target"));
+
+		if (t != NULL && strlen(t) == n && strncmp(t, p, n) == 0) {
+			snprintf(out, outlen, "the filesystem of %s at %s filled "
+			    "up during the disk copy (%s removes the partial "
+			    "copy)", json_string_value(json_object_get(d,
+			    "path")), j->peer->conf->name,
+			    j->peer->conf->name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void	mig_run_failed(struct job *);
+static int	mig_pc_check(struct job *);
+static struct mig_run_call *mig_run_call_new(struct job *);
+
 static void
 mig_migrate_done(void *arg)
 {
@@ -707,18 +743,201 @@ mig_migrate_done(void *arg)
 	if (m->s.tick != NULL)
 		evtimer_del(m->s.tick);
 	if (rc == 0) {
+		if (m->s.pc_resumes > 0)
+			log_info("job %s: post-copy resumed and completed",
+			    j->id);
 		m->s.migrated = 1;
 		mig_net_source_switched(j);	/* if job-switched did not come */
 		mig_finished(j);
 		return;
 	}
+	/* post-copy broken off: resumable if the guest waits for it here */
+	if (m->s.postcopy_started && !m->s.cancel && mig_pc_check(j) == 0)
+		return;
+	mig_run_failed(j);
+}
+
+/* libvirt's migration failed (and cannot be resumed): the job fails */
+static void
+mig_run_failed(struct job *j)
+{
+	struct mig	*m = MIG(j);
+	char		 where[1200];
+
 	if (m->s.cancel)
 		job_fail(j, JOB_CANCELLED, "cancelled during %s", j->phase);
 	else if (j->conn_err[0] != '\0')
 		mig_fail_conn(j);
+	else if (mig_enospc_at_peer(j, m->s.mig_err, where, sizeof(where)))
+		job_fail(j, JOB_FAILED, "%s: %s", m->s.mig_err, where);
 	else
 		job_fail(j, JOB_FAILED, "%s", m->s.mig_err);
 	mig_src_failed(j, m->s.cancel ? VMGW_EXIT_CANCELLED : VMGW_EXIT_FAIL);
+}
+
+/*
+ * Post-copy recovery.  Once the guest runs at the destination in post-copy,
+ * neither site has all of it: the destination has its CPUs and the pages
+ * it fetched, this site the rest.  When the tunnel breaks, QEMU pauses the
+ * migration at both ends (libvirt: paused, post-copy failed, here) instead
+ * of losing the guest.  The job then waits, phase "post-copy paused", its
+ * sockets kept, and once the tunnel to the peer is back it asks libvirt to
+ * resume the same migration (libvirt's post-copy resume) over them.  A
+ * resume that fails waits for the next try.  Nothing is cancelled or
+ * cleaned up meanwhile: either would lose the guest.
+ */
+#define MIG_PC_TRY_S	2	/* how often a paused move looks for the tunnel */
+#define MIG_PC_TRY_MAX_S 30	/* ... after failed resumes, at most */
+#define MIG_PC_STATE_MS	10000	/* libvirt's word on the pause, at most */
+
+struct mig_pc_call {
+	struct job	*job;
+	int		 paused;	/* paused, post-copy failed: resumable */
+	char		 state[64];
+	char		 err[512];
+};
+
+static void
+mig_pc_check_work(void *arg)
+{
+	struct mig_pc_call	*c = arg;
+	struct kvm		*k = NULL;
+	int			 st = -1, reason = 0, waited;
+
+	if (kvm_open(&k, c->job->gw->conf->libvirt, c->err,
+	    sizeof(c->err)) == -1)
+		return;
+	/* libvirt marks the failure as it learns it from QEMU */
+	for (waited = 0; waited < MIG_PC_STATE_MS; waited += 200) {
+		if (kvm_domain_state(k, c->job->domain, &st, &reason, c->err,
+		    sizeof(c->err)) == -1) {
+			st = -1;
+			break;
+		}
+		if (st == KVM_DOM_PAUSED && reason == KVM_PAUSED_POSTCOPY_FAILED)
+			break;
+		if (st != KVM_DOM_PAUSED && st != KVM_DOM_RUNNING)
+			break;
+		usleep(200000);
+	}
+	c->paused = st == KVM_DOM_PAUSED && reason == KVM_PAUSED_POSTCOPY_FAILED;
+	snprintf(c->state, sizeof(c->state), "%s", st < 0 ? "absent" :
+	    kvm_state_name(st));
+	kvm_close(k);
+}
+
+static void mig_pc_wait(struct job *);
+
+static void
+mig_pc_check_done(void *arg)
+{
+	struct mig_pc_call	*c = arg;
+	struct job		*j = c->job;
+	int			 paused = c->paused;
+
+	if (!paused)
+		log_warnx("job %s: post-copy failed and %s is %s here: not "
+		    "resumable%s%s", j->id, j->domain, c->state,
+		    c->err[0] ? ": " : "", c->err);
+	free(c);
+	j->busy = 0;
+	if (paused)
+		mig_pc_wait(j);
+	else
+		mig_run_failed(j);
+}
+
+/* 0: the check runs (its end decides), -1: the job fails now */
+static int
+mig_pc_check(struct job *j)
+{
+	struct mig_pc_call	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -1;
+	c->job = j;
+	if (job_work(j, mig_pc_check_work, mig_pc_check_done, c) == -1) {
+		free(c);
+		return -1;
+	}
+	j->busy = 1;
+	return 0;
+}
+
+static void mig_pc_resume(struct job *);
+
+static void
+mig_pc_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct job	*j = arg;
+	struct mig	*m = MIG(j);
+	struct timeval	 tv = { MIG_PC_TRY_S, 0 };
+
+	if (!m->s.pc_paused || job_terminal(j))
+		return;
+	if (!j->busy && j->peer != NULL && j->peer->tunnel != NULL)
+		mig_pc_resume(j);
+	else
+		evtimer_add(m->s.pc_timer, &tv);
+}
+
+static void
+mig_pc_wait(struct job *j)
+{
+	struct mig	*m = MIG(j);
+	/* the first try as soon as the tunnel is back, then less often */
+	struct timeval	 tv = { m->s.pc_resumes < 4 ? MIG_PC_TRY_S <<
+			    m->s.pc_resumes : MIG_PC_TRY_MAX_S, 0 };
+	char		 msg[1024];
+
+	snprintf(m->s.pc_why, sizeof(m->s.pc_why), "%s", j->conn_err[0] ?
+	    j->conn_err : m->s.mig_err);
+	j->conn_err[0] = '\0';		/* the next attempt's own */
+	m->s.pc_paused = 1;
+	snprintf(msg, sizeof(msg), "post-copy interrupted (%s): %s is paused "
+	    "at %s and at %s; vmgw resumes the migration when the tunnel is "
+	    "back", m->s.pc_why, j->domain, j->gw->conf->site, j->peer_name);
+	log_warnx("job %s: %s", j->id, msg);
+	job_set_state(j, JOB_RUNNING, "post-copy paused");
+	mig_src_event(j, "phase", json_pack("{s:s, s:s}", "phase",
+	    "post-copy paused", "detail", msg));
+	if (m->s.pc_timer == NULL &&
+	    (m->s.pc_timer = evtimer_new(j->gw->base, mig_pc_tick, j)) ==
+	    NULL) {
+		log_warnx("job %s: no timer to resume post-copy", j->id);
+		return;
+	}
+	evtimer_add(m->s.pc_timer, &tv);
+}
+
+static void
+mig_pc_resume(struct job *j)
+{
+	struct mig		*m = MIG(j);
+	struct timeval		 tv = { 0, MIG_TICK_MS * 1000 };
+	struct timeval		 later = { MIG_PC_TRY_S, 0 };
+	struct mig_run_call	*c;
+
+	if ((c = mig_run_call_new(j)) == NULL) {
+		evtimer_add(m->s.pc_timer, &later);
+		return;
+	}
+	c->o.postcopy_resume = 1;
+	if (job_work(j, mig_migrate_work, mig_migrate_done, c) == -1) {
+		free(c);
+		evtimer_add(m->s.pc_timer, &later);
+		return;
+	}
+	j->busy = 1;
+	m->s.pc_paused = 0;
+	m->s.pc_resumes++;
+	log_info("job %s: the tunnel to %s is back: resuming post-copy "
+	    "(attempt %u)", j->id, j->peer_name, m->s.pc_resumes);
+	job_set_state(j, JOB_RUNNING, "post-copy");
+	mig_src_event(j, "phase", json_pack("{s:s, s:I}", "phase",
+	    "post-copy resuming", "attempt", (json_int_t)m->s.pc_resumes));
+	if (m->s.tick != NULL)
+		evtimer_add(m->s.tick, &tv);
 }
 
 /* statistics, every MIG_TICK_MS */
@@ -773,6 +992,30 @@ mig_progress(struct job *j, const struct kvm_job_stats *prev)
 		mig_postcopy(j);
 }
 
+/* the mirror's rate between its last two steps (migrate.h), into st */
+static void
+mig_disk_rate(struct mig *m, struct kvm_job_stats *st)
+{
+	if (st->disk_bps != 0 || st->disk_total == 0)
+		return;			/* libvirt's own, or no disks */
+	if (st->disk_remaining == 0) {
+		m->s.disk_rate = 0;
+		return;
+	}
+	if (st->disk_processed < m->s.disk_step_bytes ||
+	    st->time_elapsed_ms < m->s.disk_step_ms) {
+		m->s.disk_step_bytes = st->disk_processed;	/* restarted */
+		m->s.disk_step_ms = st->time_elapsed_ms;
+	} else if (st->disk_processed > m->s.disk_step_bytes &&
+	    st->time_elapsed_ms > m->s.disk_step_ms) {
+		m->s.disk_rate = (st->disk_processed - m->s.disk_step_bytes) *
+		    1000 / (st->time_elapsed_ms - m->s.disk_step_ms);
+		m->s.disk_step_bytes = st->disk_processed;
+		m->s.disk_step_ms = st->time_elapsed_ms;
+	}
+	st->disk_bps = m->s.disk_rate;
+}
+
 static void
 mig_stats_done(void *arg)
 {
@@ -792,6 +1035,10 @@ mig_stats_done(void *arg)
 		 * with no job (type 0: libvirt's migration ended while it was
 		 * read) is all zeros: it would erase the last figures.
 		 */
+		if (c->st.mem_total == 0 && c->st.disk_total == 0 &&
+		    (m->s.stats.mem_total > 0 || m->s.stats.disk_total > 0))
+			goto out;	/* a failing job's empty last reading */
+		mig_disk_rate(m, &c->st);
 		prev = m->s.stats;
 		m->s.stats = c->st;
 		if (c->st.disk_processed > m->s.disk_seen)
@@ -800,6 +1047,7 @@ mig_stats_done(void *arg)
 			m->s.mem_total = c->st.mem_total;
 		mig_progress(j, prev.type != 0 ? &prev : NULL);
 	}
+ out:
 	free(c);
 }
 
@@ -1058,6 +1306,10 @@ mig_summary(struct job *j)
 	else if (res != NULL && m->s.replica_note[0] != '\0')
 		json_object_set_new(res, "replica_note",
 		    json_string(m->s.replica_note));
+	if (res != NULL && m->s.pc_resumes > 0)
+		json_object_set_new(res, "postcopy_resumed", json_pack("{s:I, "
+		    "s:s}", "attempts", (json_int_t)m->s.pc_resumes, "why",
+		    m->s.pc_why));
 	ctl_ok(m->s.ctl, res);
 	mig_detach_ctl(j);
 }
@@ -1443,14 +1695,21 @@ mig_abort_work(void *arg)
 	kvm_close(k);
 }
 
-void
-mig_src_cancel(struct job *j)
+int
+mig_src_cancel(struct job *j, char *err, size_t errlen)
 {
 	struct mig	*m = MIG(j);
 	struct mig_call	*c;
 
+	if (m->s.postcopy_started && j->state == JOB_RUNNING) {
+		snprintf(err, errlen, "%s is in post-copy: it runs at %s with "
+		    "memory still here, so the move cannot be undone; it "
+		    "completes%s", j->domain, j->peer_name, m->s.pc_paused ?
+		    " once the tunnel is back (post-copy paused)" : "");
+		return -1;
+	}
 	if (m->s.cancel)
-		return;
+		return 0;
 	m->s.cancel = 1;
 	log_info("job %s: cancel requested during %s", j->id, j->phase);
 	mig_src_event(j, "phase", json_pack("{s:s}", "phase", "cancelling"));
@@ -1461,6 +1720,7 @@ mig_src_cancel(struct job *j)
 	} else if (j->state == JOB_RUNNING && m->o.offline)
 		job_conns_abort(j, "cancelled");
 	/* checking / preparing: the next step sees the cancel */
+	return 0;
 }
 
 struct mig_speed_call {

@@ -50,6 +50,10 @@ struct mig_src {
 	int			 stats_busy;
 	int			 postcopy_started;
 	struct kvm_job_stats	 stats, final;	/* the last reading; the end's */
+	/* libvirt gives no rate for the disk mirror, and updates its bytes
+	 * in steps seconds apart: the rate between the last two steps,
+	 * shown until the next one */
+	uint64_t		 disk_step_bytes, disk_step_ms, disk_rate;
 	uint64_t		 disk_seen;	/* the most disk_processed read:
 						 * the mirror's figures go when
 						 * it ends, before the job does */
@@ -82,6 +86,13 @@ struct mig_src {
 	int			 finish_sent;
 	uint64_t		 state_bytes;
 	char			 state_file[600];
+	/* post-copy broken off with its connection: the guest waits paused
+	 * at both sites, and the migration is resumed once the tunnel is back
+	 * (libvirt's post-copy recovery) */
+	int			 pc_paused;
+	unsigned		 pc_resumes;	/* attempts so far */
+	struct event		*pc_timer;	/* looks for the tunnel */
+	char			 pc_why[512];	/* what broke it off */
 };
 
 /* The destination's own. */
@@ -102,6 +113,10 @@ struct mig_dst {
 	char			 hook_err[512];
 	char			 state_file[600];	/* --replicated */
 	char			 checkpoint[96];	/* ... made at the restore */
+	int			 postcopy;	/* resumed here in post-copy */
+	int			 pc_paused;	/* ... and the source was lost */
+	int			 pc_interrupted; /* that happened once */
+	int			 reprobed;	/* ... and the probe asked again */
 };
 
 struct mig {
@@ -127,7 +142,7 @@ int	 migrate_init(struct gw *);
 
 /* mig_src.c */
 void	 ctl_migrate(struct ctl_conn *, json_t *req);
-void	 mig_src_cancel(struct job *);
+int	 mig_src_cancel(struct job *, char *err, size_t errlen);
 void	 mig_src_set_bandwidth(struct job *, uint64_t);
 void	 mig_src_recover(struct job *);
 void	 mig_src_failed(struct job *, int exitcode);

@@ -65,6 +65,26 @@ lt_is_clean() {
 	lab_virsh "$s" vol-list "${LAB_POOL[$s]}" 2>/dev/null | grep -q "$GUEST" && return 1
 	[ -z "$(ls -A "$LAB/site-$s/run/vmgw/jobs" 2>/dev/null)" ]
 }
+# lt_jobf SITE JOB FIELD: a field of that job in the site's `vmgw -j jobs`
+lt_jobf() {
+	lab_vmgw "$1" -j jobs 2>/dev/null | python3 -c '
+import json, sys
+for j in json.load(sys.stdin)["jobs"]:
+    if j["id"] == sys.argv[1]:
+        print(j.get(sys.argv[2], ""))
+        break' "$2" "$3"
+}
+# lt_wait_jobf SITE JOB FIELD ERE [SECONDS]: until the field matches
+lt_wait_jobf() {
+	local i
+	for i in $(seq 1 $(( ${5:-30} * 5 ))); do
+		lt_jobf "$1" "$2" "$3" | grep -Eq -- "$4" && return 0
+		sleep 0.2
+	done
+	tap_log "site $1 job $2 $3: $(lt_jobf "$1" "$2" "$3")"
+	return 1
+}
+
 # lt_wait_clean SITE [SECONDS]: the destination's own cleanup may take a moment
 lt_wait_clean() {
 	local i
