@@ -9,19 +9,22 @@
 #                                                     on both builds
 #   lab      two libvirt sites and a real guest: migrations and faults
 #                                                     on the ASan build
-# and fails when any test fails.
+#   fuzz     a smoke run of every libFuzzer harness (tests/fuzz/run.sh,
+#            VMGW_FUZZ_SECS each, default 10; clang, ASan + UBSan)
+# and fails when any test fails or a harness finds something.
 #
-# usage: sudo tests/run.sh [--no-lab] [--no-asan]
+# usage: sudo tests/run.sh [--no-lab] [--no-asan] [--no-fuzz]
 #   VMGW_NOISE_VECTORS=FILE  another Noise vector file (default shared/noise)
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-LAB=1 ASAN=1
+LAB=1 ASAN=1 FUZZ=1
 for a in "$@"; do
 	case $a in
 	--no-lab) LAB=0 ;;
 	--no-asan) ASAN=0 ;;
-	*) echo "usage: tests/run.sh [--no-lab] [--no-asan]" >&2; exit 2 ;;
+	--no-fuzz) FUZZ=0 ;;
+	*) echo "usage: tests/run.sh [--no-lab] [--no-asan] [--no-fuzz]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "tests/run.sh: run as root (network namespaces, libvirt daemons)" >&2; exit 2; }
@@ -55,6 +58,16 @@ if [ "$LAB" = 1 ]; then
 	lb=build
 	[ "$ASAN" = 1 ] && lb=build-asan
 	run "$lb" lab
+fi
+if [ "$FUZZ" = 1 ]; then
+	echo "== fuzz smoke: ${VMGW_FUZZ_SECS:-10} s per harness"
+	if "$SRC/tests/fuzz/run.sh" "${VMGW_FUZZ_SECS:-10}" >"$SRC/fuzz-smoke.log" 2>&1; then
+		summary+=("fuzz smoke: nothing found ($(grep -c '^== fuzzing' "$SRC/fuzz-smoke.log") harnesses)")
+	else
+		fail=1
+		summary+=("fuzz smoke: FOUND or did not build (log: $SRC/fuzz-smoke.log)")
+	fi
+	sed -n '/^== summary/,$p' "$SRC/fuzz-smoke.log"
 fi
 echo
 echo "== summary"

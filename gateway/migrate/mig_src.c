@@ -742,6 +742,12 @@ mig_migrate_done(void *arg)
 	j->busy = 0;
 	if (m->s.tick != NULL)
 		evtimer_del(m->s.tick);
+	/* no more readings: the statistics connection goes now, not when
+	 * the job leaves the list (a post-copy resume opens another) */
+	if (!m->s.stats_busy) {
+		kvm_close(m->s.kstats);
+		m->s.kstats = NULL;
+	}
 	if (rc == 0) {
 		if (m->s.pc_resumes > 0)
 			log_info("job %s: post-copy resumed and completed",
@@ -1026,8 +1032,10 @@ mig_stats_done(void *arg)
 
 	m->s.stats_busy = 0;
 	m->s.kstats = c->k;
-	if (j->state != JOB_RUNNING) {
-		kvm_close(m->s.kstats);	/* the job is over */
+	if (j->state != JOB_RUNNING || m->s.tick == NULL ||
+	    !evtimer_pending(m->s.tick, NULL)) {
+		/* the job, or libvirt's migration, is over */
+		kvm_close(m->s.kstats);
 		m->s.kstats = NULL;
 	} else if (c->rc == 0 && !m->s.cancel && c->st.type != 0) {
 		/*
