@@ -84,7 +84,8 @@ dr_forec_write(const char *path, const struct dr_forec *r, char *err,
 	if (o != NULL)
 		json_object_set_new(o, "checkpoint",
 		    json_string(r->checkpoint));
-	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
+	/* ", " and ": " as the record always had (scripts grep it) */
+	if (o == NULL || (s = json_dumps(o, JSON_PRESERVE_ORDER)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}

@@ -1448,8 +1448,10 @@ dst_pc_check_done(void *arg)
 		return;
 	}
 	if (pc == 0 || pc == -1 || (pc == -2 && !d->postcopy)) {
+		/* not (or no longer) in post-copy: an orphan as before, unless
+		 * a paused post-copy was resumed over a tunnel that is back */
 		d->pc_paused = 0;
-		if (j->peer->tunnel == NULL)
+		if (!d->pc_interrupted || j->peer->tunnel == NULL)
 			dst_orphaned(j);
 		return;
 	}
