@@ -397,50 +397,55 @@ kvm_domain_exists(struct kvm *k, const char *name, const char *uuid,
 	return 0;
 }
 
-int
-kvm_domain_state(struct kvm *k, const char *name, int *state, int *reason,
-    char *err, size_t errlen)
+/* libvirt's state and reason of name; -1 when absent or unreadable */
+static int
+dom_state(struct kvm *k, const char *name, int *st, int *rs, char *err,
+    size_t errlen)
 {
 	virDomainPtr dom;
-	int st, rs, ret = -1;
+	int ret = -1;
 
 	if ((dom = kvm_dom_get(k, name, err, errlen)) == NULL)
 		return -1;
-	if (virDomainGetState(dom, &st, &rs, 0) < 0)
+	if (virDomainGetState(dom, st, rs, 0) < 0)
 		kvm_lverr(err, errlen, "%s: state", name);
-	else {
-		if (state != NULL)
-			*state = st;
-		if (reason != NULL)
-			*reason = st != VIR_DOMAIN_PAUSED ? 0 :
-			    rs == VIR_DOMAIN_PAUSED_POSTCOPY ? KVM_PAUSED_POSTCOPY :
-			    rs == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED ?
-			    KVM_PAUSED_POSTCOPY_FAILED : KVM_PAUSED_OTHER;
+	else
 		ret = 0;
-	}
 	virDomainFree(dom);
 	return ret;
 }
 
 int
+kvm_domain_state(struct kvm *k, const char *name, int *state, int *reason,
+    char *err, size_t errlen)
+{
+	int st, rs;
+
+	if (dom_state(k, name, &st, &rs, err, errlen) == -1)
+		return -1;
+	if (state != NULL)
+		*state = st;
+	if (reason != NULL)
+		*reason = st != VIR_DOMAIN_PAUSED ? 0 :
+		    rs == VIR_DOMAIN_PAUSED_POSTCOPY ? KVM_PAUSED_POSTCOPY :
+		    rs == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED ?
+		    KVM_PAUSED_POSTCOPY_FAILED : KVM_PAUSED_OTHER;
+	return 0;
+}
+
+int
 kvm_domain_postcopy(struct kvm *k, const char *name, char *err, size_t errlen)
 {
-	virDomainPtr dom;
-	int st, rs, ret = -1;
+	int st, rs;
 
-	if ((dom = kvm_dom_get(k, name, err, errlen)) == NULL)
+	if (dom_state(k, name, &st, &rs, err, errlen) == -1)
 		return -1;
-	if (virDomainGetState(dom, &st, &rs, 0) < 0)
-		kvm_lverr(err, errlen, "%s: state", name);
-	else
-		ret = (st == VIR_DOMAIN_RUNNING &&
-		    (rs == VIR_DOMAIN_RUNNING_POSTCOPY ||
-		    rs == VIR_DOMAIN_RUNNING_POSTCOPY_FAILED)) ||
-		    (st == VIR_DOMAIN_PAUSED &&
-		    (rs == VIR_DOMAIN_PAUSED_POSTCOPY ||
-		    rs == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED));
-	virDomainFree(dom);
-	return ret;
+	return (st == VIR_DOMAIN_RUNNING &&
+	    (rs == VIR_DOMAIN_RUNNING_POSTCOPY ||
+	    rs == VIR_DOMAIN_RUNNING_POSTCOPY_FAILED)) ||
+	    (st == VIR_DOMAIN_PAUSED &&
+	    (rs == VIR_DOMAIN_PAUSED_POSTCOPY ||
+	    rs == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED));
 }
 
 int
