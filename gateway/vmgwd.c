@@ -38,6 +38,7 @@
 #include "migrate.h"
 #include "dr.h"
 #include "keys.h"
+#include "kvm.h"
 
 /* the usage on stderr (exit 2), or with --help on stdout (exit 0) */
 static void
@@ -121,10 +122,33 @@ gw_free(struct gw *gw)
 	free(gw);
 }
 
+/*
+ * gw->qemu_owner: the user QEMU runs as, from libvirt's capabilities (its
+ * DAC base label); QEMU is this daemon's user where libvirt has no DAC
+ * model.  Blocks for one local RPC: at start, and again only while libvirt
+ * had not answered (the first job that needs it asks).
+ */
+static int
+gw_qemu_owner(struct gw *gw, long *uid, char *err, size_t errlen)
+{
+	struct kvm	*k;
+	long		 gid;
+	int		 rc;
+
+	if (kvm_open(&k, gw->conf->libvirt, err, errlen) == -1)
+		return -1;
+	rc = kvm_qemu_owner(k, uid, &gid, err, errlen);
+	kvm_close(k);
+	if (rc == 1)
+		*uid = (long)geteuid();
+	return rc == -1 ? -1 : 0;
+}
+
 static int
 gw_start(struct gw *gw)
 {
-	char	 fpr[KEY_FPR_LEN + 4];
+	char	 fpr[KEY_FPR_LEN + 4], err[256];
+	long	 uid;
 
 	if (mkdir_p(gw->conf->state_dir, 0700) == -1) {
 		log_warn("state_dir %s", gw->conf->state_dir);
@@ -145,6 +169,14 @@ gw_start(struct gw *gw)
 	    dr_start(gw) == -1 ||
 	    control_init(gw) == -1 || metrics_init(gw) == -1)
 		return -1;
+	gw->qemu_owner = gw_qemu_owner;
+	if (gw_qemu_owner(gw, &uid, err, sizeof(err)) == 0) {
+		gw->qemu_uid = uid;
+		log_info("QEMU runs as uid %ld, vmgwd as uid %ld", uid,
+		    (long)geteuid());
+	} else
+		log_warnx("QEMU's user not known yet (asked again for the "
+		    "first job): %s", err);
 	key_fingerprint(fpr, gw->conf->key.pub);
 	log_info("vmgwd %s: site %s (key %s) listening on %s, control %s",
 	    VMGW_VERSION, gw->conf->site, fpr, gw->conf->listen.text,

@@ -8,6 +8,7 @@
  * which libvirt keeps per thread.  Each struct kvm holds its own connection,
  * so workers never share one.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,4 +220,68 @@ kvm_daemon_socket(const char *uri, char *out, size_t len)
 		snprintf(out, len, "/run/libvirt/libvirt-sock");
 	else
 		snprintf(out, len, "/run/libvirt/virtqemud-sock");
+}
+
+int
+kvm_caps_qemu_owner(const char *caps, long *uid, long *gid, char *err,
+    size_t errlen)
+{
+	static const char *const types[] = { "kvm", "qemu" };
+	xmlDocPtr		 doc;
+	xmlXPathContextPtr	 xp;
+	char			 expr[160], *label = NULL, *end;
+	size_t			 i;
+	int			 ret = 1;
+
+	if ((doc = kvm_xml_parse(caps, "libvirt's capabilities",
+	    "capabilities", err, errlen)) == NULL)
+		return -1;
+	if ((xp = xmlXPathNewContext(doc)) == NULL) {
+		kvm_err(err, errlen, "libvirt's capabilities: out of memory");
+		xmlFreeDoc(doc);
+		return -1;
+	}
+	for (i = 0; i < sizeof(types) / sizeof(types[0]) && label == NULL;
+	    i++) {
+		snprintf(expr, sizeof(expr), "string(/capabilities/host/"
+		    "secmodel[model='dac']/baselabel[@type='%s'])", types[i]);
+		label = kvm_xml_str(xp, NULL, expr);
+	}
+	if (label != NULL) {
+		/* "+64055:+64055" */
+		errno = 0;
+		*uid = strtol(label + (label[0] == '+'), &end, 10);
+		if (errno != 0 || *end != ':' || *uid < 0 ||
+		    end == label + (label[0] == '+'))
+			ret = -1;
+		else {
+			const char *g = end + 1 + (end[1] == '+');
+
+			*gid = strtol(g, &end, 10);
+			ret = (errno != 0 || *end != '\0' || *gid < 0 ||
+			    end == g) ? -1 : 0;
+		}
+		if (ret == -1)
+			kvm_err(err, errlen, "libvirt's capabilities: DAC base "
+			    "label '%.40s' is not +UID:+GID", label);
+	}
+	free(label);
+	xmlXPathFreeContext(xp);
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+int
+kvm_qemu_owner(struct kvm *k, long *uid, long *gid, char *err, size_t errlen)
+{
+	char	*caps;
+	int	 rc;
+
+	if ((caps = virConnectGetCapabilities(k->conn)) == NULL) {
+		kvm_lverr(err, errlen, "%s: capabilities", k->uri);
+		return -1;
+	}
+	rc = kvm_caps_qemu_owner(caps, uid, gid, err, errlen);
+	free(caps);
+	return rc;
 }

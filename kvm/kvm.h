@@ -155,6 +155,17 @@ void	kvm_close(struct kvm *);	/* accepts NULL */
 void	kvm_daemon_socket(const char *uri, char *out, size_t len);
 /* 1 while the connection is up (close callback not fired, libvirt says alive) */
 int	kvm_alive(struct kvm *);
+/*
+ * The user and group QEMU runs as: libvirt's DAC base label ("+UID:+GID",
+ * type kvm, else qemu) in the host capabilities, i.e. qemu.conf's user and
+ * group.  0 with both set; 1 when libvirt names none (no DAC model, as in
+ * a session or test driver: QEMU runs as the connection's user); -1 error.
+ * kvm_caps_qemu_owner reads it from a capabilities document (pure).
+ */
+int	kvm_qemu_owner(struct kvm *, long *uid, long *gid, char *err,
+	    size_t errlen);
+int	kvm_caps_qemu_owner(const char *caps_xml, long *uid, long *gid,
+	    char *err, size_t errlen);
 
 /* Inspection */
 int	kvm_domain_inspect(struct kvm *, const char *name,

@@ -10,7 +10,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 
 PKGS="build-essential cmake pkg-config libsodium-dev libssl-dev libevent-dev
   libyaml-dev libcmocka-dev libvirt-dev libjansson-dev libxml2-dev libmnl-dev socat
-  libsystemd-dev libmicrohttpd-dev libnbd-dev libzstd-dev qemu-utils python3
+  libsystemd-dev libmicrohttpd-dev libnbd-dev libzstd-dev libacl1-dev qemu-utils python3
   python3-prometheus-client iproute2 iptables procps openssl"
 need=()
 for p in $PKGS; do

@@ -100,6 +100,28 @@ mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+int
+mkdir_passable(const char *path, int levels)
+{
+	char		 buf[PATH_MAX], *slash;
+	struct stat	 st;
+
+	if (mkdir_p(path, 0711) == -1)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", path);
+	while (levels-- > 0 && buf[0] != '\0') {
+		if (stat(buf, &st) == -1)
+			return -1;
+		if (st.st_uid == geteuid() && (st.st_mode & 0711) != 0711 &&
+		    chmod(buf, (st.st_mode & 07777) | 0711) == -1)
+			return -1;
+		if ((slash = strrchr(buf, '/')) == NULL || slash == buf)
+			break;
+		*slash = '\0';
+	}
+	return 0;
+}
+
 /* Write a file so that readers see the old or the new content, never half. */
 int
 write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)

@@ -17,6 +17,13 @@ void	 fmt_bytes(char *out, size_t outlen, uint64_t bytes);
 void	 fmt_time(char *out, size_t outlen, time_t wall);
 int	 set_nonblock_cloexec(int fd);
 int	 mkdir_p(const char *path, mode_t mode);
+/*
+ * mkdir -p path (new directories 0711 before the umask), then the last
+ * `levels` directories of path that we own get u+rwx,go+x: QEMU, as
+ * another user, passes through them to the images it opens (the images
+ * themselves libvirt hands to it).  0, or -1 with errno.
+ */
+int	 mkdir_passable(const char *path, int levels);
 int	 write_file_atomic(const char *path, const void *, size_t, mode_t);
 
 #endif /* VMGW_UTIL_H */

@@ -19,4 +19,5 @@ gw_init(struct gw *gw, struct vmgw_config *conf)
 	TAILQ_INIT(&gw->pending);
 	TAILQ_INIT(&gw->ctls);
 	gw->started_wall = gw->conf_loaded_wall = time(NULL);
+	gw->qemu_uid = -1;
 }

@@ -53,6 +53,14 @@ struct gw {
 	struct event		*watchdog;	/* sdnotify.c */
 	time_t			 started_wall;
 	int			 shutting_down;
+	/*
+	 * The user QEMU runs as (libvirt's qemu.conf user), who must reach
+	 * the job sockets: -1 until known.  qemu_owner (set by vmgwd.c, it
+	 * asks libvirt) learns it when a job first needs it (job_mkrundir).
+	 */
+	long			 qemu_uid;
+	int			(*qemu_owner)(struct gw *, long *uid, char *err,
+				    size_t errlen);
 
 	/* ---- owned by the layers above (opaque here) */
 	struct evconnlistener	*listener;	/* transport: peers connect */

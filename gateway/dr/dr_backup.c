@@ -328,7 +328,7 @@ dr_prepare_work(void *arg)
 
 	dr_path(mpath, sizeof(mpath), r->dir, "manifest.json");
 	dr_path(ppath, sizeof(ppath), r->dir, "partial.json");
-	if (mkdir_p(r->dir, 0750) == -1) {
+	if (mkdir_passable(r->dir, 2) == -1) {	/* DIR/vmgw-replica/GUEST */
 		snprintf(r->err, sizeof(r->err), "%s: %s", r->dir,
 		    strerror(errno));
 		return;

@@ -1448,12 +1448,13 @@ dr_cycle_start(struct job *j)
 	}
 	snprintf(c->checkpoint, sizeof(c->checkpoint), "%s%s-%s",
 	    DR_CHECKPOINT_PREFIX, j->id, c->id);
-	job_rundir(j, dir, sizeof(dir));
-	if (mkdir_p(dir, 0700) == -1 || snprintf(c->sock, sizeof(c->sock),
-	    "%s/%s.sock", dir, c->id) >= KVM_BACKUP_SOCK_MAX) {
+	if (job_mkrundir(j, dir, sizeof(dir), c->err, sizeof(c->err)) == -1 ||
+	    snprintf(c->sock, sizeof(c->sock), "%s/%s.sock", dir, c->id) >=
+	    KVM_BACKUP_SOCK_MAX) {
 		snprintf(p->status, sizeof(p->status), "error");
-		snprintf(p->reason, sizeof(p->reason), "%s: cannot make the "
-		    "export's socket directory (or its path is too long)", dir);
+		snprintf(p->reason, sizeof(p->reason), "the export's socket "
+		    "directory: %s", c->err[0] != '\0' ? c->err :
+		    "its path is too long");
 		free(c);
 		dr_schedule(j);
 		return;
@@ -1493,9 +1494,11 @@ dr_final_cycle(struct job *j)
 	if (p->checkpoint_xml != NULL)
 		c->from_xml = strdup(p->checkpoint_xml);
 	snprintf(c->checkpoint, sizeof(c->checkpoint), "%s", c->from);
-	job_rundir(j, dir, sizeof(dir));
-	if (mkdir_p(dir, 0700) == -1 || snprintf(c->sock, sizeof(c->sock),
-	    "%s/%s.sock", dir, c->id) >= KVM_BACKUP_SOCK_MAX - 4) {
+	if (job_mkrundir(j, dir, sizeof(dir), c->err, sizeof(c->err)) == -1 ||
+	    snprintf(c->sock, sizeof(c->sock), "%s/%s.sock", dir, c->id) >=
+	    KVM_BACKUP_SOCK_MAX - 4) {
+		log_warnx("%s: final point: %s", j->domain, c->err[0] != '\0' ?
+		    c->err : "the export's socket path is too long");
 		free(c->from_xml);
 		free(c);
 		return -1;

@@ -135,7 +135,7 @@ dr_takeover(const char *site, const char *dir, const char *guest,
 		snprintf(err, errlen, "%s: no disks", guest);
 		return -1;
 	}
-	if (mkdir_p(dir, 0750) == -1) {
+	if (mkdir_passable(dir, 2) == -1) {	/* DIR/vmgw-replica/GUEST */
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}

@@ -541,7 +541,7 @@ dr_tf_start_work(void *arg)
 	p = &m->points[pi];
 	/* an overlay per disk on the point, in the chain's test/ dir */
 	snprintf(sub, sizeof(sub), "%s/%s", f->dir, DR_TEST_DIR);
-	if (mkdir(sub, 0700) == -1 && errno != EEXIST) {
+	if (mkdir_passable(sub, 1) == -1) {
 		snprintf(f->err, sizeof(f->err), "%s: %s", sub, strerror(errno));
 		goto out;
 	}

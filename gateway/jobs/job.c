@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/acl.h>
+#include <sys/stat.h>
 
 #include "job.h"
 #include "reload.h"
@@ -506,6 +508,84 @@ void
 job_rundir(const struct job *j, char *out, size_t outlen)
 {
 	snprintf(out, outlen, "%s/jobs/%s", j->gw->conf->run_dir, j->id);
+}
+
+/* chmod path u+rwx,go+x when we own it and it lacks that (a umask made
+ * it): QEMU passes through it to the job directories */
+static int
+job_dir_passable(const char *path)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == -1)
+		return -1;
+	if (st.st_uid == geteuid() && (st.st_mode & 0711) != 0711 &&
+	    chmod(path, (st.st_mode & 07777) | 0711) == -1)
+		return -1;
+	return 0;
+}
+
+int
+job_mkrundir(struct job *j, char *dir, size_t dirlen, char *err,
+    size_t errlen)
+{
+	struct gw	*gw = j->gw;
+	char		 jobs[512], text[160] = "libvirt not asked";
+	acl_t		 acl = NULL;
+	long		 quid = gw->qemu_uid, me = (long)geteuid();
+	const char	*what;
+
+	snprintf(jobs, sizeof(jobs), "%s/jobs", gw->conf->run_dir);
+	job_rundir(j, dir, dirlen);
+	if (mkdir_p(jobs, 0711) == -1 || job_dir_passable(gw->conf->run_dir) ==
+	    -1 || job_dir_passable(jobs) == -1) {
+		snprintf(err, errlen, "%s: %s", jobs, strerror(errno));
+		return -1;
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (quid < 0 && gw->qemu_owner != NULL &&
+	    gw->qemu_owner(gw, &quid, text, sizeof(text)) == 0)
+		gw->qemu_uid = quid;
+	if (quid < 0) {
+		snprintf(err, errlen, "%s: which user QEMU runs as is not "
+		    "known (%s)", dir, text);
+		return -1;
+	}
+	/* root passes anyway; the same user owns the directory */
+	if (quid == 0 || quid == me)
+		return 0;
+	/*
+	 * QEMU (another user) makes sockets here and connects to ours: it
+	 * gets rwx on the directory, and every socket made in it is rw for
+	 * both of us (the default ACL; a socket's mode is then not cut by
+	 * either process's umask).  Nobody else gets anything.
+	 */
+	what = "access";
+	snprintf(text, sizeof(text), "u::rwx,u:%ld:rwx,g::---,m::rwx,o::---",
+	    quid);
+	if ((acl = acl_from_text(text)) == NULL ||
+	    acl_set_file(dir, ACL_TYPE_ACCESS, acl) == -1)
+		goto fail;
+	acl_free(acl);
+	what = "default";
+	snprintf(text, sizeof(text), "u::rwx,u:%ld:rwx,u:%ld:rwx,g::---,"
+	    "m::rwx,o::---", quid, me);
+	if ((acl = acl_from_text(text)) == NULL ||
+	    acl_set_file(dir, ACL_TYPE_DEFAULT, acl) == -1)
+		goto fail;
+	acl_free(acl);
+	return 0;
+ fail:
+	snprintf(err, errlen, "%s: cannot give QEMU's user (uid %ld) the job's "
+	    "sockets (%s ACL): %s%s", dir, quid, what, strerror(errno),
+	    errno == EOPNOTSUPP ? " (run_dir must be on a filesystem with "
+	    "POSIX ACLs, such as tmpfs)" : "");
+	if (acl != NULL)
+		acl_free(acl);
+	return -1;
 }
 
 /* Remove the job's socket directory and the sockets in it. */

@@ -203,6 +203,14 @@ void	 job_record_path(const struct job *, char *out, size_t outlen);
 int	 job_work(struct job *, void (*work)(void *), void (*done)(void *),
 	    void *arg);
 void	 job_rundir(const struct job *, char *out, size_t outlen);
+/*
+ * Make the job's socket directory, run_dir/jobs/ID (0700, ours), usable by
+ * QEMU when it runs as another user: that user gets rwx on it and rw on
+ * every socket in it (POSIX ACLs); run_dir and run_dir/jobs let it pass.
+ * 0 with dir set, or -1 with err naming the directory and why.
+ */
+int	 job_mkrundir(struct job *, char *dir, size_t dirlen, char *err,
+	    size_t errlen);
 void	 job_rmdir(struct job *);
 
 /* jobconn.c: the relays a job owns, its bytes */

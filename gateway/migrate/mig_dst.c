@@ -400,10 +400,7 @@ dst_prepare_done(void *arg)
 	j->busy = 0;
 	dst_op_adopt(op);
 	if (op->err[0] == '\0' && !m->o.dry_run && !m->o.offline) {
-		job_rundir(j, dir, sizeof(dir));
-		if (mkdir_p(dir, 0700) == -1)
-			snprintf(op->err, sizeof(op->err), "%s: %s", dir,
-			    strerror(errno));
+		job_mkrundir(j, dir, sizeof(dir), op->err, sizeof(op->err));
 	}
 	if (op->err[0] != '\0') {
 		job_fail(j, JOB_FAILED, "refused: %s", op->err);

@@ -628,11 +628,8 @@ mig_listen(struct job *j, char *err, size_t errlen)
 	char			 dir[512];
 	size_t			 i;
 
-	job_rundir(j, dir, sizeof(dir));
-	if (mkdir_p(dir, 0700) == -1) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	if (job_mkrundir(j, dir, sizeof(dir), err, errlen) == -1)
 		return -1;
-	}
 	for (i = 0; i < MIG_SOCKS; i++) {
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
@@ -776,6 +773,14 @@ mig_run_failed(struct job *j)
 		mig_fail_conn(j);
 	else if (mig_enospc_at_peer(j, m->s.mig_err, where, sizeof(where)))
 		job_fail(j, JOB_FAILED, "%s: %s", m->s.mig_err, where);
+	else if (strstr(m->s.mig_err, "Postcopy is not supported") != NULL)
+		/* QEMU as an unprivileged user: the kernel refuses it a
+		 * userfaultfd unless told otherwise (QEMU 7.2 has no
+		 * /dev/userfaultfd) */
+		job_fail(j, JOB_FAILED, "%s: QEMU at %s or %s may not use "
+		    "userfaultfd; where QEMU does not run as root, post-copy "
+		    "needs sysctl vm.unprivileged_userfaultfd=1", m->s.mig_err,
+		    j->gw->conf->site, j->peer->conf->name);
 	else
 		job_fail(j, JOB_FAILED, "%s", m->s.mig_err);
 	mig_src_failed(j, m->s.cancel ? VMGW_EXIT_CANCELLED : VMGW_EXIT_FAIL);

@@ -817,7 +817,7 @@ lab__site_files() { # SITE: the directories bind-mounted into the site
   cat >"$d/etc/libvirtd.conf" <<EOF
 # vmgw lab, ${LAB_SITE_NAME[$s]}
 host_uuid = "${LAB_HOST_UUID[$s]}"
-unix_sock_group = "root"
+unix_sock_group = "libvirt"
 unix_sock_ro_perms = "0770"
 unix_sock_rw_perms = "0770"
 auth_unix_ro = "none"
@@ -828,11 +828,10 @@ log_filters = "1:qemu.qemu_migration 1:qemu.qemu_monitor 3:*"
 log_outputs = "1:file:/var/log/libvirt/libvirtd.log"
 EOF
   cat >"$d/etc/qemu.conf" <<EOF
-# vmgw lab: QEMU as root, no cgroups, no per-VM mount namespace, logs to files
-user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
+# vmgw lab: QEMU as libvirt's default user and group (Debian: libvirt-qemu)
+# with libvirt's dynamic ownership of its files (user, group,
+# dynamic_ownership and remember_owner left at their defaults); no SELinux
+# or AppArmor, no cgroups, no per-VM mount namespace, logs to files
 security_driver = "none"
 namespaces = [ ]
 cgroup_controllers = [ ]
@@ -926,8 +925,33 @@ lab__site_storage_net() { # SITE: pool and network, persistent + autostart + act
   lab__try "autostart of network $net at site $s" lab__virsh_t 30 "$s" net-autostart "$net" || return 1
 }
 
+# vmgwd runs as the system user LAB_VMGWD_USER (vmgw), in the group libvirt
+# (libvirt's socket, 0770 root:libvirt), with only the capabilities of
+# LAB_VMGWD_CAPS, as the package's unit runs it; VMGW_LAB_VMGWD_ROOT=1 runs
+# it as root instead (for debugging a permission problem).  QEMU runs as
+# libvirt's default user (libvirt-qemu); its post-copy needs
+# userfaultfd, which the kernel gives an unprivileged process only with
+# vm.unprivileged_userfaultfd=1 (QEMU 7.2 does not use /dev/userfaultfd).
+LAB_VMGWD_USER=vmgw
+LAB_VMGWD_CAPS=net_admin,net_raw,dac_override
+lab_qemu_user() { # the uid QEMU runs as at site a (libvirt's DAC base label)
+  lab_virsh a capabilities | sed -n "s/.*<baselabel type='kvm'>+\([0-9]*\):.*/\1/p" | head -1
+}
+lab__host_users() {
+  getent group libvirt >/dev/null || addgroup --quiet --system libvirt || return 1
+  if ! getent passwd "$LAB_VMGWD_USER" >/dev/null; then
+    lab__try "creating the system user $LAB_VMGWD_USER" adduser --quiet --system --group \
+      --no-create-home --home /nonexistent --shell /usr/sbin/nologin "$LAB_VMGWD_USER" || return 1
+  fi
+  id -nG "$LAB_VMGWD_USER" | tr ' ' '\n' | grep -qx libvirt ||
+    lab__try "adding $LAB_VMGWD_USER to the group libvirt" adduser --quiet "$LAB_VMGWD_USER" libvirt || return 1
+  lab__try "vm.unprivileged_userfaultfd=1 (post-copy with QEMU unprivileged)" \
+    sysctl -q -w vm.unprivileged_userfaultfd=1
+}
+
 lab_sites_up() {
   local s t
+  lab__host_users || return 1
   for s in a b; do lab__site_files "$s" || return 1; done
   for s in a b; do lab__site_anchor_start "$s" || return 1; done
   # site a probes QEMU's capabilities (seconds); b reuses a's cache: same
@@ -1050,7 +1074,13 @@ lab_vmgwd_start() { # SITE: start vmgwd -d in the site's namespaces, wait for it
   [ -x "$VMGWD" ] || { lab__err "vmgwd not found at $VMGWD (VMGW_BUILD_DIR=$VMGW_BUILD_DIR)"; return 1; }
   [ -f "$d/vmgw.yaml" ] || { lab__err "no $d/vmgw.yaml (run lab_vmgw_setup / 'lab.sh keys')"; return 1; }
   pid=$(lab_site_pid "$s") || return 1
-  lab__spawn "vmgwd-$s" "$d/vmgwd.log" nsenter -t "$pid" -m -n -u -r -- "$VMGWD" -d -c "$d/vmgw.yaml" || return 1
+  local as=()
+  echo "$LAB_VMGWD_CAPS" >"$LAB_STATE/vmgwd-caps-$s"
+  [ "${VMGW_LAB_VMGWD_ROOT:-0}" = 1 ] ||
+    as=(setpriv --reuid "$LAB_VMGWD_USER" --regid "$LAB_VMGWD_USER" --init-groups --no-new-privs
+        --inh-caps "-all,+${LAB_VMGWD_CAPS//,/,+}" --ambient-caps "-all,+${LAB_VMGWD_CAPS//,/,+}"
+        --bounding-set "-all,+${LAB_VMGWD_CAPS//,/,+}" --)
+  lab__spawn "vmgwd-$s" "$d/vmgwd.log" nsenter -t "$pid" -m -n -u -r -- "${as[@]}" "$VMGWD" -d -c "$d/vmgw.yaml" || return 1
   local end=$(( $(lab__us) + LAB_VMGWD_TIMEOUT * 1000000 ))
   while ! lab__vmgwd_listening "$s"; do
     if ! lab_pid "vmgwd-$s" >/dev/null; then
@@ -1072,6 +1102,8 @@ lab_vmgwd_kill() { # SITE: SIGKILL (a crash)
   lab__stop "vmgwd-$s" KILL 10
 }
 lab_vmgwd_pid() { local s; s=$(lab__site "$1") || return 1; lab_pid "vmgwd-$s"; }
+# the capabilities the site's vmgwd was started with (LAB_VMGWD_CAPS then)
+lab_vmgwd_caps() { local s; s=$(lab__site "$1") || return 1; cat "$LAB_STATE/vmgwd-caps-$s" 2>/dev/null; }
 # lab_vmgw_plan PLAN: both sites' configs with that network plan
 # (LAB_VMGW_PLAN: route, l2 or none), both vmgwd restarted, the tunnel up
 lab_vmgw_plan() {

@@ -15,8 +15,9 @@ U="qemu+unix:///system?socket=$(lab_libvirt_sock a)"
 probe() { "$P" "$U" "$GUEST" "$@"; }
 IMG=${LAB_POOL_DIR[a]}
 DISKS="vda=$IMG/$GUEST.vda.scratch vdb=$IMG/$GUEST.vdb.scratch"
-DR=$LAB/site-a/run/vmgw/dr		# /run/vmgw/dr inside site a
-mkdir -p "$DR"
+DR=$LAB/site-a/run/vmgw-kvmtest	# /run/vmgw-kvmtest inside site a
+# QEMU (libvirt's user, not root) makes the export's socket here
+mkdir -p "$DR" && chown "$(lab_qemu_user)" "$DR" && chmod 0700 "$DR"
 MIB=1048576
 # the dirty extents of the export on SOCK (host path) for DISK: "OFF LEN" lines
 dirty() { nbdinfo --map="qemu:dirty-bitmap:backup-$2" "nbd+unix:///$2?socket=$1" | awk '$4 == "dirty" { print $1, $2 }'; }
@@ -34,7 +35,7 @@ check_eq "kvm_fs_thaw: thawed" "thawed 1" "$(probe thaw)"
 check_eq "nothing to thaw afterwards" "thawed 0" "$(probe thaw)"
 
 # a full point, c1
-probe begin /run/vmgw/dr/t1.sock - c1 $DISKS >"$LT_DIR/begin.out" 2>&1
+probe begin /run/vmgw-kvmtest/t1.sock - c1 $DISKS >"$LT_DIR/begin.out" 2>&1
 check "full pull backup creating c1" [ $? = 0 ]
 check "the export socket exists" [ -S "$DR/t1.sock" ]
 check_eq "kvm_backup_running: running" running "$(probe running)"
@@ -47,7 +48,7 @@ check "the scratch files are gone" eval "! ls $LAB/site-a/lib/images/$GUEST.vd?.
 
 # an incremental point, c1 -> c2, after marker 1 (36..40 MiB of vda)
 check_eq "marker 1 written" "marked 1" "$(lab_guest_http a '/cgi-bin/mark?1')"
-probe begin /run/vmgw/dr/t2.sock c1 c2 $DISKS >"$LT_DIR/begin2.out" 2>&1
+probe begin /run/vmgw-kvmtest/t2.sock c1 c2 $DISKS >"$LT_DIR/begin2.out" 2>&1
 check "incremental pull backup from c1 creating c2" [ $? = 0 ]
 check_eq "vda's dirty blocks are exactly marker 1" "$((36 * MIB)) $((4 * MIB))" "$(dirty "$DR/t2.sock" vda)"
 check_eq "the export holds marker 1 there" "$(marker_md5 1)" "$(export_md5 "$DR/t2.sock" vda 36 4)"
@@ -65,14 +66,14 @@ out=$(probe usable c2); rc=$?
 check_eq "... but c2 is unusable (exit 3)" 3 "$rc"
 check_grep "... and says why" 'unusable: checkpoint c2: disk vd[ab]: bitmap missing or inconsistent' <(echo "$out")
 check_eq "... c1 too" 3 "$(probe usable c1 >/dev/null; echo $?)"
-probe begin /run/vmgw/dr/t3.sock c2 c3 $DISKS >"$LT_DIR/begin3.out" 2>&1
+probe begin /run/vmgw-kvmtest/t3.sock c2 c3 $DISKS >"$LT_DIR/begin3.out" 2>&1
 check "an incremental backup from c2 is refused" [ $? = 1 ]
 check_grep "... by libvirt: checkpoint inconsistent" "web1: backup begin \(incremental from c2, checkpoint c3\): checkpoint inconsistent: missing or broken bitmap 'c2' for disk 'vda'" "$LT_DIR/begin3.out"
 check "the lost checkpoints go with metadata only" eval 'probe delete c2 metadata && probe delete c1 metadata'
 check_eq "no checkpoints left" "" "$(probe list)"
 
 # a fresh chain, kept across undefine + define by its saved XML
-probe begin /run/vmgw/dr/t4.sock - c3 $DISKS >/dev/null && probe end
+probe begin /run/vmgw-kvmtest/t4.sock - c3 $DISKS >/dev/null && probe end
 probe xml c3 >"$LT_DIR/c3.xml"
 lab_virsh a dumpxml --inactive "$GUEST" >"$LT_DIR/dom.xml"
 lab_virsh a destroy "$GUEST" --graceful >/dev/null
@@ -87,7 +88,7 @@ lab_virsh a start "$GUEST" >/dev/null && lab_guest_wait_up a >/dev/null 2>&1
 check "redefine with validation once running" probe redefine "$LT_DIR/c3.xml" validate
 check_eq "c3 is usable after a clean stop" usable "$(probe usable c3)"
 lab_guest_http a '/cgi-bin/mark?2' >/dev/null
-probe begin /run/vmgw/dr/t5.sock c3 c4 $DISKS >/dev/null
+probe begin /run/vmgw-kvmtest/t5.sock c3 c4 $DISKS >/dev/null
 check_eq "incremental from the redefined c3: exactly marker 2" "$((40 * MIB)) $((4 * MIB))" "$(dirty "$DR/t5.sock" vda)"
 probe end
 
@@ -99,7 +100,7 @@ check_grep "... libvirt: inactive domain" 'create checkpoint c9: Operation not s
 check "kvm_start_with_checkpoint c5" probe start-cp c5 vda vdb
 lab_guest_wait_up a >/dev/null 2>&1
 lab_guest_http a '/cgi-bin/mark?3' >/dev/null
-probe begin /run/vmgw/dr/t6.sock c5 c6 $DISKS >/dev/null
+probe begin /run/vmgw-kvmtest/t6.sock c5 c6 $DISKS >/dev/null
 check_eq "everything written since that start: exactly marker 3" "$((44 * MIB)) $((4 * MIB))" "$(dirty "$DR/t6.sock" vda)"
 probe end
 

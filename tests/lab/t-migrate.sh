@@ -7,6 +7,17 @@
 . "$(dirname "$0")/tlib.sh"
 lt_init migrate
 lt_guest_at a || exit 1
+# who runs as what (README): both gateways as vmgw with three capabilities
+# (the package's unit), the guest's QEMU as libvirt's default user
+for s in a b; do
+	pid=$(lab_vmgwd_pid "$s")
+	check_eq "vmgwd at site $s runs as $LAB_VMGWD_USER" "$LAB_VMGWD_USER" "$(ps -o user= -p "$pid" | tr -d ' ')"
+	# bits 1, 12, 13: CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_NET_RAW
+	check_eq "vmgwd at site $s has only net_admin, net_raw and dac_override" \
+	    0000000000003002 "$(awk '/^CapEff/ { print $2 }' "/proc/$pid/status")"
+done
+qpid=$(cat "$LAB/site-a/run/libvirt/qemu/$GUEST.pid" 2>/dev/null)
+check_eq "web1's QEMU runs as libvirt-qemu" libvirt-qemu "$(ps -o user= -p "${qpid:-0}" | tr -d ' ')"
 data=$(lt_write a)
 check "wrote data to web1's disk at site-a ($data)" [ -n "$data" ]
 

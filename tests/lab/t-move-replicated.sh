@@ -109,6 +109,9 @@ lt_migrate a b --replicated
 check "cut: a retry succeeds" [ $? = 0 ]
 check_eq "cut: ... with the data" "$data2" "$(lt_read b)"
 check_eq "cut: ... and the RAM value" "$RAM" "$(ram_of b)"
+# the move back rides on a's replica: wait until b's protection to a has
+# put a point there (a move started at once is refused: no replica yet)
+check "cut: b protects it to a again (sync at b)" lab__wait 60 2 W sync web1
 
 # 2. the destination gateway killed (b -> a, a's vmgwd)
 lt_migrate_bg b a --replicated --bandwidth 4M
@@ -123,6 +126,7 @@ lt_wait_tunnel b site-a
 lt_migrate b a --replicated
 check "kill: a retry succeeds" [ $? = 0 ]
 check_eq "kill: ... with the data" "$data2" "$(lt_read a)"
+check "kill: a protects it to b again (sync at a)" lab__wait 60 2 V sync web1
 
 # 3. the source gateway SIGKILLed while the state ships: restarted, it
 # restores the guest from its state (its job record keeps the file)
@@ -141,6 +145,7 @@ lt_wait_tunnel a site-b
 lt_migrate a b --replicated
 check "src kill: a retry succeeds" [ $? = 0 ]
 check_eq "src kill: ... with the data" "$data2" "$(lt_read b)"
+check "src kill: b protects it to a again (sync at b)" lab__wait 60 2 W sync web1
 
 # 4. cancel (b -> a)
 lt_migrate_bg b a --replicated --bandwidth 4M

@@ -642,10 +642,47 @@ test_clone_refused(void **state)
 	clone_fails("<domain><name>x</name>", "web1-dev", "domain XML", NULL);
 }
 
+/* QEMU's user and group: the DAC base label of libvirt's capabilities */
+static void
+test_qemu_owner(void **state)
+{
+	long	 uid = -1, gid = -1;
+	char	 err[256] = "";
+	const char *caps = "<capabilities><host><secmodel><model>none</model>"
+	    "</secmodel><secmodel><model>dac</model><doi>0</doi>"
+	    "<baselabel type='kvm'>+64055:+64056</baselabel>"
+	    "<baselabel type='qemu'>+1:+2</baselabel></secmodel></host>"
+	    "</capabilities>";
+
+	(void)state;
+	assert_int_equal(kvm_caps_qemu_owner(caps, &uid, &gid, err,
+	    sizeof(err)), 0);
+	assert_int_equal(uid, 64055);
+	assert_int_equal(gid, 64056);
+	/* only a qemu label (TCG-only hosts) */
+	assert_int_equal(kvm_caps_qemu_owner("<capabilities><host><secmodel>"
+	    "<model>dac</model><baselabel type='qemu'>+0:+0</baselabel>"
+	    "</secmodel></host></capabilities>", &uid, &gid, err,
+	    sizeof(err)), 0);
+	assert_int_equal(uid, 0);
+	/* no DAC model: QEMU is the connection's user */
+	assert_int_equal(kvm_caps_qemu_owner("<capabilities><host/>"
+	    "</capabilities>", &uid, &gid, err, sizeof(err)), 1);
+	/* a label that is not +UID:+GID, and a document that is not XML */
+	assert_int_equal(kvm_caps_qemu_owner("<capabilities><host><secmodel>"
+	    "<model>dac</model><baselabel type='kvm'>qemu:kvm</baselabel>"
+	    "</secmodel></host></capabilities>", &uid, &gid, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "not +UID:+GID"));
+	assert_int_equal(kvm_caps_qemu_owner("<capabilities>", &uid, &gid, err,
+	    sizeof(err)), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qemu_owner),
 		cmocka_unit_test(test_networks_mapped),
 		cmocka_unit_test(test_network_unmapped),
 		cmocka_unit_test(test_bridge_kept),
