@@ -510,21 +510,6 @@ job_rundir(const struct job *j, char *out, size_t outlen)
 	snprintf(out, outlen, "%s/jobs/%s", j->gw->conf->run_dir, j->id);
 }
 
-/* chmod path u+rwx,go+x when we own it and it lacks that (a umask made
- * it): QEMU passes through it to the job directories */
-static int
-job_dir_passable(const char *path)
-{
-	struct stat	st;
-
-	if (stat(path, &st) == -1)
-		return -1;
-	if (st.st_uid == geteuid() && (st.st_mode & 0711) != 0711 &&
-	    chmod(path, (st.st_mode & 07777) | 0711) == -1)
-		return -1;
-	return 0;
-}
-
 int
 job_mkrundir(struct job *j, char *dir, size_t dirlen, char *err,
     size_t errlen)
@@ -537,8 +522,7 @@ job_mkrundir(struct job *j, char *dir, size_t dirlen, char *err,
 
 	snprintf(jobs, sizeof(jobs), "%s/jobs", gw->conf->run_dir);
 	job_rundir(j, dir, dirlen);
-	if (mkdir_p(jobs, 0711) == -1 || job_dir_passable(gw->conf->run_dir) ==
-	    -1 || job_dir_passable(jobs) == -1) {
+	if (mkdir_passable(jobs, 2) == -1) {	/* run_dir/jobs and run_dir */
 		snprintf(err, errlen, "%s: %s", jobs, strerror(errno));
 		return -1;
 	}

@@ -19,7 +19,6 @@
 # which needs CAP_SYS_ADMIN: the one capability the gateways get only here
 # (README, "Who runs as what"); the next test restarts them without it
 LAB_VMGWD_CAPS+=,sys_admin
-LT_VMGWD_CAPS_A=$LAB_VMGWD_CAPS LT_VMGWD_CAPS_B=$LAB_VMGWD_CAPS
 lt_init plan
 V() { lab_vmgw a "$@"; }
 W() { lab_vmgw b "$@"; }

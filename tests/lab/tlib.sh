@@ -13,19 +13,15 @@ lt_init() {
 		echo "Bail out! the lab is not up: run tests/lab/lab.sh up"
 		exit 1
 	fi
-	# each gateway with the capabilities this test wants (LT_VMGWD_CAPS_A,
-	# LT_VMGWD_CAPS_B: more than lib.sh's LAB_VMGWD_CAPS), restarted if
-	# the running one has others
-	local want
+	# each gateway with the capabilities this test wants (LAB_VMGWD_CAPS,
+	# which a test may extend before lt_init), restarted if the running
+	# one has others
 	for s in a b; do
-		want=LT_VMGWD_CAPS_${s^^}
-		want=${!want:-$LAB_VMGWD_CAPS}
 		if lab_vmgwd_pid "$s" >/dev/null &&
-		    [ "$(lab_vmgwd_caps "$s")" != "$want" ]; then
+		    [ "$(lab_vmgwd_caps "$s")" != "$LAB_VMGWD_CAPS" ]; then
 			lab_vmgwd_stop "$s" || exit 1
 		fi
-		lab_vmgwd_pid "$s" >/dev/null ||
-		    LAB_VMGWD_CAPS=$want lab_vmgwd_start "$s" || exit 1
+		lab_vmgwd_pid "$s" >/dev/null || lab_vmgwd_start "$s" || exit 1
 	done
 	# no protection of the lab's guests left by an earlier test: a
 	# protection follows moves (and keeps the old home's disks)
