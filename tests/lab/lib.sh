@@ -939,9 +939,12 @@ lab_qemu_user() { # the uid QEMU runs as at site a (libvirt's DAC base label)
 }
 lab__host_users() {
   getent group libvirt >/dev/null || addgroup --quiet --system libvirt || return 1
+  # the same user the package's postinst makes (packaging/debian/vmgw.postinst),
+  # so a package installed on a lab machine finds it as it would make it
   if ! getent passwd "$LAB_VMGWD_USER" >/dev/null; then
     lab__try "creating the system user $LAB_VMGWD_USER" adduser --quiet --system --group \
-      --no-create-home --home /nonexistent --shell /usr/sbin/nologin "$LAB_VMGWD_USER" || return 1
+      --no-create-home --home "/var/lib/$LAB_VMGWD_USER" --shell /usr/sbin/nologin \
+      --gecos "vmgw gateway daemon" "$LAB_VMGWD_USER" || return 1
   fi
   id -nG "$LAB_VMGWD_USER" | tr ' ' '\n' | grep -qx libvirt ||
     lab__try "adding $LAB_VMGWD_USER to the group libvirt" adduser --quiet "$LAB_VMGWD_USER" libvirt || return 1
