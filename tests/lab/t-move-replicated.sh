@@ -141,6 +141,10 @@ check "src kill: the restarted gateway restores web1 at a, RAM and all" lab__wai
 check_eq "src kill: its disk data is intact" "$data2" "$(lt_read a)"
 check "src kill: site b is clean" lt_wait_clean b 60
 check "src kill: a's disks are back on their images" lab__wait 90 1 no_tops
+# the restarted gateway takes up web1's protection again: the retry rides
+# on the replica once a's point is at b (a move started before that is
+# refused, as in 2)
+check "src kill: a protects it to b again (sync at a)" lab__wait 60 2 V sync web1
 lt_wait_tunnel a site-b
 lt_migrate a b --replicated
 check "src kill: a retry succeeds" [ $? = 0 ]

@@ -109,6 +109,8 @@ lt_migrate() {
 	lab_vmgw "$from" migrate "$GUEST" --to "$(lt_site "$to")" "$@" >"$LT_DIR/last.out" 2>&1
 	rc=$?
 	cat "$LT_DIR/last.out" >>"$LT_DIR/all.out"
+	# a failed move says why in the test's own output (CI keeps only that)
+	[ $rc = 0 ] || tail -n 4 "$LT_DIR/last.out" | sed "s/^/# migrate exit $rc: /"
 	return $rc
 }
 # lt_migrate_bg FROM TO [ARGS...]: the same in the background; $LT_PID
