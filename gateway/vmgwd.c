@@ -198,6 +198,10 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 
+	/* a probe namespace's helper: vmgwd re-executed by itself, without
+	 * capabilities (netplan/netns.c) */
+	if (argc == 2 && strcmp(argv[1], NETNS_HELPER_ARG) == 0)
+		return dr_probe_ns_helper();
 	while ((ch = getopt_long(argc, argv, "c:dnvhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

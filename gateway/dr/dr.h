@@ -287,6 +287,16 @@ json_t	*dr_tcp_check_run(const struct dr_tcp_check *, const char *name,
 void	 dr_reply(struct ctl_conn *, int exitcode, const char *err,
 	    json_t *report);
 
+struct np_probe;
+/* dr_probe_ns.c: (worker) probe p, then run ck if it answered, from a
+ * probe helper's namespace on bridge (netns.c); 0 with p->result,
+ * *answered_ns and *check (NULL: none), or -1 with err.  _helper: the
+ * helper's main (vmgwd NETNS_HELPER_ARG), its exit status. */
+int	 dr_probe_ns_run(const char *bridge, const char *hostif,
+	    const char *cidr, struct np_probe *p, const struct dr_tcp_check *ck,
+	    uint64_t *answered_ns, json_t **check, char *err, size_t errlen);
+int	 dr_probe_ns_helper(void);
+
 /* dr_test.c (the request is dr_failover.c's "failover" with "test") */
 void	 dr_test_start(struct ctl_conn *, const char *domain,
 	    const char *point, const struct dr_tcp_check *);

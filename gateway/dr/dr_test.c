@@ -14,10 +14,11 @@
  *            networks: the peer's test_networks, or a network
  *            vmgw-test-<hash> vmgw makes (no forward mode, no address,
  *            no DHCP)
- *   probe    (worker) from a probe namespace on the copy's network
- *            (netplan/netns.c), never through this host's routes; then
- *            the optional TCP check from the same place; the namespace
- *            goes right after, so nothing of it outlives the request
+ *   probe    (worker) from a probe namespace on the copy's network, a
+ *            helper process's (dr_probe_ns.c, netplan/netns.c), never
+ *            through this host's routes; then the optional TCP check
+ *            from the same place; the helper and its namespace go right
+ *            after, so nothing of them outlives the request
  *   report   point, point_start, achieved RPO, RTO, network, probe, check
  *
  *   end      (worker) the copy, its overlays, the network vmgw made and
@@ -655,8 +656,7 @@ dr_tf_probe_work(void *arg)
 	struct in_addr	 a;
 	json_t		*v;
 	size_t		 i;
-	int		 nsfd = -1, saved;
-	char		 err[256], ip[INET_ADDRSTRLEN] = "";
+	char		 err[512], ip[INET_ADDRSTRLEN] = "";
 
 	json_array_foreach(f->probe->addrs, i, v)
 		if (json_is_string(v) && inet_pton(AF_INET,
@@ -673,24 +673,11 @@ dr_tf_probe_work(void *arg)
 	json_array_clear(f->probe->addrs);
 	json_array_append_new(f->probe->addrs, json_string(ip));
 	dr_tf_probe_addr(f, ip);
-	if (netns_probe_make(f->bridge, f->hostif, f->probe_addr, &nsfd, err,
-	    sizeof(err)) == -1) {
+	if (dr_probe_ns_run(f->bridge, f->hostif, f->probe_addr, f->probe,
+	    &f->check, &f->answered_ns, &f->check_result, err,
+	    sizeof(err)) == -1)
 		f->probe->result = json_pack("{s:b, s:s}", "ok", 0, "detail",
 		    err);
-		return;
-	}
-	if (netns_enter(nsfd, &saved, err, sizeof(err)) == 0) {
-		f->probe->t0_ns = mono_ns();
-		np_probe_run(f->probe);
-		f->answered_ns = mono_ns();
-		if (json_is_true(json_object_get(f->probe->result, "ok")))
-			f->check_result = dr_tcp_check_run(&f->check, f->copy,
-			    f->probe->addrs);
-		netns_leave(saved);
-	} else
-		f->probe->result = json_pack("{s:b, s:s}", "ok", 0, "detail",
-		    err);
-	netns_probe_remove(f->hostif, nsfd);
 }
 
 static void

@@ -3,18 +3,33 @@
  * isolated network, so vmgw asks it from inside that network, never
  * through this host's routes (which may send the guest's address home).
  *
- * A probe namespace is an anonymous network namespace held by one file
- * descriptor, with one veth whose host end is a port of the isolated
- * bridge and whose inner end ("probe0") has one address in the guest's
- * subnet.  Nothing names it in /run/netns: when the descriptor closes (or
- * vmgwd dies) the kernel removes the namespace and both veth ends with it,
- * so a crash leaves nothing behind.  A worker thread runs the probe inside
- * it (setns is per thread) and comes back.  All of it blocks: workers only.
+ * The namespace belongs to a helper process, vmgwd itself re-executed as
+ * "vmgwd --netns-helper" without capabilities, which makes its own user
+ * and network namespace (unshare(2) needs no privilege for that, where a
+ * bare network namespace needs CAP_SYS_ADMIN).  vmgwd then gives it one
+ * veth: the host end a port of the isolated bridge (vmgwd's CAP_NET_ADMIN
+ * reaches into a namespace owned by a user namespace its user made), the
+ * inner end "probe0", on which the helper puts one address in the guest's
+ * subnet and runs the probe.  The helper has every capability inside its
+ * namespaces and none outside them.
+ *
+ * Nothing names the namespace in /run/netns: when the helper exits (or is
+ * killed, or vmgwd dies and its socket closes) the kernel removes the
+ * namespace and both veth ends with it, so a crash leaves nothing behind.
+ * The parent's side blocks: workers only.  The protocol on the socket is
+ * one line each way: "ready" (or "error: ...") when the helper has its
+ * namespaces, then a JSON request and a JSON answer.
  */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <ifaddrs.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +45,8 @@
 
 #include "netplan.h"
 #include "log.h"
+#include "util.h"
 
-#define NETNS_SELF	"/proc/thread-self/ns/net"
 #define NETNS_INNER	"probe0"
 
 /* One request and its ACK, in the calling thread's namespace. */
@@ -159,73 +174,209 @@ ns_veth(const char *hostif, const char *bridge, int nsfd, char *err,
 	return ns_talk(nlh, what, err, errlen);
 }
 
-int
-netns_enter(int nsfd, int *saved, char *err, size_t errlen)
+/* ---------------------------------------------------- the parent's side */
+
+/* "ready\n" or "error: TEXT\n" from the helper, within timeout_ms */
+static int
+nsh_read_line(int fd, char *line, size_t len, int timeout_ms)
 {
-	if ((*saved = open(NETNS_SELF, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", NETNS_SELF, strerror(errno));
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	uint64_t	 end = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+	size_t		 o = 0;
+	ssize_t		 r;
+	char		*nl;
+
+	while (o + 1 < len) {
+		uint64_t now = mono_ns();
+
+		if (now >= end) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if ((r = poll(&pfd, 1, (int)((end - now) / 1000000) + 1)) ==
+		    -1 && errno != EINTR)
+			return -1;
+		if (r <= 0)
+			continue;
+		if ((r = read(fd, line + o, len - 1 - o)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		o += (size_t)r;
+		line[o] = '\0';
+		if ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			return 0;
+		}
+	}
+	errno = EMSGSIZE;
+	return -1;
+}
+
+int
+netns_helper_start(const char *bridge, const char *hostif,
+    struct netns_helper *h, char *err, size_t errlen)
+{
+	char *const	 argv[] = { (char *)"vmgwd", (char *)NETNS_HELPER_ARG,
+			    NULL };
+	char		 line[512], path[64];
+	int		 sv[2], nsfd = -1;
+
+	memset(h, 0, sizeof(*h));
+	h->pid = -1;
+	h->fd = -1;
+	snprintf(h->hostif, sizeof(h->hostif), "%s", hostif);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(err, errlen, "the probe helper's socket: %s",
+		    strerror(errno));
 		return -1;
 	}
-	if (setns(nsfd, CLONE_NEWNET) == -1) {
-		snprintf(err, errlen, "entering the probe namespace: %s",
+	if ((h->pid = fork()) == -1) {
+		snprintf(err, errlen, "the probe helper: fork: %s",
 		    strerror(errno));
-		close(*saved);
-		*saved = -1;
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (h->pid == 0) {
+		/* only system calls from here to exec (other threads may
+		 * hold locks): no capability outlives the exec, the socket
+		 * is fd NETNS_HELPER_FD and nothing else stays open */
+		(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		if (dup2(sv[1], NETNS_HELPER_FD) == -1)
+			_exit(127);
+		(void)close_range(NETNS_HELPER_FD + 1, ~0u, 0);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	h->fd = sv[0];
+	if (nsh_read_line(h->fd, line, sizeof(line), NETNS_HELPER_START_MS) ==
+	    -1) {
+		snprintf(err, errlen, "the probe helper (pid %d) did not "
+		    "start: %s", (int)h->pid, strerror(errno));
+		goto fail;
+	}
+	if (strcmp(line, "ready") != 0) {
+		snprintf(err, errlen, "the probe helper (pid %d): %s",
+		    (int)h->pid, line);
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)h->pid);
+	if ((nsfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (ns_veth(hostif, bridge, nsfd, err, errlen) == -1 ||
+	    ns_link_up(hostif, err, errlen) == -1)
+		goto fail;
+	close(nsfd);
+	return 0;
+ fail:
+	if (nsfd != -1)
+		close(nsfd);
+	netns_helper_end(h);
+	return -1;
+}
+
+int
+netns_helper_call(struct netns_helper *h, json_t *req, json_t **res,
+    int timeout_ms, char *err, size_t errlen)
+{
+	char		*text, line[NETNS_HELPER_LINE_MAX];
+	json_error_t	 je;
+	size_t		 len, o = 0;
+	ssize_t		 r;
+
+	*res = NULL;
+	if ((text = json_dumps(req, JSON_COMPACT)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	len = strlen(text);
+	text[len++] = '\n';	/* json_dumps' NUL: the line's end */
+	while (o < len) {
+		if ((r = write(h->fd, text + o, len - o)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "to the probe helper (pid %d): "
+			    "%s", (int)h->pid, strerror(errno));
+			free(text);
+			return -1;
+		}
+		o += (size_t)r;
+	}
+	free(text);
+	if (nsh_read_line(h->fd, line, sizeof(line), timeout_ms) == -1) {
+		snprintf(err, errlen, "the probe helper (pid %d) did not "
+		    "answer: %s", (int)h->pid, errno == ETIMEDOUT ?
+		    "timed out" : errno == EPIPE ? "it exited" :
+		    strerror(errno));
+		return -1;
+	}
+	if ((*res = json_loads(line, 0, &je)) == NULL ||
+	    !json_is_object(*res)) {
+		snprintf(err, errlen, "the probe helper (pid %d): not a JSON "
+		    "object: %s", (int)h->pid, line);
+		json_decref(*res);
+		*res = NULL;
 		return -1;
 	}
 	return 0;
 }
 
 void
-netns_leave(int saved)
+netns_helper_end(struct netns_helper *h)
 {
-	/* a worker left in another namespace would open every later socket
-	 * there: that is not an error to carry on from */
-	if (setns(saved, CLONE_NEWNET) == -1)
-		fatal("%s: back to the host's network namespace", __func__);
-	close(saved);
+	char	 err[160];
+	int	 st;
+
+	if (h->fd != -1)
+		close(h->fd);	/* it exits on EOF */
+	h->fd = -1;
+	if (h->pid > 0) {
+		kill(h->pid, SIGKILL);
+		while (waitpid(h->pid, &st, 0) == -1 && errno == EINTR)
+			;
+	}
+	h->pid = -1;
+	/* its namespace went with it, and the inner veth end with that;
+	 * the host end goes when the kernel has done so, or here */
+	if (h->hostif[0] != '\0' && netns_link_del(h->hostif, err,
+	    sizeof(err)) == -1)
+		log_warnx("%s", err);
+	h->hostif[0] = '\0';
+}
+
+/* ----------------------------------------------------- the helper's side */
+
+int
+netns_helper_enter(char *err, size_t errlen)
+{
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) == -1) {
+		snprintf(err, errlen, "a user and network namespace: %s%s",
+		    strerror(errno), errno == EPERM || errno == ENOSPC ?
+		    " (user.max_user_namespaces, or the unit's "
+		    "RestrictNamespaces=)" : "");
+		return -1;
+	}
+	return 0;
 }
 
 int
-netns_probe_make(const char *bridge, const char *hostif, const char *cidr,
-    int *nsfd, char *err, size_t errlen)
+netns_helper_setup(const char *cidr, char *err, size_t errlen)
 {
-	int	 saved = -1, fd = -1;
-
-	*nsfd = -1;
-	if ((saved = open(NETNS_SELF, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", NETNS_SELF, strerror(errno));
-		return -1;
-	}
-	if (unshare(CLONE_NEWNET) == -1) {
-		snprintf(err, errlen, "a probe namespace: %s", strerror(errno));
-		close(saved);
-		return -1;
-	}
-	fd = open(NETNS_SELF, O_RDONLY | O_CLOEXEC);
-	netns_leave(saved);
-	if (fd == -1) {
-		snprintf(err, errlen, "the probe namespace: %s",
-		    strerror(errno));
-		return -1;
-	}
-	if (ns_veth(hostif, bridge, fd, err, errlen) == -1 ||
-	    ns_link_up(hostif, err, errlen) == -1)
-		goto fail;
-	if (netns_enter(fd, &saved, err, errlen) == -1)
-		goto fail;
 	if (ns_link_up("lo", err, errlen) == -1 ||
 	    ns_link_up(NETNS_INNER, err, errlen) == -1 ||
-	    ns_addr_add(NETNS_INNER, cidr, err, errlen) == -1) {
-		netns_leave(saved);
-		goto fail;
-	}
-	netns_leave(saved);
-	*nsfd = fd;
+	    ns_addr_add(NETNS_INNER, cidr, err, errlen) == -1)
+		return -1;
 	return 0;
- fail:
-	netns_probe_remove(hostif, fd);
-	return -1;
 }
 
 int
@@ -248,19 +399,6 @@ netns_link_del(const char *dev, char *err, size_t errlen)
 	if (ns_talk(nlh, what, err, errlen) == -1 && errno != ENODEV)
 		return -1;
 	return 0;
-}
-
-void
-netns_probe_remove(const char *hostif, int nsfd)
-{
-	char	 err[160];
-
-	/* deleting the host end takes the inner one; the namespace goes with
-	 * its last descriptor */
-	if (hostif != NULL && netns_link_del(hostif, err, sizeof(err)) == -1)
-		log_warnx("%s", err);
-	if (nsfd != -1)
-		close(nsfd);
 }
 
 int

@@ -7,8 +7,13 @@
 #ifndef VMGW_NETPLAN_H
 #define VMGW_NETPLAN_H
 
+#include <sys/types.h>
+
+#include <net/if.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #define RTPROT_VMGW		171	/* vmgw's host routes (unassigned in the kernel and iproute2) */
 #define ANNOUNCE_ROUNDS		3	/* at 0, 100, 300 ms after the switch */
@@ -62,18 +67,31 @@ int	hook_file_ok(const char *path, char *err, size_t errlen);
 int	hook_exec(const char *path, const char *arg, char *const env[],
 	    const char *logtag, char *err, size_t errlen);
 
-/* netns.c (blocking: workers): probe namespaces (anonymous, held by one
- * fd: the kernel removes them and their veth when it closes).  make: a
- * veth hostif (a port of bridge) <-> "probe0" in the new namespace with
- * address cidr ("A.B.C.D/LEN"); remove: hostif deleted, fd closed.
- * enter / leave: this thread in the namespace and back (leave is fatal
- * when it fails: the worker would open later sockets in the namespace). */
-int	netns_probe_make(const char *bridge, const char *hostif,
-	    const char *cidr, int *nsfd, char *err, size_t errlen);
-void	netns_probe_remove(const char *hostif, int nsfd);
+/* netns.c: probe namespaces, each held by a helper process (vmgwd run
+ * as NETNS_HELPER_ARG, the socket on fd NETNS_HELPER_FD).  The parent's
+ * side blocks (workers only).  start: the helper in its own user and
+ * network namespace, with a veth hostif (a port of bridge) <-> "probe0"
+ * inside; call: one JSON request and its JSON answer within timeout_ms;
+ * end: the helper killed and reaped, hostif deleted (NULL-safe: after a
+ * failed start too).  The helper's side: enter its namespaces, then set
+ * up lo and probe0 with address cidr ("A.B.C.D/LEN"). */
+#define NETNS_HELPER_ARG	"--netns-helper"
+#define NETNS_HELPER_FD		3
+#define NETNS_HELPER_START_MS	10000
+#define NETNS_HELPER_LINE_MAX	8192
+struct netns_helper {
+	pid_t	 pid;
+	int	 fd;
+	char	 hostif[IFNAMSIZ];
+};
+int	netns_helper_start(const char *bridge, const char *hostif,
+	    struct netns_helper *, char *err, size_t errlen);
+int	netns_helper_call(struct netns_helper *, json_t *req, json_t **res,
+	    int timeout_ms, char *err, size_t errlen);
+void	netns_helper_end(struct netns_helper *);
+int	netns_helper_enter(char *err, size_t errlen);
+int	netns_helper_setup(const char *cidr, char *err, size_t errlen);
 int	netns_link_del(const char *dev, char *err, size_t errlen);
-int	netns_enter(int nsfd, int *saved, char *err, size_t errlen);
-void	netns_leave(int saved);
 /* An IPv4 address of this host in ip's subnet (not ip, not a /32), as
  * "A.B.C.D/LEN": 1 found, 0 none, -1 error. */
 int	host_addr4_for(const char *ip, char *cidr, size_t len);

@@ -15,10 +15,6 @@
 # stops at its first guest (defined at b already), naming it, and starts
 # nothing after it.  Never asserts timing (TCG guests).
 . "$(dirname "$0")/tlib.sh"
-# a failover test probes from a namespace of its own (unshare(CLONE_NEWNET)),
-# which needs CAP_SYS_ADMIN: the one capability the gateways get only here
-# (README, "Who runs as what"); the next test restarts them without it
-LAB_VMGWD_CAPS+=,sys_admin
 lt_init plan
 V() { lab_vmgw a "$@"; }
 W() { lab_vmgw b "$@"; }
