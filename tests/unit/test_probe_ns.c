@@ -256,6 +256,13 @@ test_unprivileged(void **state)
 		 * is out of reach */
 		if (getuid() == 0 || unshare(CLONE_NEWNET) != -1)
 			_exit(3);
+		/* the helper is this binary: a build tree that uid 65534
+		 * cannot reach cannot show this (the lab's gateways, as
+		 * vmgw, show it too) */
+		if (access("/proc/self/exe", X_OK) == -1) {
+			perror("uid 65534 cannot run this binary");
+			_exit(77);
+		}
 		/* cmocka's assertions end this process: exit 0 only here */
 		probes();
 		_exit(0);
@@ -263,8 +270,10 @@ test_unprivileged(void **state)
 	assert_int_not_equal(pid, -1);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
 	guest_stop();
+	if (WEXITSTATUS(st) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 int
