@@ -32,6 +32,7 @@
 #include "netplan.h"
 #include "guest.h"
 #include "log.h"
+#include "tguest.h"
 
 static char	dir[] = "/tmp/vmgw-test-netplan.XXXXXX";
 
@@ -188,74 +189,23 @@ test_probes(void **state)
 }
 
 /*
- * A guest on br1, a bridge with no address (IPv6 off: not even a link-local
- * one): nb5, in a namespace of its own, has 10.99.2.10 and fd00:2::10.
+ * The guest of tguest.h on br1, a bridge with no address (IPv6 off: not
+ * even a link-local one): nb5, in a namespace of its own, has 10.99.2.10
+ * and fd00:2::10.
  */
-static pid_t	 guest_pid;
-static int	 guest_pipe = -1;
-static char	 guest_mac[32];
-
-static void
-guest_start(void)
-{
-	int	 ready[2], hold[2];
-	char	 c, cmd[512];
-
-	sh("ip link add br1 type bridge && "
-	    "sysctl -qw net.ipv6.conf.br1.disable_ipv6=1 && ip link set br1 up && "
-	    "ip link add nb4 type veth peer name nb5 && "
-	    "ip link set nb4 master br1 up");
-	assert_int_equal(pipe(ready), 0);
-	assert_int_equal(pipe(hold), 0);
-	if ((guest_pid = fork()) == 0) {
-		close(ready[0]);
-		close(hold[1]);
-		if (unshare(CLONE_NEWNET) == -1)
-			_exit(1);
-		c = 'r';
-		if (write(ready[1], &c, 1) != 1)
-			_exit(1);
-		while (read(hold[0], &c, 1) > 0)	/* until the test ends */
-			;
-		_exit(0);
-	}
-	close(ready[1]);
-	close(hold[0]);
-	guest_pipe = hold[1];
-	assert_int_equal(read(ready[0], &c, 1), 1);
-	close(ready[0]);
-	snprintf(cmd, sizeof(cmd), "ip link set nb5 netns %d && nsenter -t %d "
-	    "-n sh -c 'ip link set lo up && ip link set nb5 up && "
-	    "ip addr add 10.99.2.10/24 dev nb5 && "
-	    "ip addr add fd00:2::10/64 dev nb5 nodad'", (int)guest_pid,
-	    (int)guest_pid);
-	sh(cmd);
-	snprintf(cmd, sizeof(cmd), "nsenter -t %d -n ip -br link show nb5 | "
-	    "awk '{printf \"%%s\", $3}'", (int)guest_pid);
-	capture(cmd, guest_mac, sizeof(guest_mac));
-	assert_int_equal(strlen(guest_mac), 17);
-}
-
-static void
-guest_stop(void)
-{
-	close(guest_pipe);
-	waitpid(guest_pid, NULL, 0);
-}
-
 static void
 test_probes_l2(void **state)
 {
 	struct np_probe	 p;
 	char		 err[256];
 
-	guest_start();
+	tguest_start();
 	assert_int_equal(dev_has_addr_for("br1", "10.99.2.10"), 0);
 	assert_int_equal(dev_has_addr_for("br1", "fd00:2::10"), 0);
 	assert_int_equal(dev_has_addr_for("br0", "10.99.2.10"), 1);
 	assert_int_equal(dev_has_addr_for("br0", "fd00:2::10"), 0);	/* fe80 */
 	/* ARP probe: from 0.0.0.0, answered from the guest's MAC */
-	assert_int_equal(probe_arp("br1", "10.99.2.10", guest_mac, 1000, err,
+	assert_int_equal(probe_arp("br1", "10.99.2.10", tguest_mac, 1000, err,
 	    sizeof(err)), 0);
 	assert_int_equal(probe_arp("br1", "10.99.2.10", NULL, 1000, err,
 	    sizeof(err)), 0);
@@ -272,7 +222,7 @@ test_probes_l2(void **state)
 	    sizeof(err)), -1);
 	assert_string_equal(err, "fd00:2::10: not an IPv4 address");
 	/* neighbour solicitation from ::, to the MAC and to the group */
-	assert_int_equal(probe_ns("br1", "fd00:2::10", guest_mac, 1000, err,
+	assert_int_equal(probe_ns("br1", "fd00:2::10", tguest_mac, 1000, err,
 	    sizeof(err)), 0);
 	assert_int_equal(probe_ns("br1", "fd00:2::10", NULL, 1000, err,
 	    sizeof(err)), 0);
@@ -285,7 +235,7 @@ test_probes_l2(void **state)
 	snprintf(p.name, sizeof(p.name), "web1");
 	snprintf(p.site, sizeof(p.site), "site-b");
 	snprintf(p.bridge, sizeof(p.bridge), "br1");
-	snprintf(p.mac, sizeof(p.mac), "%s", guest_mac);
+	snprintf(p.mac, sizeof(p.mac), "%s", tguest_mac);
 	p.addrs = json_pack("[s, s]", "10.99.2.10", "fd00:2::10");
 	p.timeout_ms = 2000;
 	p.t0_ns = mono_ns();
@@ -303,7 +253,7 @@ test_probes_l2(void **state)
 	    "within 300 ms: 10.99.2.99 did not answer ARP on br1");
 	json_decref(p.result);
 	json_decref(p.addrs);
-	guest_stop();
+	tguest_stop();
 }
 
 static void

@@ -36,76 +36,9 @@
 #include "dr.h"
 #include "guest.h"
 #include "log.h"
+#include "tguest.h"
 
 #define HOSTIF	"vmgwpt0"
-
-static pid_t	 guest_pid = -1;
-static int	 guest_hold = -1;
-
-static void
-sh(const char *cmd)
-{
-	if (system(cmd) != 0)
-		fail_msg("failed: %s", cmd);
-}
-
-/* the guest: its own namespace, 10.99.2.10/24 behind br1, port 8080 open */
-static void
-guest_start(void)
-{
-	struct sockaddr_in	 sin = { .sin_family = AF_INET };
-	int			 ready[2], hold[2], s, one = 1;
-	char			 c, cmd[512];
-
-	sh("ip link add br1 type bridge && "
-	    "sysctl -qw net.ipv6.conf.br1.disable_ipv6=1 && "
-	    "ip link set br1 up && ip link add nb4 type veth peer name nb5 && "
-	    "ip link set nb4 master br1 up");
-	assert_int_equal(pipe(ready), 0);
-	assert_int_equal(pipe(hold), 0);
-	if ((guest_pid = fork()) == 0) {
-		close(ready[0]);
-		close(hold[1]);
-		if (unshare(CLONE_NEWNET) == -1)
-			_exit(1);
-		c = 'r';
-		if (write(ready[1], &c, 1) != 1 || read(hold[0], &c, 1) != 1)
-			_exit(1);
-		/* the address is up now: listen, and hold until the end */
-		sin.sin_port = htons(8080);
-		if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-		    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one,
-		    sizeof(one)) == -1 ||
-		    bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-		    listen(s, 16) == -1)
-			_exit(1);
-		if (write(ready[1], &c, 1) != 1)
-			_exit(1);
-		while (read(hold[0], &c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(ready[1]);
-	close(hold[0]);
-	guest_hold = hold[1];
-	assert_int_equal(read(ready[0], &c, 1), 1);
-	snprintf(cmd, sizeof(cmd), "ip link set nb5 netns %d && nsenter -t %d "
-	    "-n sh -c 'ip link set lo up && ip link set nb5 up && "
-	    "ip addr add 10.99.2.10/24 dev nb5'", (int)guest_pid,
-	    (int)guest_pid);
-	sh(cmd);
-	assert_int_equal(write(guest_hold, "g", 1), 1);
-	assert_int_equal(read(ready[0], &c, 1), 1);
-	close(ready[0]);
-}
-
-static void
-guest_stop(void)
-{
-	close(guest_hold);
-	waitpid(guest_pid, NULL, 0);
-	sh("ip link del nb4 && ip link del br1");
-}
 
 struct run {
 	const char	*bridge;
@@ -180,14 +113,14 @@ probes(void)
 	assert_true(r.answered >= r.t0);
 	assert_gone();
 
-	r.tcp = 8080;
+	r.tcp = TGUEST_PORT;
 	probe(&r);
 	assert_int_equal(r.ret, 0);
 	assert_true(r.ok);
 	assert_int_equal(r.check_ok, 1);
 	assert_gone();
 
-	r.tcp = 8081;		/* nothing listens: refused until the timeout */
+	r.tcp = TGUEST_PORT + 1;		/* nothing listens: refused until the timeout */
 	probe(&r);
 	assert_int_equal(r.ret, 0);
 	assert_true(r.ok);
@@ -215,9 +148,9 @@ static void
 test_as_root(void **state)
 {
 	(void)state;
-	guest_start();
+	tguest_start();
 	probes();
-	guest_stop();
+	tguest_stop();
 }
 
 /* uid 65534 with CAP_NET_ADMIN and CAP_NET_RAW only, as vmgwd runs */
@@ -246,7 +179,7 @@ test_unprivileged(void **state)
 	int	 st;
 
 	(void)state;
-	guest_start();
+	tguest_start();
 	if ((pid = fork()) == 0) {
 		if (drop_to_nobody() == -1) {
 			perror("drop_to_nobody");
@@ -270,7 +203,7 @@ test_unprivileged(void **state)
 	assert_int_not_equal(pid, -1);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
-	guest_stop();
+	tguest_stop();
 	if (WEXITSTATUS(st) == 77)
 		skip();
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -295,6 +228,6 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	log_init(1, 0, "test_probe_ns");
-	sh("ip link set lo up");
+	tguest_sh("ip link set lo up");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
