@@ -2,6 +2,8 @@
 # tests/fuzz/run.sh - fuzz every harness of tests/fuzz with libFuzzer.
 #
 # usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (default 60 s, all targets)
+#        VMGW_FUZZ_RUNS=N tests/fuzz/run.sh 0 [TARGET...]
+#                                  (N executions per target, however long)
 #
 # Builds build-fuzz/ (clang, -DVMGW_FUZZ=ON: libFuzzer, ASan, UBSan), then
 # runs each target for SECONDS on one core, starting from its seeds
@@ -51,19 +53,27 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 found=0
 rows=()
+if [ -n "${VMGW_FUZZ_RUNS:-}" ]; then howlong="$VMGW_FUZZ_RUNS runs"; else howlong="${SECS}s"; fi
 for t in "${targets[@]}"; do
 	bin=$BUILD/tests/fuzz/fuzz_$t
 	[ -x "$bin" ] || { echo "run.sh: no target $t" >&2; exit 2; }
 	work=$BUILD/fuzz/$t
 	mkdir -p "$work/corpus" "$work/crashes"
-	opts=(-max_total_time="$SECS" -print_final_stats=1 -timeout=10
-	    -rss_limit_mb=2048 -artifact_prefix="$work/crashes/")
+	opts=(-print_final_stats=1 -timeout=10 -rss_limit_mb=2048
+	    -artifact_prefix="$work/crashes/")
+	if [ -n "${VMGW_FUZZ_RUNS:-}" ]; then
+		opts+=(-runs="$VMGW_FUZZ_RUNS")
+	else
+		opts+=(-max_total_time="$SECS")
+	fi
 	[ -f "$SRC/tests/fuzz/$t.dict" ] && opts+=(-dict="$SRC/tests/fuzz/$t.dict")
-	echo "== fuzzing $t for ${SECS}s"
+	echo "== fuzzing $t for $howlong"
 	rc=0
+	t0=$(date +%s)
 	(cd "$work" && "$bin" "${opts[@]}" "$work/corpus" \
 	    "$SRC/tests/fuzz/corpus/$t") >"$work/log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
+	took=$(( $(date +%s) - t0 ))
 	last=$(grep -E '^#[0-9]+.* cov: ' "$work/log" | tail -1 || true)
 	cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
@@ -79,11 +89,11 @@ for t in "${targets[@]}"; do
 		done
 		echo "   log: $work/log"
 	fi
-	printf '   %s: %s executions, cov: %s ft: %s corpus: %s -> %s\n' "$t" \
-	    "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$status"
-	rows+=("$(printf '%-12s %12s execs  cov: %-6s ft: %-6s %s' "$t" \
-	    "${execs:-?}" "${cov:-?}" "${ft:-?}" "$status")")
+	printf '   %s: %s executions in %s s, cov: %s ft: %s corpus: %s -> %s\n' \
+	    "$t" "${execs:-?}" "$took" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$status"
+	rows+=("$(printf '%-12s %12s execs %7s s  cov: %-6s ft: %-6s %s' "$t" \
+	    "${execs:-?}" "$took" "${cov:-?}" "${ft:-?}" "$status")")
 done
-echo "== summary (${SECS}s per target)"
+echo "== summary ($howlong per target)"
 printf '   %s\n' "${rows[@]}"
 exit $found
