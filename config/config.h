@@ -106,6 +106,8 @@ enum peer_compress {
 	COMPRESS_OFF = 2	/* never: no length side channel */
 };
 
+#define PEER_CONNECTIONS_MAX	16	/* peers.NAME.connections */
+
 struct vmgw_peer {
 	char		*name;
 	int		 has_endpoint;	/* without one we never dial: it dials us */
@@ -121,6 +123,7 @@ struct vmgw_peer {
 	size_t		 n_test_networks;
 	uint64_t	 bandwidth;	/* bytes/s, 0 = no cap */
 	enum peer_compress compress;	/* default auto */
+	unsigned	 connections;	/* TCP connections, 1 .. PEER_CONNECTIONS_MAX */
 	struct vmgw_plan plan;
 };
 

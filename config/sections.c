@@ -50,6 +50,7 @@ static int	peer_dir(struct cfg_ctx *, yaml_node_t *, yaml_node_t *,
 static int	peer_storage(struct cfg_ctx *, yaml_node_t *, void *);
 static int	peer_bandwidth(struct cfg_ctx *, yaml_node_t *, void *);
 static int	peer_compress(struct cfg_ctx *, yaml_node_t *, void *);
+static int	peer_connections(struct cfg_ctx *, yaml_node_t *, void *);
 static int	peer_plan(struct cfg_ctx *, yaml_node_t *, void *);
 static int	cfg_peer(struct cfg_ctx *, yaml_node_t *, yaml_node_t *,
 		    void *);
@@ -87,6 +88,7 @@ static const struct cfg_key peer_keys[] = {
 	{ "test_networks",	peer_test_networks,	0 },
 	{ "bandwidth",		peer_bandwidth,		0 },
 	{ "compress",		peer_compress,		0 },
+	{ "connections",	peer_connections,	0 },
 	{ "plan",		peer_plan,		0 },
 };
 
@@ -481,6 +483,19 @@ peer_compress(struct cfg_ctx *ctx, yaml_node_t *node, void *obj)
 	return 0;
 }
 
+/* connections: 1 .. PEER_CONNECTIONS_MAX TCP connections to this peer */
+static int
+peer_connections(struct cfg_ctx *ctx, yaml_node_t *node, void *obj)
+{
+	struct vmgw_peer	*p = obj;
+	uint64_t		 v;
+
+	if (cfg_uint(ctx, node, 1, PEER_CONNECTIONS_MAX, &v) == -1)
+		return -1;
+	p->connections = (unsigned)v;
+	return 0;
+}
+
 static int
 peer_plan(struct cfg_ctx *ctx, yaml_node_t *node, void *obj)
 {
@@ -505,6 +520,7 @@ cfg_peer(struct cfg_ctx *ctx, yaml_node_t *key, yaml_node_t *value,
 	int			 ret = 0;
 
 	cfg_plan_defaults(&p->plan);
+	p->connections = 1;
 	/* a bad name is reported and the peer's keys are still checked */
 	if (cfg_check_name(ctx, key, name) == -1)
 		ret = -1;

@@ -1,7 +1,8 @@
 /*
  * cmd-status.c - `vmgw status`: this gateway (and the configuration it
  * runs: file, hash, when loaded), and per peer whether its
- * tunnel is up, since when, the last handshake, bytes each way, channels.
+ * tunnel is up, since when, the last handshake, bytes each way, channels,
+ * and with more than one connection to it, each connection.
  */
 #include <stdio.h>
 
@@ -21,6 +22,42 @@ status_compress(json_t *z)
 	fmt_bytes(rd, sizeof(rd), (uint64_t)cli_int(z, "received_data"));
 	printf("  compress        %s: sent %s as %s, received %s as %s\n",
 	    cli_str(z, "mode"), sd, sc, rd, rc);
+}
+
+/* A peer with data connections: one line each, the tunnel (#0) first. */
+static void
+status_conns(json_t *a)
+{
+	json_t	*c;
+	size_t	 i;
+	char	 in[32], out[32];
+
+	if (json_array_size(a) < 2)
+		return;
+	json_array_foreach(a, i, c) {
+		if (!json_is_true(json_object_get(c, "connected"))) {
+			printf("  connection #%lld down%s%s%s\n",
+			    cli_int(c, "index"),
+			    json_is_true(json_object_get(c, "refused")) ?
+			    " (refused by the peer)" : "",
+			    *cli_str(c, "last_error") ? ": " : "",
+			    cli_str(c, "last_error"));
+			continue;
+		}
+		fmt_bytes(in, sizeof(in), (uint64_t)cli_int(c, "bytes_in"));
+		fmt_bytes(out, sizeof(out), (uint64_t)cli_int(c, "bytes_out"));
+		printf("  connection #%lld %s (%s), %s in, %s out, %lld "
+		    "channel%s, %lld rekey%s", cli_int(c, "index"),
+		    cli_str(c, "address"), json_is_true(json_object_get(c,
+		    "dialled")) ? "dialled" : "accepted", in, out,
+		    cli_int(c, "channels"), cli_int(c, "channels") == 1 ? "" :
+		    "s", cli_int(c, "rekeys"), cli_int(c, "rekeys") == 1 ? "" :
+		    "s");
+		if (cli_int(c, "index") > 0)
+			printf(", %lld handshake%s", cli_int(c, "handshakes"),
+			    cli_int(c, "handshakes") == 1 ? "" : "s");
+		printf("\n");
+	}
 }
 
 static void
@@ -49,6 +86,7 @@ status_peer(json_t *p)
 	    "%s out\n  channels open   %lld\n", hs, cli_int(p, "handshakes"),
 	    in, out, cli_int(p, "channels"));
 	status_compress(json_object_get(p, "compress"));
+	status_conns(json_object_get(p, "connections"));
 }
 
 static int
@@ -91,6 +129,7 @@ const struct cli_cmd cmd_status = {
 	.args = "",
 	.summary = "show the peers' tunnels",
 	.help = "Per peer: connected since, last handshake, bytes each way, "
-	    "channels open,\nthe last error (-j: JSON).\n",
+	    "channels open,\nthe last error, and each connection when "
+	    "peers.NAME.connections > 1\n(-j: JSON).\n",
 	.exec = status_exec,
 };

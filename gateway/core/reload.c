@@ -40,7 +40,23 @@ static struct {
 static size_t		 nreload_hooks;
 static conf_held_fn	 conf_holders[RELOAD_HOOKS_MAX];
 static size_t		 nconf_holders;
+static reload_quiesce_fn quiescers[RELOAD_HOOKS_MAX];
+static size_t		 nquiescers;
 uint64_t		 conf_reloads_ok, conf_reloads_refused;
+
+int
+reload_quiesce_register(reload_quiesce_fn fn)
+{
+	size_t	 i;
+
+	for (i = 0; i < nquiescers; i++)
+		if (quiescers[i] == fn)
+			return 0;
+	if (nquiescers == RELOAD_HOOKS_MAX)
+		return -1;
+	quiescers[nquiescers++] = fn;
+	return 0;
+}
 
 int
 reload_register(reload_check_fn check, reload_apply_fn apply)
@@ -249,7 +265,9 @@ gw_reload(struct gw *gw)
 		config_free(next);
 		goto out;
 	}
-	/* every check passed: commit */
+	/* every check passed: commit, the other loops held still */
+	for (i = 0; i < nquiescers; i++)
+		quiescers[i](gw, 1);
 	gw->conf = next;
 	gw->conf_epoch++;
 	gw->conf_loaded_wall = time(NULL);
@@ -257,6 +275,8 @@ gw_reload(struct gw *gw)
 	for (i = 0; i < nreload_hooks; i++)
 		if (reload_hooks[i].apply != NULL)
 			reload_hooks[i].apply(gw, old);
+	for (i = 0; i < nquiescers; i++)
+		quiescers[i](gw, 0);
 	conf_digest_hex(next, hex);
 	log_info("%s: configuration reloaded (hash %s, %zu peer%s)",
 	    next->path, hex, next->n_peers, next->n_peers == 1 ? "" : "s");

@@ -29,9 +29,17 @@ typedef int	(*reload_check_fn)(struct gw *, const struct vmgw_config *next);
 typedef void	(*reload_apply_fn)(struct gw *, const struct vmgw_config *old);
 /* The oldest conf epoch a holder still points into (UINT64_MAX: none). */
 typedef uint64_t (*conf_held_fn)(struct gw *);
+/*
+ * Threads with event loops of their own that read gw->conf (the data
+ * connections' lanes): hold them still (hold 1) while the configuration
+ * is swapped and applied, and let them go (hold 0) after; so none is left
+ * holding a pointer into the retired one.
+ */
+typedef void	(*reload_quiesce_fn)(struct gw *, int hold);
 
 int	 reload_register(reload_check_fn, reload_apply_fn);	/* -1: full */
 int	 conf_hold_register(conf_held_fn);			/* -1: full */
+int	 reload_quiesce_register(reload_quiesce_fn);		/* -1: full */
 /* A reason the reload is refused: "FILE: reload: ..." in the log. */
 void	 reload_error(const struct vmgw_config *next, const char *fmt, ...)
 	    LOG_FMT(2, 3);

@@ -1137,9 +1137,8 @@ dr_ship(struct dr_cycle *c)
 	struct job	*j = c->job;
 	struct tunnel	*t = j->peer->tunnel;
 	struct relay	*r;
-	struct channel	*ch;
 	json_t		*req;
-	int		 sv[2];
+	int		 sv[2], rc;
 
 	if (t == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 	    sv) == -1) {
@@ -1157,14 +1156,13 @@ dr_ship(struct dr_cycle *c)
 	job_conn_add(j, r, "dr");
 	req = json_pack("{s:s, s:s, s:s}", "kind", CHAN_KIND_DR, "guest",
 	    j->domain, "point", c->id);
-	ch = chan_open(t, req, &relay_ops, r, "dr point");
+	rc = relay_open(r, j->peer, req, "dr point");
 	json_decref(req);
-	if (ch == NULL) {
+	if (rc == -1) {
 		relay_abort(r, "cannot open a channel");
 		dr_fail(c, "cannot open a channel to %s", j->peer_name);
 		return;
 	}
-	relay_set_channel(r, ch);
 	snprintf(j->phase, sizeof(j->phase), "shipping %s", c->id);
 	if (job_work(j, dr_ship_work, dr_ship_done, c) == -1)
 		dr_fail(c, "cannot start a thread");
@@ -2020,7 +2018,7 @@ dr_init(struct gw *gw)
 	    pmsg_register(PM_DR_HASHES, dr_pm_hashes) == -1 ||
 	    pmsg_register(PM_DR_ADOPT, dr_pm_adopt) == -1 ||
 	    pmsg_register(PM_DR_DROP, dr_pm_drop) == -1 ||
-	    accept_register(CHAN_KIND_DR, dr_accept) == -1 ||
+	    accept_register(CHAN_KIND_DR, dr_accept, 1) == -1 ||
 	    metrics_register(dr_metrics) == -1 ||
 	    peer_observe(dr_peer_up_cb, NULL) == -1)
 		return -1;

@@ -150,7 +150,7 @@ migrate_init(struct gw *gw)
 	    pmsg_register(PM_JOB_ABORT, mig_pm_abort) == -1 ||
 	    pmsg_register(PM_JOB_BANDWIDTH, mig_pm_bandwidth) == -1 ||
 	    pmsg_register(PM_JOB_SWITCHED, mig_pm_switched) == -1 ||
-	    accept_register(CHAN_KIND_JOB, mig_dst_accept) == -1 ||
+	    accept_register(CHAN_KIND_JOB, mig_dst_accept, 1) == -1 ||
 	    peer_observe(NULL, mig_dst_tunnel_down) == -1 ||
 	    netplan_events_subscribe(mig_dst_event, NULL) == -1)
 		return -1;

@@ -445,14 +445,18 @@ dst_ratelimit(struct job *j)
 		bufferevent_rate_limit_group_set_cfg(d->rl, d->rlcfg);
 }
 
-/* A relay of the job, under its --bandwidth. */
+/*
+ * A relay of the job, under its --bandwidth (the relays on the main loop:
+ * QEMU paces the streams itself, this is only a backstop, and the rate
+ * group belongs to the main loop).
+ */
 static void
 dst_conn_add(struct job *j, struct relay *r, const char *what)
 {
 	struct mig_dst	*d = &MIG(j)->d;
 
 	job_conn_add(j, r, what);
-	if (d->rl != NULL)
+	if (d->rl != NULL && relay_bev(r) != NULL)
 		bufferevent_add_to_rate_limit_group(relay_bev(r), d->rl);
 }
 
@@ -748,6 +752,67 @@ dst_accept_disk(struct channel *ch, struct job *j, json_t *req)
 	    "disk copy");
 }
 
+/* Connect ch to the job's socket a (QEMU's or libvirtd's) and count it. */
+static void
+dst_connect(struct channel *ch, struct job *j, const struct vmgw_addr *a,
+    const char *sock)
+{
+	char	 err[400];
+
+	if (relay_connect(j->gw, ch, a, err, sizeof(err)) == -1) {
+		chan_accept_fail(ch, err);
+		return;
+	}
+	/* relay_connect made the relay; it is the channel's endpoint */
+	dst_conn_add(j, ch->arg, sock);
+}
+
+struct dst_held_arg {
+	struct job		*job;
+	const struct vmgw_addr	*a;
+};
+
+static void
+dst_held_connect(struct channel *ch, void *arg)
+{
+	struct dst_held_arg	*h = arg;
+
+	snprintf(ch->what, sizeof(ch->what), "job %s mig", h->job->id);
+	dst_connect(ch, h->job, h->a, "mig");
+}
+
+/*
+ * QEMU takes the first connection to its migration socket as the main
+ * stream and the later ones as multifd streams.  With more than one
+ * connection to the peer they may come in another order than the source's
+ * QEMU made them: a multifd stream ("n" > 0) waits for the main one.
+ */
+static void
+dst_mig_order(struct channel *ch, struct job *j, const struct vmgw_addr *a,
+    json_int_t n)
+{
+	struct mig_dst		*d = &MIG(j)->d;
+	struct dst_held_arg	 h = { j, a };
+	size_t			 i;
+
+	if (n > 0 && !d->mig_main) {
+		if (d->nmig_held == MIG_HELD_MAX ||
+		    (d->mig_held[d->nmig_held] = chan_hold(ch)) == NULL) {
+			chan_accept_fail(ch, "too many migration streams");
+			return;
+		}
+		d->nmig_held++;
+		return;
+	}
+	dst_connect(ch, j, a, "mig");
+	if (n != 0 || d->mig_main)
+		return;
+	d->mig_main = 1;
+	for (i = 0; i < d->nmig_held; i++)
+		chan_held_run(d->mig_held[i], dst_held_connect, &h);
+	d->nmig_held = 0;
+}
+
 void
 mig_dst_accept(struct channel *ch, json_t *req)
 {
@@ -759,7 +824,7 @@ mig_dst_accept(struct channel *ch, json_t *req)
 				    "sock"));
 	struct job		*j;
 	struct vmgw_addr	 a;
-	char			 dir[512], err[400];
+	char			 dir[512];
 
 	if (jid == NULL || sock == NULL || (j = dst_job(p, jid)) == NULL ||
 	    (j->state != JOB_PREPARED && j->state != JOB_RUNNING)) {
@@ -794,12 +859,11 @@ mig_dst_accept(struct channel *ch, json_t *req)
 		log_info("job %s: %s resumes post-copy", j->id, j->peer_name);
 		job_set_state(j, JOB_RUNNING, "post-copy");
 	}
-	if (relay_connect(gw, ch, &a, err, sizeof(err)) == -1) {
-		chan_accept_fail(ch, err);
-		return;
-	}
-	/* relay_connect made the relay; it is the channel's endpoint */
-	dst_conn_add(j, ch->arg, sock);
+	if (strcmp(sock, "mig") == 0 && MIG(j)->o.parallel > 0)
+		dst_mig_order(ch, j, &a, json_integer_value(json_object_get(req,
+		    "n")));
+	else
+		dst_connect(ch, j, &a, sock);
 }
 
 /* ------------------------------------------------------------ finish */
@@ -1549,6 +1613,8 @@ mig_dst_free(struct job *j)
 		bufferevent_rate_limit_group_free(d->rl);
 	if (d->rlcfg != NULL)
 		ev_token_bucket_cfg_free(d->rlcfg);
+	while (d->nmig_held > 0)
+		chan_held_fail(d->mig_held[--d->nmig_held], "the job ended");
 	np_probe_free(d->probe);
 	if (d->finishing != NULL) {
 		dst_op_free(d->finishing->op);

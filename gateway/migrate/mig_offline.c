@@ -97,7 +97,6 @@ mig_copy_disk(struct job *j, json_t *d)
 	struct tunnel	*t = j->peer->tunnel;
 	struct mig_disk	*md;
 	struct relay	*r;
-	struct channel	*ch;
 	json_t		*req;
 	int		 sv[2];
 
@@ -123,13 +122,10 @@ mig_copy_disk(struct job *j, json_t *d)
 	req = json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", CHAN_KIND_JOB,
 	    "job", j->id, "sock", "disk", "disk", md->target, "seq",
 	    (int)m->s.seq++);
-	ch = (r != NULL && t != NULL) ? chan_open(t, req, &relay_ops, r,
-	    md->target) : NULL;
-	json_decref(req);
-	if (ch != NULL)
-		relay_set_channel(r, ch);
-	else if (r != NULL)
+	if (r != NULL && (t == NULL || relay_open(r, j->peer, req,
+	    md->target) == -1))
 		relay_abort(r, "cannot open a channel");
+	json_decref(req);
 	if (job_work(j, mig_download_work, mig_download_done, md) == -1) {
 		close(md->fd);
 		free(md);

@@ -211,9 +211,8 @@ rep_send(struct job *j)
 	struct tunnel		*t = j->peer->tunnel;
 	struct mig_rep_call	*c;
 	struct relay		*r;
-	struct channel		*ch = NULL;
 	json_t			*req;
-	int			 sv[2];
+	int			 sv[2], opened = 0;
 
 	snprintf(j->phase, sizeof(j->phase), "state copy");
 	mig_src_event(j, "phase", json_pack("{s:s}", "phase", j->phase));
@@ -234,16 +233,14 @@ rep_send(struct job *j)
 		    CHAN_KIND_JOB, "job", j->id, "sock", "state", "seq",
 		    (int)m->s.seq++, "size", (json_int_t)(stat(m->s.state_file,
 		    &sb) == 0 ? sb.st_size : -1));
-		if (t != NULL)
-			ch = chan_open(t, req, &relay_ops, r, "state");
-		json_decref(req);
-		if (ch != NULL)
-			relay_set_channel(r, ch);
+		if (t != NULL && relay_open(r, j->peer, req, "state") == 0)
+			opened = 1;
 		else
 			relay_abort(r, "cannot open a channel");
+		json_decref(req);
 	} else
 		close(sv[1]);
-	if (ch == NULL || job_work(j, rep_send_work, rep_sent, c) == -1) {
+	if (!opened || job_work(j, rep_send_work, rep_sent, c) == -1) {
 		close(c->fd);
 		free(c);
 		rep_fail(j, "the state's copy", "no channel to the peer");

@@ -588,15 +588,17 @@ mig_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct mig	*m = MIG(j);
 	struct tunnel	*t = j->peer->tunnel;
 	struct relay	*r;
-	struct channel	*ch;
 	const char	*sock = "?";
 	char		 what[128];
 	json_t		*req;
-	size_t		 i;
+	size_t		 i, n = 0;
+	int		 rc;
 
 	for (i = 0; i < MIG_SOCKS; i++)
-		if (m->s.lis[i] == l)
+		if (m->s.lis[i] == l) {
 			sock = mig_socks[i];
+			n = m->s.nconn[i]++;
+		}
 	if ((r = relay_new(j->gw, fd, NULL)) == NULL) {
 		close(fd);
 		return;
@@ -607,17 +609,19 @@ mig_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		relay_abort(r, "no tunnel");
 		return;
 	}
-	/* libvirt's RPC is control traffic: ahead of the memory stream */
-	req = json_pack("{s:s, s:s, s:s, s:i, s:b}", "kind", CHAN_KIND_JOB,
-	    "job", j->id, "sock", sock, "seq", (int)m->s.seq++, "priority",
-	    strcmp(sock, "libvirt") == 0);
-	ch = chan_open(t, req, &relay_ops, r, what);
+	/*
+	 * libvirt's RPC is control traffic: ahead of the memory stream, on
+	 * the tunnel.  n: the how manieth connection to this socket (the
+	 * destination connects QEMU's first migration stream before its
+	 * multifd streams, which may come on other connections).
+	 */
+	req = json_pack("{s:s, s:s, s:s, s:i, s:i, s:b}", "kind",
+	    CHAN_KIND_JOB, "job", j->id, "sock", sock, "seq", (int)m->s.seq++,
+	    "n", (int)n, "priority", strcmp(sock, "libvirt") == 0);
+	rc = relay_open(r, j->peer, req, what);
 	json_decref(req);
-	if (ch == NULL) {
+	if (rc == -1)
 		relay_abort(r, "cannot open a channel");
-		return;
-	}
-	relay_set_channel(r, ch);
 }
 
 static int

@@ -30,6 +30,7 @@
 #include "guest.h"
 
 #define MIG_SOCKS	3		/* libvirt, mig, nbd */
+#define MIG_HELD_MAX	64		/* multifd streams that may wait */
 
 struct mig_opts {
 	int		 dry_run, offline, postcopy, keep_source;
@@ -68,6 +69,7 @@ struct mig_src {
 	int			 exitcode;	/* for the CLI, when it fails */
 	int			 disks_left;	/* offline copy */
 	uint32_t		 seq;		/* channel order */
+	uint32_t		 nconn[MIG_SOCKS];	/* connections to each */
 	char			 mig_err[512];	/* libvirt's (or a copy's) error */
 	int			 pre_hooks_ran;
 	char			 hook_err[512];
@@ -117,6 +119,9 @@ struct mig_dst {
 	int			 pc_paused;	/* ... and the source was lost */
 	int			 pc_interrupted; /* that happened once */
 	int			 reprobed;	/* ... and the probe asked again */
+	int			 mig_main;	/* QEMU's first stream is connected */
+	struct chan_held	*mig_held[MIG_HELD_MAX];	/* multifd before it */
+	size_t			 nmig_held;
 };
 
 struct mig {

@@ -244,7 +244,7 @@ l2_init(struct gw *gw)
 	struct l2	*l;
 	char		 err[256];
 
-	if (accept_register(CHAN_KIND_L2, l2_accept) == -1 ||
+	if (accept_register(CHAN_KIND_L2, l2_accept, 0) == -1 ||
 	    peer_observe(l2_tunnel_up, NULL) == -1 ||
 	    peer_status_register("l2", l2_status_json) == -1)
 		return -1;

@@ -64,7 +64,7 @@ bench_accept(struct channel *ch, json_t *req)
 void
 bench_init(void)
 {
-	accept_register(CHAN_KIND_BENCH, bench_accept);
+	accept_register(CHAN_KIND_BENCH, bench_accept, 0);
 }
 
 /* ---- source (this side) */

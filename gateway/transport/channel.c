@@ -89,7 +89,7 @@ chan_alloc(struct tunnel *t, uint32_t id)
 
 	if ((ch = calloc(1, sizeof(*ch))) == NULL)
 		return NULL;
-	if ((ch->close_ev = event_new(t->gw->base, -1, 0, chan_close_deferred,
+	if ((ch->close_ev = event_new(t->base, -1, 0, chan_close_deferred,
 	    ch)) == NULL) {
 		free(ch);
 		return NULL;
@@ -103,6 +103,20 @@ chan_alloc(struct tunnel *t, uint32_t id)
 	TAILQ_INSERT_TAIL(chan_bucket(t, id), ch, hash_entry);
 	t->nchannels++;
 	return ch;
+}
+
+/* A bulk channel counts toward its connection's (peer_conn_pick). */
+static void
+chan_count_bulk(struct channel *ch, int on)
+{
+	struct tunnel	*t = ch->tunnel;
+	int		*n;
+
+	if (ch->prio || ch->bulk_counted == on || t == NULL)
+		return;
+	n = t->pc != NULL ? &t->pc->nbulk : &t->nbulk;
+	__atomic_add_fetch(n, on ? 1 : -1, __ATOMIC_RELAXED);
+	ch->bulk_counted = on;
 }
 
 /*
@@ -126,6 +140,7 @@ chan_schedule_close(struct channel *ch, const char *reason, int notify)
 	if (reason != NULL)
 		snprintf(ch->reason, sizeof(ch->reason), "%s", reason);
 	ch->clean = reason == NULL;
+	chan_count_bulk(ch, 0);
 	if (t != NULL) {
 		tunnel_purge(t, ch);
 		TAILQ_REMOVE(chan_bucket(t, ch->id), ch, hash_entry);
@@ -182,6 +197,7 @@ chan_open(struct tunnel *t, json_t *req, const struct chan_ops *ops,
 	}
 	ch->state = CHAN_OPENING;
 	ch->prio = json_is_true(json_object_get(req, "priority"));
+	chan_count_bulk(ch, 1);
 	ch->ops = ops;
 	ch->arg = arg;
 	snprintf(ch->what, sizeof(ch->what), "%s", what);
@@ -490,6 +506,7 @@ chan_in_open(struct tunnel *t, uint32_t id, const uint8_t *p, size_t len)
 		return;
 	}
 	ch->prio = json_is_true(json_object_get(req, "priority"));
+	chan_count_bulk(ch, 1);
 	accept_open(ch, req);
 	json_decref(req);
 }

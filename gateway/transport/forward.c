@@ -99,9 +99,9 @@ fwd_conn_start(struct peer *p, struct tunnel *t, const char *err, void *arg)
 {
 	struct fwd_conn	*fc = arg;
 	struct fwd	*f = fc->fwd;
-	struct channel	*ch;
 	json_t		*req;
 	char		 what[700];
+	int		 rc;
 
 	fc->wait = NULL;
 	if (t == NULL) {
@@ -121,13 +121,12 @@ fwd_conn_start(struct peer *p, struct tunnel *t, const char *err, void *arg)
 	    p->conf->name, f->connect.text);
 	req = json_pack("{s:s, s:s}", "kind", CHAN_KIND_FORWARD, "target",
 	    f->connect.text);
-	ch = chan_open(t, req, &relay_ops, fc->relay, what);
+	rc = relay_open(fc->relay, p, req, what);
 	json_decref(req);
-	if (ch == NULL) {
+	if (rc == -1) {
 		relay_abort(fc->relay, "cannot open a channel");
 		return;
 	}
-	relay_set_channel(fc->relay, ch);
 	if (f->ctl != NULL)
 		ctl_event(f->ctl, "conn", json_pack("{s:s, s:s}", "from",
 		    fc->from, "state", "open"));
@@ -369,6 +368,6 @@ pm_forward_check(struct peer *p, json_int_t id, json_t *req)
 void
 forward_init(void)
 {
-	accept_register(CHAN_KIND_FORWARD, accept_forward);
+	accept_register(CHAN_KIND_FORWARD, accept_forward, 1);
 	pmsg_register(PM_FORWARD_CHECK, pm_forward_check);
 }

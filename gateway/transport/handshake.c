@@ -171,19 +171,33 @@ hs_replay_load(struct peer *p)
 	close(fd);
 }
 
-/* 0 when ts is newer than anything accepted from this peer, -1 (replay) if not. */
+/*
+ * 0 when ts is newer than anything accepted from this peer for connection
+ * conn, -1 (replay) if not.  A data connection's must also be newer than
+ * the tunnel's (persisted), which its initiator dialled before it: so a
+ * restart here does not make an old one acceptable again.
+ */
 int
-hs_replay_check(struct peer *p, const uint8_t ts[HS_TAI64N_LEN])
+hs_replay_check(struct peer *p, unsigned conn, const uint8_t ts[HS_TAI64N_LEN])
 {
 	hs_replay_load(p);
-	return memcmp(ts, p->last_ts, HS_TAI64N_LEN) > 0 ? 0 : -1;
+	if (memcmp(ts, p->last_ts, HS_TAI64N_LEN) <= 0)
+		return -1;
+	if (conn > 0 && memcmp(ts, p->conns[conn].last_ts, HS_TAI64N_LEN) <= 0)
+		return -1;
+	return 0;
 }
 
 void
-hs_replay_commit(struct peer *p, const uint8_t ts[HS_TAI64N_LEN])
+hs_replay_commit(struct peer *p, unsigned conn,
+    const uint8_t ts[HS_TAI64N_LEN])
 {
 	char	 path[512], dir[512];
 
+	if (conn > 0) {
+		memcpy(p->conns[conn].last_ts, ts, HS_TAI64N_LEN);
+		return;
+	}
 	memcpy(p->last_ts, ts, HS_TAI64N_LEN);
 	snprintf(dir, sizeof(dir), "%s/peers", p->gw->conf->state_dir);
 	hs_replay_path(p, path, sizeof(path));

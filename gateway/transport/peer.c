@@ -11,6 +11,9 @@
  * by the gateway with the smaller public key wins; otherwise the newer
  * tunnel wins (the peer restarted, the old one is dead).
  *
+ * A peer with connections: N > 1 has data connections besides its tunnel
+ * (peerconn.c); the tunnel is what the layers above see come and go.
+ *
  * A reload (peerload.c) adds peers, removes them (peer_remove) and
  * re-points the others at the new configuration.
  *
@@ -74,27 +77,49 @@ peer_status_register(const char *key, peer_status_fn fn)
 	return 0;
 }
 
-/* The bandwidth cap of p->conf (none: NULL), for the tunnels from now on. */
+/* A token bucket of bw bytes/s (0: none, NULL), 0 / -1. */
+static int
+peer_bucket(uint64_t bw, struct ev_token_bucket_cfg **out)
+{
+	struct timeval	 tick = { 0, 100000 };
+	size_t		 rate = bw / 10;
+
+	*out = NULL;
+	if (bw == 0)
+		return 0;
+	if (rate < REC_WIRE_MAX)
+		rate = REC_WIRE_MAX;
+	*out = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
+	    rate, rate, &tick);
+	return *out == NULL ? -1 : 0;
+}
+
+/*
+ * The bandwidth cap of p->conf (none: NULL), for the tunnels from now on:
+ * with N connections, each has 1/N of it.
+ */
 int
 peer_set_rate(struct peer *p)
 {
-	struct timeval			 tick = { 0, 100000 };
-	struct ev_token_bucket_cfg	*old = p->rate;
-	size_t				 rate = p->conf->bandwidth / 10;
+	struct ev_token_bucket_cfg	*old = p->rate, *oldc = p->rate_conn;
+	struct ev_token_bucket_cfg	*rate, *rc;
+	unsigned			 n = p->conf->connections;
 
-	p->rate = NULL;
-	if (p->conf->bandwidth > 0) {
-		if (rate < REC_WIRE_MAX)
-			rate = REC_WIRE_MAX;
-		if ((p->rate = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
-		    EV_RATE_LIMIT_MAX, rate, rate, &tick)) == NULL) {
-			p->rate = old;
-			return -1;
-		}
+	if (peer_bucket(p->conf->bandwidth, &rate) == -1)
+		return -1;
+	if (peer_bucket(n > 1 ? p->conf->bandwidth / n : 0, &rc) == -1) {
+		if (rate != NULL)
+			ev_token_bucket_cfg_free(rate);
+		return -1;
 	}
-	/* the tunnel stops using the old bucket before it goes */
+	p->rate = rate;			/* the whole cap */
+	p->rate_conn = n > 1 ? rc : rate;	/* each connection's */
+	/* the tunnels stop using the old buckets before they go */
 	if (p->tunnel != NULL && p->tunnel->bev != NULL)
-		bufferevent_set_rate_limit(p->tunnel->bev, p->rate);
+		bufferevent_set_rate_limit(p->tunnel->bev, p->rate_conn);
+	peer_conns_rate(p);
+	if (oldc != NULL && oldc != old)
+		ev_token_bucket_cfg_free(oldc);
 	if (old != NULL)
 		ev_token_bucket_cfg_free(old);
 	return 0;
@@ -112,6 +137,7 @@ peer_new(struct gw *gw, const struct vmgw_peer *pc)
 	p->gw = gw;
 	p->conf = pc;
 	TAILQ_INIT(&p->waiters);
+	peer_conns_init(p);
 	if ((p->retry = evtimer_new(gw->base, peer_retry_cb, p)) == NULL ||
 	    peer_set_rate(p) == -1) {
 		if (p->retry != NULL)
@@ -149,10 +175,26 @@ peer_free(struct peer *p)
 
 	while ((w = TAILQ_FIRST(&p->waiters)) != NULL)
 		peer_wait_cancel(w);
+	peer_conns_free(p);
 	event_free(p->retry);
+	if (p->rate_conn != NULL && p->rate_conn != p->rate)
+		ev_token_bucket_cfg_free(p->rate_conn);
 	if (p->rate != NULL)
 		ev_token_bucket_cfg_free(p->rate);
 	free(p);
+}
+
+/* Stop every peer's lanes, then run what they posted. */
+void
+peers_stop_lanes(struct gw *gw)
+{
+	struct peer		*p;
+
+	TAILQ_FOREACH(p, &gw->peers, entry)
+		peer_conns_free(p);
+	TAILQ_FOREACH(p, &gw->peers_gone, entry)
+		peer_conns_free(p);
+	lane_mailbox_drain();
 }
 
 void
@@ -160,6 +202,7 @@ peers_free(struct gw *gw)
 {
 	struct peer		*p;
 
+	peers_stop_lanes(gw);
 	while ((p = TAILQ_FIRST(&gw->peers)) != NULL) {
 		TAILQ_REMOVE(&gw->peers, p, entry);
 		peer_free(p);
@@ -196,6 +239,7 @@ peer_remove(struct peer *p)
 	if (p->dialing != NULL)
 		tunnel_close(p->dialing, "%s was removed from the "
 		    "configuration", p->conf->name);
+	peer_conns_close(p, 1, "removed from the configuration");
 	snprintf(p->last_error, sizeof(p->last_error), "removed from the "
 	    "configuration");
 	peer_notify_waiters(p, NULL, "no longer a configured peer");
@@ -310,8 +354,8 @@ peer_tunnel_up(struct peer *p, struct tunnel *t)
 	p->handshakes++;
 	p->last_error[0] = '\0';
 	evtimer_del(p->retry);
-	if (p->rate != NULL)
-		bufferevent_set_rate_limit(t->bev, p->rate);
+	if (p->rate_conn != NULL)
+		bufferevent_set_rate_limit(t->bev, p->rate_conn);
 	peer_log_ctx(p, &lc);
 	log_ctx_info(&lc, "%s: tunnel up (%s %s, %s)", p->conf->name,
 	    t->initiator ? "dialled" : "accepted from", t->addr,
@@ -320,6 +364,7 @@ peer_tunnel_up(struct peer *p, struct tunnel *t)
 		if (peer_observers[i].up != NULL)
 			peer_observers[i].up(p, t);
 	peer_notify_waiters(p, t, NULL);
+	peer_conns_dial(p);
 }
 
 void
@@ -449,19 +494,23 @@ peer_wait_cancel(struct peer_waiter *w)
 json_t *
 peer_status_json(struct peer *p)
 {
-	struct tunnel	*t = p->tunnel;
-	json_t		*o, *v;
-	size_t		 i;
+	struct tunnel		*t = p->tunnel;
+	struct peer_totals	 d;
+	json_t			*o, *v;
+	size_t			 i;
 
+	peer_conns_totals(p, &d);
 	o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:i}",
 	    "site", p->conf->name,
 	    "endpoint", p->conf->has_endpoint ? p->conf->endpoint.text : "",
 	    "connected", t != NULL,
 	    "since", (json_int_t)p->since_wall,
 	    "last_handshake", (json_int_t)p->last_handshake_wall,
-	    "bytes_in", (json_int_t)(p->bytes_in + (t ? t->bytes_in : 0)),
-	    "bytes_out", (json_int_t)(p->bytes_out + (t ? t->bytes_out : 0)),
-	    "channels", t != NULL ? (int)chan_count(t) : 0);
+	    "bytes_in", (json_int_t)(p->bytes_in + d.bytes_in +
+	    (t ? t->bytes_in : 0)),
+	    "bytes_out", (json_int_t)(p->bytes_out + d.bytes_out +
+	    (t ? t->bytes_out : 0)),
+	    "channels", (int)(d.channels + (t != NULL ? chan_count(t) : 0)));
 	if (o == NULL)
 		return NULL;
 	if (t != NULL) {
@@ -474,14 +523,19 @@ peer_status_json(struct peer *p)
 		json_object_set_new(o, "rekeys", json_integer(
 		    (json_int_t)(t->tx.rekeys + t->rx.rekeys)));
 	}
+	/* one entry per connection, the tunnel first */
+	json_object_set_new(o, "connections", peer_conns_status(p));
 	/* channel data before and after compression, both ways */
 	json_object_set_new(o, "compress", json_pack("{s:s, s:I, s:I, s:I, "
 	    "s:I}", "mode", compress_mode_name(p->conf->compress),
-	    "sent_data", (json_int_t)(p->z_tx_in + (t ? t->z_tx_in : 0)),
-	    "sent_compressed", (json_int_t)(p->z_tx_out + (t ? t->z_tx_out : 0)),
-	    "received_compressed", (json_int_t)(p->z_rx_in +
+	    "sent_data", (json_int_t)(p->z_tx_in + d.z_tx_in +
+	    (t ? t->z_tx_in : 0)),
+	    "sent_compressed", (json_int_t)(p->z_tx_out + d.z_tx_out +
+	    (t ? t->z_tx_out : 0)),
+	    "received_compressed", (json_int_t)(p->z_rx_in + d.z_rx_in +
 	    (t ? t->z_rx_in : 0)),
-	    "received_data", (json_int_t)(p->z_rx_out + (t ? t->z_rx_out : 0))));
+	    "received_data", (json_int_t)(p->z_rx_out + d.z_rx_out +
+	    (t ? t->z_rx_out : 0))));
 	if (p->last_error[0] != '\0')
 		json_object_set_new(o, "last_error",
 		    json_string(p->last_error));
@@ -492,11 +546,12 @@ peer_status_json(struct peer *p)
 	return o;
 }
 
+/* From any thread (a data connection's lane too). */
 void
 peer_count_drop(struct peer *p, enum peer_drop why)
 {
 	if (p != NULL && (unsigned)why < PEER_DROPS)
-		p->drops[why]++;
+		__atomic_add_fetch(&p->drops[why], 1, __ATOMIC_RELAXED);
 }
 
 void
@@ -507,9 +562,12 @@ peer_log_ctx(const struct peer *p, struct log_ctx *lc)
 }
 
 uint64_t
-peer_rekeys(const struct peer *p)
+peer_rekeys(struct peer *p)
 {
 	const struct tunnel	*t = p->tunnel;
+	struct peer_totals	 d;
 
-	return p->rekeys + (t != NULL ? t->tx.rekeys + t->rx.rekeys : 0);
+	peer_conns_totals(p, &d);
+	return p->rekeys + d.rekeys + (t != NULL ? t->tx.rekeys +
+	    t->rx.rekeys : 0);
 }

@@ -9,9 +9,16 @@
  *     closes and it is dialled at once (if it has an endpoint), so the old
  *     key is never trusted a moment longer than the file says;
  *   - a new bandwidth applies to the running tunnel;
+ *   - fewer connections close the data connections above the new count
+ *     (their channels fail), more are dialled (if ours to dial);
  *   - a new peer is added and dialled;
  *   - every other tunnel is left alone: not closed, not re-keyed, its
  *     counters and channels as they were.
+ *
+ * The data connections' lanes are parked while the configuration is
+ * swapped and this runs (reload_quiesce_register): a barrier, so that no
+ * lane still holds a pointer into the old configuration (or a peer's old
+ * entry) when it is retired and later freed.
  *
  * tunnel.* settings are read where they are used, so they apply to every
  * tunnel at its next tick (rekey, keepalive, timeout) or handshake (suite).
@@ -47,6 +54,7 @@ peer_rehandshake(struct peer *p, const char *what)
 	if (p->dialing != NULL)
 		tunnel_close(p->dialing, "peers.%s: %s changed in the "
 		    "configuration", p->conf->name, what);
+	peer_conns_close(p, 1, "the peer's key or endpoint changed");
 	evtimer_del(p->retry);
 	p->backoff = 0;
 	if (p->want)
@@ -59,7 +67,8 @@ peers_reload_apply(struct gw *gw, const struct vmgw_config *old)
 	const struct vmgw_peer	*np;
 	struct peer		*p, *next;
 	struct log_ctx		 lc;
-	int			 key, ep, bw;
+	int			 key, ep, bw, nconn;
+	unsigned		 nc;
 	size_t			 i;
 
 	for (p = TAILQ_FIRST(&gw->peers); p != NULL; p = next) {
@@ -76,15 +85,25 @@ peers_reload_apply(struct gw *gw, const struct vmgw_config *old)
 		    KEY_LEN) != 0;
 		ep = peer_endpoint_changed(p->conf, np);
 		bw = np->bandwidth != p->conf->bandwidth;
+		nconn = np->connections != p->conf->connections;
+		nc = p->conf->connections;
 		p->conf = np;
 		p->want = np->has_endpoint;
-		if (bw && peer_set_rate(p) == 0)
+		if ((bw || nconn) && peer_set_rate(p) == 0 && bw)
 			log_ctx_info(&lc, "%s: bandwidth now %llu bytes/s%s",
 			    np->name, (unsigned long long)np->bandwidth,
 			    np->bandwidth == 0 ? " (no cap)" : "");
 		if (key || ep)
 			peer_rehandshake(p, key && ep ? "public_key and "
 			    "endpoint" : key ? "public_key" : "endpoint");
+		else if (np->connections != nc) {
+			log_ctx_info(&lc, "%s: %u connection%s now", np->name,
+			    np->connections, np->connections == 1 ? "" : "s");
+			if (np->connections < nc)
+				peer_conns_close(p, np->connections,
+				    "peers.connections lowered");
+			peer_conns_dial(p);
+		}
 	}
 	for (i = 0; i < gw->conf->n_peers; i++) {
 		np = &gw->conf->peers[i];
@@ -103,5 +122,7 @@ peers_reload_apply(struct gw *gw, const struct vmgw_config *old)
 int
 peers_reload_init(void)
 {
+	if (reload_quiesce_register(peers_park) == -1)
+		return -1;
 	return reload_register(NULL, peers_reload_apply);
 }

@@ -22,9 +22,10 @@ peer_up(const struct peer *p)
 static void
 peer_metrics(struct gw *gw, struct evbuffer *out)
 {
-	struct peer	*p;
-	const char	*n;
-	int		 i;
+	struct peer		*p;
+	struct peer_totals	 d;
+	const char		*n;
+	int			 i;
 
 	metrics_family(out, "vmgw_tunnel_up", "gauge",
 	    "1 when the tunnel to the peer is established.");
@@ -35,12 +36,21 @@ peer_metrics(struct gw *gw, struct evbuffer *out)
 	    "Bytes of records through the peer's tunnels, as on the wire.");
 	TAILQ_FOREACH(p, &gw->peers, entry) {
 		n = p->conf->name;
+		peer_conns_totals(p, &d);
 		metrics_u64(out, "vmgw_tunnel_bytes_total", p->bytes_in +
-		    (p->tunnel ? p->tunnel->bytes_in : 0), "peer", n,
-		    "direction", "in", NULL);
+		    d.bytes_in + (p->tunnel ? p->tunnel->bytes_in : 0), "peer",
+		    n, "direction", "in", NULL);
 		metrics_u64(out, "vmgw_tunnel_bytes_total", p->bytes_out +
-		    (p->tunnel ? p->tunnel->bytes_out : 0), "peer", n,
-		    "direction", "out", NULL);
+		    d.bytes_out + (p->tunnel ? p->tunnel->bytes_out : 0),
+		    "peer", n, "direction", "out", NULL);
+	}
+	metrics_family(out, "vmgw_tunnel_connections", "gauge",
+	    "TCP connections to the peer that are up: the tunnel and its data "
+	    "connections (peers.NAME.connections).");
+	TAILQ_FOREACH(p, &gw->peers, entry) {
+		peer_conns_totals(p, &d);
+		metrics_u64(out, "vmgw_tunnel_connections", d.up + peer_up(p),
+		    "peer", p->conf->name, NULL);
 	}
 	metrics_family(out, "vmgw_tunnel_handshakes_total", "counter",
 	    "Tunnels to the peer that completed the handshake.");
@@ -57,7 +67,8 @@ peer_metrics(struct gw *gw, struct evbuffer *out)
 	TAILQ_FOREACH(p, &gw->peers, entry)
 		for (i = 0; i < PEER_DROPS; i++)
 			metrics_u64(out, "vmgw_tunnel_dropped_records_total",
-			    p->drops[i], "peer", p->conf->name, "reason",
+			    __atomic_load_n(&p->drops[i], __ATOMIC_RELAXED),
+			    "peer", p->conf->name, "reason",
 			    peer_drop_names[i], NULL);
 	metrics_family(out, "vmgw_tunnel_rtt_seconds", "gauge",
 	    "Round trip through the peer's tunnel (last keepalive, or the "
@@ -69,9 +80,12 @@ peer_metrics(struct gw *gw, struct evbuffer *out)
 			    p->conf->name, NULL);
 	metrics_family(out, "vmgw_tunnel_channels", "gauge",
 	    "Channels open in the peer's tunnel.");
-	TAILQ_FOREACH(p, &gw->peers, entry)
-		metrics_u64(out, "vmgw_tunnel_channels", p->tunnel != NULL ?
-		    chan_count(p->tunnel) : 0, "peer", p->conf->name, NULL);
+	TAILQ_FOREACH(p, &gw->peers, entry) {
+		peer_conns_totals(p, &d);
+		metrics_u64(out, "vmgw_tunnel_channels", d.channels +
+		    (p->tunnel != NULL ? chan_count(p->tunnel) : 0), "peer",
+		    p->conf->name, NULL);
+	}
 }
 
 int

@@ -26,7 +26,7 @@
 
 #include <stdint.h>
 
-#define VMGW_PROTO_VERSION	2	/* bump if anything here changes */
+#define VMGW_PROTO_VERSION	3	/* bump if anything here changes */
 #define VMGW_MAGIC		"VMGW"
 #define VMGW_PROLOGUE		"vmgw tunnel"	/* + version byte + suite byte */
 
@@ -49,17 +49,24 @@ enum hs_suite {
 
 /*
  * HS_INIT payload: flags (1), TAI64N timestamp (12: 8 BE seconds + 2^62,
- * 4 BE nanoseconds), site name length (1) and the initiator's site name.
- * The timestamp must be greater than the last one accepted from that peer
- * (replay).  HS_RESP payload: site name length (1) and the responder's name.
+ * 4 BE nanoseconds), connection (1), site name length (1) and the
+ * initiator's site name.  The timestamp must be greater than the last one
+ * accepted from that peer for that connection (replay).  HS_RESP payload:
+ * site name length (1) and the responder's name.
  * A PROBE handshake (`vmgw check`) proves both keys and measures the round
  * trip, and is then closed: it never replaces the peer's tunnel and carries
  * no channels.
+ *
+ * Connection 0 is the peer's tunnel.  Connection k (1 .. connections - 1,
+ * peers.NAME.connections) is a data connection: its own TCP connection,
+ * handshake and keys, for bulk channels only (never REC_MSG); a newer
+ * connection k replaces an older one.  The responder refuses (HS_REJECT) an
+ * index at or above its own setting for that peer.
  */
 #define HS_TAI64N_LEN		12
 #define HS_NAME_MAX		63
 #define HS_FLAG_PROBE		0x01
-#define HS_INIT_PAYLOAD_MIN	(1 + HS_TAI64N_LEN + 1 + 1)
+#define HS_INIT_PAYLOAD_MIN	(1 + HS_TAI64N_LEN + 1 + 1 + 1)
 
 /* record types (inside the AEAD) */
 enum rec_type {

@@ -16,6 +16,13 @@
  * socket); bytes from the peer are written to the socket from the opened
  * record, and only what the socket does not take at once is copied to the
  * bufferevent's output.
+ *
+ * A relay lives where its channel lives: on the main loop, or on the lane
+ * of a data connection (lane.c).  Its owner (a job, a forward, a
+ * replication point) lives on the main loop: it opens the relay's channel
+ * with relay_open, which picks the connection; it may abort the relay or
+ * read its counts at any time; and it hears of the relay's end on the main
+ * loop (a relay that ends on a lane posts it there, and is freed after).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +40,13 @@
 
 struct relay {
 	struct gw		*gw;
+	struct event_base	*base;		/* where it lives (NULL: not yet) */
+	struct lane		*lane;		/* NULL: the main loop */
+	evutil_socket_t		 fd;		/* until the bufferevent has it */
+	int			 finished;	/* on its lane: its end is posted */
+	int			 done_called;	/* main: the owner heard of it */
+	int			 aborted;
+	char			 reason[640];
 	struct channel		*ch;
 	struct bufferevent	*bev;		/* writes */
 	struct event		*rev;		/* reads (relay_read) */
@@ -45,8 +59,8 @@ struct relay {
 	struct event		*retry_ev;	/* unix connect: listener busy */
 	unsigned		 retries;
 	struct vmgw_addr	 target;
-	uint64_t		 bytes_up;	/* socket -> channel */
-	uint64_t		 bytes_down;	/* channel -> socket */
+	uint64_t		 bytes_up;	/* socket -> channel (atomic) */
+	uint64_t		 bytes_down;	/* channel -> socket (atomic) */
 	relay_done_cb		 done;
 	void			*done_arg;
 	char			 what[320];
@@ -68,21 +82,38 @@ relay_abort_socket(evutil_socket_t fd)
 }
 
 static struct relay *
-relay_alloc(struct gw *gw, struct bufferevent *bev, struct channel *ch)
+relay_alloc(struct gw *gw, struct channel *ch)
 {
 	struct relay	*r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	r->gw = gw;
-	r->bev = bev;
+	r->fd = -1;
 	r->ch = ch;
 	snprintf(r->what, sizeof(r->what), "%s", ch != NULL ? ch->what : "");
+	return r;
+}
+
+/* The relay's bufferevent on base (the base of the channel's tunnel). */
+static int
+relay_set_bev(struct relay *r, struct event_base *base, struct lane *lane,
+    evutil_socket_t fd)
+{
+	struct bufferevent	*bev;
+
+	if ((bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return -1;
+	r->bev = bev;
+	r->base = base;
+	r->lane = lane;
+	r->fd = -1;
 	bufferevent_setcb(bev, NULL, relay_writecb, relay_eventcb, r);
 	bufferevent_set_max_single_read(bev, RELAY_IO_MAX);
 	bufferevent_set_max_single_write(bev, RELAY_IO_MAX);
 	evbuffer_add_cb(bufferevent_get_output(bev), relay_outcb, r);
-	return r;
+	return 0;
 }
 
 /* Reading on or off (created once the socket is connected). */
@@ -93,7 +124,7 @@ relay_reading(struct relay *r, int on)
 
 	if (r->bev == NULL || (fd = bufferevent_getfd(r->bev)) < 0)
 		return;
-	if (r->rev == NULL && (r->rev = event_new(r->gw->base, fd,
+	if (r->rev == NULL && (r->rev = event_new(r->base, fd,
 	    EV_READ | EV_PERSIST, relay_read_ev, r)) == NULL)
 		return;
 	if (on)
@@ -102,7 +133,23 @@ relay_reading(struct relay *r, int on)
 		event_del(r->rev);
 }
 
-/* Free the relay; abort: close with RST.  Tells the owner once. */
+/* On the main loop: the end of a relay that ended on its lane. */
+static void
+relay_done_posted(void *arg)
+{
+	struct relay	*r = arg;
+
+	if (!r->done_called && r->done != NULL) {
+		r->done_called = 1;
+		r->done(r, r->aborted ? r->reason : NULL, r->done_arg);
+	}
+	free(r);
+}
+
+/*
+ * Free the relay; abort: close with RST.  Tells the owner once, on the main
+ * loop: at once there, or later from a lane (the relay stays until then).
+ */
 static void
 relay_finish(struct relay *r, int abort, const char *reason)
 {
@@ -129,28 +176,75 @@ relay_finish(struct relay *r, int abort, const char *reason)
 		bufferevent_free(r->bev);
 		r->bev = NULL;
 	}
+	if (r->fd != -1) {	/* never opened */
+		relay_abort_socket(r->fd);
+		close(r->fd);
+		r->fd = -1;
+	}
+	if (lane_current() != NULL) {
+		r->finished = 1;
+		r->aborted = abort;
+		snprintf(r->reason, sizeof(r->reason), "%s", reason != NULL ?
+		    reason : "aborted");
+		if (lane_post_main(relay_done_posted, r) == -1)
+			log_warnx("%s: out of memory: its end is lost", r->what);
+		return;
+	}
 	r->done = NULL;
 	if (done != NULL)
 		done(r, abort ? reason : NULL, r->done_arg);
 	free(r);
 }
 
+/*
+ * A relay of fd.  With ch (an accepting handler), it lives where ch lives;
+ * without, it waits for relay_open to pick its connection (fd is closed
+ * with it if it ends before).  NULL: out of memory (fd left open).
+ */
 struct relay *
 relay_new(struct gw *gw, evutil_socket_t fd, struct channel *ch)
 {
-	struct bufferevent	*bev;
 	struct relay		*r;
 
-	if ((bev = bufferevent_socket_new(gw->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+	if ((r = relay_alloc(gw, ch)) == NULL)
 		return NULL;
-	if ((r = relay_alloc(gw, bev, ch)) == NULL) {
-		bufferevent_free(bev);
+	if (ch == NULL) {
+		r->fd = fd;
+		return r;
+	}
+	if (relay_set_bev(r, ch->tunnel->base, ch->tunnel->lane, fd) == -1) {
+		free(r);
 		return NULL;
 	}
 	/* reading starts when the channel is open (relay_opened) */
-	bufferevent_enable(bev, EV_WRITE);
+	bufferevent_enable(r->bev, EV_WRITE);
 	return r;
+}
+
+/*
+ * Open r's channel to p with req (a bulk request goes on the connection
+ * with the fewest bulk channels, a "priority" one on the peer's tunnel).
+ * -1: no tunnel, or no channel (r unchanged: the caller aborts it).
+ */
+int
+relay_open(struct relay *r, struct peer *p, json_t *req, const char *what)
+{
+	struct lane	*l = NULL;
+	struct tunnel	*t;
+	struct channel	*ch = NULL;
+	evutil_socket_t	 fd = r->fd;
+
+	if (r->bev != NULL || fd == -1 || (t = peer_conn_pick(p,
+	    json_is_true(json_object_get(req, "priority")), &l)) == NULL)
+		return -1;
+	if (relay_set_bev(r, t->base, t->lane, fd) == 0) {
+		bufferevent_enable(r->bev, EV_WRITE);
+		if ((ch = chan_open(t, req, &relay_ops, r, what)) != NULL)
+			relay_set_channel(r, ch);
+	}
+	if (l != NULL)
+		lane_release(l);
+	return ch != NULL ? 0 : -1;
 }
 
 void
@@ -160,30 +254,54 @@ relay_set_channel(struct relay *r, struct channel *ch)
 	snprintf(r->what, sizeof(r->what), "%s", ch->what);
 }
 
+/* Called on the main loop (a relay on a lane: borrowed meanwhile). */
 void
 relay_set_done(struct relay *r, relay_done_cb cb, void *arg)
 {
+	struct lane	*l = lane_current() == NULL ? r->lane : NULL;
+
+	if (l != NULL)
+		lane_borrow(l);
 	r->done = cb;
 	r->done_arg = arg;
+	if (l != NULL)
+		lane_release(l);
 }
 
 void
 relay_counts(const struct relay *r, uint64_t *up, uint64_t *down)
 {
-	*up = r->bytes_up;
-	*down = r->bytes_down;
+	*up = __atomic_load_n(&r->bytes_up, __ATOMIC_RELAXED);
+	*down = __atomic_load_n(&r->bytes_down, __ATOMIC_RELAXED);
 }
 
+/* NULL for a relay on a lane: its bufferevent is not the main loop's. */
 struct bufferevent *
 relay_bev(struct relay *r)
 {
-	return r->bev;
+	return r->lane == NULL ? r->bev : NULL;
 }
 
+/* The owner tells the owner's done callback before this returns. */
 void
 relay_abort(struct relay *r, const char *reason)
 {
-	relay_finish(r, 1, reason);
+	struct lane	*l = r->lane;
+
+	if (l == NULL || lane_current() == l) {
+		relay_finish(r, 1, reason);
+		return;
+	}
+	lane_borrow(l);
+	if (!r->finished) {
+		relay_finish(r, 1, reason);	/* frees r */
+	} else if (!r->done_called) {
+		/* it ended on its lane; the posted end will free it */
+		r->done_called = 1;
+		if (r->done != NULL)
+			r->done(r, r->aborted ? r->reason : NULL, r->done_arg);
+	}
+	lane_release(l);
 }
 
 /*
@@ -219,7 +337,7 @@ relay_read(struct relay *r, evutil_socket_t fd, uint64_t room)
 		    0 : -1);
 		goto out;
 	}
-	r->bytes_up += (uint64_t)n;
+	__atomic_add_fetch(&r->bytes_up, (uint64_t)n, __ATOMIC_RELAXED);
 	for (i = 0, left = (size_t)n; i < k && left > 0; i++) {
 		s[i]->len = left > s[i]->cap ? s[i]->cap : left;
 		left -= s[i]->len;
@@ -386,7 +504,7 @@ relay_data(struct channel *ch, const uint8_t *p, size_t len)
 	char		 why[640];
 	ssize_t		 n = 0;
 
-	r->bytes_down += len;
+	__atomic_add_fetch(&r->bytes_down, len, __ATOMIC_RELAXED);
 	if (evbuffer_get_length(out) == 0 && !r->connecting) {
 		do
 			n = write(bufferevent_getfd(r->bev), p, len);
@@ -526,18 +644,15 @@ relay_connect(struct gw *gw, struct channel *ch, const struct vmgw_addr *addr,
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
-	if ((bev = bufferevent_socket_new(gw->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if ((r = relay_alloc(gw, ch)) == NULL ||
+	    relay_set_bev(r, ch->tunnel->base, ch->tunnel->lane, fd) == -1) {
+		free(r);
 		if (fd != -1)
 			close(fd);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if ((r = relay_alloc(gw, bev, ch)) == NULL) {
-		bufferevent_free(bev);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	bev = r->bev;
 	snprintf(r->what, sizeof(r->what), "%s", addr->text);
 	r->target = *addr;
 	r->connecting = 1;
@@ -547,7 +662,7 @@ relay_connect(struct gw *gw, struct channel *ch, const struct vmgw_addr *addr,
 			relay_unix_connected(r);
 			return 0;
 		}
-		if (rc == 1 && (r->retry_ev = evtimer_new(gw->base,
+		if (rc == 1 && (r->retry_ev = evtimer_new(r->base,
 		    relay_unix_retry, r)) != NULL) {
 			evtimer_add(r->retry_ev, &tv);
 			return 0;
@@ -555,8 +670,9 @@ relay_connect(struct gw *gw, struct channel *ch, const struct vmgw_addr *addr,
 		goto fail;
 	}
 	/* -1 here means the callback did not run (no resolver request) */
-	if (bufferevent_socket_connect_hostname(bev, gw->dns, AF_UNSPEC,
-	    addr->host, addr->port) == -1) {
+	if (bufferevent_socket_connect_hostname(bev, r->lane != NULL ?
+	    lane_dns(r->lane) : gw->dns, AF_UNSPEC, addr->host, addr->port) ==
+	    -1) {
 		snprintf(err, errlen, "connect %s: cannot start resolving",
 		    addr->text);
 		goto fail;

@@ -28,7 +28,7 @@ transport_init(struct gw *gw)
 	    ctl_register(CTL_FORWARD, ctl_forward) == -1 ||
 	    ctl_register(CTL_BENCH, ctl_bench) == -1)
 		return -1;
-	if (pmsg_init(gw) == -1)
+	if (pmsg_init(gw) == -1 || lane_mailbox_init(gw) == -1)
 		return -1;
 	if ((gw->listener = listen_tcp(gw->base, &gw->conf->listen,
 	    transport_peer_accept, gw, 64, err, sizeof(err))) == NULL) {
@@ -38,7 +38,11 @@ transport_init(struct gw *gw)
 	return peers_init(gw);
 }
 
-/* Close every tunnel; their frees run on the next turns of the loop. */
+/*
+ * Close every tunnel; their frees run on the next turns of the loop.  The
+ * data connections' lanes stop, once they have closed theirs, and what
+ * they posted (their relays' ends) runs now.
+ */
 void
 transport_close(struct gw *gw)
 {
@@ -50,15 +54,20 @@ transport_close(struct gw *gw)
 			tunnel_close(p->tunnel, "gateway shutting down");
 		if (p->dialing != NULL)
 			tunnel_close(p->dialing, "gateway shutting down");
+		peer_conns_close(p, 1, "gateway shutting down");
 	}
+	TAILQ_FOREACH(p, &gw->peers_gone, entry)
+		peer_conns_close(p, 1, "gateway shutting down");
 	while ((t = TAILQ_FIRST(&gw->pending)) != NULL)
 		tunnel_close(t, "gateway shutting down");
+	peers_stop_lanes(gw);
 }
 
 void
 transport_free(struct gw *gw)
 {
 	peers_free(gw);
+	lane_mailbox_free();
 	pmsg_free(gw);
 	if (gw->listener != NULL)
 		evconnlistener_free(gw->listener);

@@ -9,6 +9,10 @@
  *   relay.c      a socket at our end of a channel
  *   accept.c     what a peer may open here (kinds registered by their owners)
  *   peer.c       the configured peers: one tunnel each, kept up; observers
+ *   peerconn.c   a peer's data connections (connections: N): dial, up,
+ *                down, which one a channel goes on, their status
+ *   lane.c       the thread and event loop of a data connection, parking,
+ *                and the main loop's mailbox
  *   peermsg.c    JSON requests and replies between gateways (ops registered)
  *   check.c status.c forward.c bench.c   the transport's own commands
  *   transport.c  start and stop of the layer
@@ -45,6 +49,8 @@
 struct channel;
 struct relay;
 struct chan_zstd;
+struct lane;
+struct peer_conn;
 
 /*
  * A record on its way to the wire: room for the clear length and the inner
@@ -101,6 +107,7 @@ struct channel {
 	enum chan_state		 state;
 	int			 blocked;	/* on the tunnel's blocked list */
 	int			 prio;		/* control: before bulk on the wire */
+	int			 bulk_counted;	/* in its connection's nbulk */
 	size_t			 queued;	/* our records in the tunnel's queues */
 	struct chan_zstd	*z;		/* compression state, or NULL */
 	const struct chan_ops	*ops;
@@ -171,7 +178,13 @@ TAILQ_HEAD(chan_list, channel);
 struct tunnel {
 	TAILQ_ENTRY(tunnel)	 entry;		/* gw's pending list */
 	struct gw		*gw;
+	struct event_base	*base;		/* gw's, or its lane's */
 	struct peer		*peer;		/* NULL until authenticated (responder) */
+	unsigned		 conn;		/* 0: the peer's tunnel; k: data connection k */
+	struct peer_conn	*pc;		/* data connection k's slot, or NULL */
+	struct lane		*lane;		/* the thread it runs on now, or NULL */
+	uint64_t		 serial;	/* unique in this process */
+	int			 nbulk;		/* bulk channels on it (atomic) */
 	int			 initiator;
 	int			 probe;		/* `vmgw check`: never adopted */
 	int			 pending;	/* on gw->pending */
@@ -234,6 +247,8 @@ int	 tunnel_enqueue(struct tunnel *, struct rec_slot *, int bulk);
 void	 tunnel_purge(struct tunnel *, struct channel *);
 void	 tunnel_close(struct tunnel *, const char *fmt, ...) LOG_FMT(2, 3);
 void	 tunnel_ping(struct tunnel *);
+struct tunnel *tunnel_connect_data(struct gw *, struct peer *, unsigned conn);
+int	 tunnel_rehome(struct tunnel *, struct lane *);
 struct tunnel *tunnel_attach(struct gw *, evutil_socket_t fd, struct peer *dial);
 struct tunnel *tunnel_probe(struct gw *, struct peer *,
 	    void (*cb)(struct tunnel *, const char *, void *), void *arg);
@@ -249,8 +264,10 @@ int	 hs_frame_parse(const uint8_t hdr[HS_HDR_LEN], enum hs_kind *,
 struct noise_handshake *hs_new(const struct vmgw_config *, enum hs_suite,
 	    int initiator, const uint8_t *remote_static);
 void	 hs_tai64n_now(uint8_t out[HS_TAI64N_LEN]);
-int	 hs_replay_check(struct peer *, const uint8_t ts[HS_TAI64N_LEN]);
-void	 hs_replay_commit(struct peer *, const uint8_t ts[HS_TAI64N_LEN]);
+int	 hs_replay_check(struct peer *, unsigned conn,
+	    const uint8_t ts[HS_TAI64N_LEN]);
+void	 hs_replay_commit(struct peer *, unsigned conn,
+	    const uint8_t ts[HS_TAI64N_LEN]);
 
 /* ------------------------------------------------------------------- peer */
 
@@ -260,6 +277,32 @@ enum peer_drop {
 	PEER_DROP_AUTH,		/* a record that does not authenticate */
 	PEER_DROP_PROTOCOL,	/* an unknown or misplaced record type */
 	PEER_DROPS
+};
+
+/*
+ * Data connection k (1 .. connections - 1) of a peer: its own TCP
+ * connection, handshake and keys, run by its own thread (lane).  Fields
+ * marked "lane" belong to the lane's thread (the main thread reads them
+ * only with the lane borrowed); the rest belong to the main thread.
+ */
+struct peer_conn {
+	struct peer		*peer;
+	unsigned		 index;
+	struct lane		*lane;		/* its thread, made at first use */
+	struct tunnel		*t;		/* lane: established, on the lane */
+	uint64_t		 serial;	/* lane: t's */
+	int			 live;		/* atomic: t is up on the lane */
+	int			 nbulk;		/* atomic: bulk channels on it */
+	struct tunnel		*dialing;	/* our handshake (main loop) */
+	struct event		*retry;
+	unsigned		 backoff;
+	int			 refused;	/* the peer takes fewer connections */
+	uint32_t		 handshakes;
+	time_t			 since_wall;	/* up or down since */
+	uint64_t		 bytes_in, bytes_out, rekeys;	/* of closed tunnels */
+	uint64_t		 z_tx_in, z_tx_out, z_rx_in, z_rx_out;
+	uint8_t			 last_ts[HS_TAI64N_LEN];	/* replay guard */
+	char			 last_error[256];
 };
 
 struct peer {
@@ -289,7 +332,9 @@ struct peer {
 	uint8_t			 last_ts[HS_TAI64N_LEN];	/* replay guard */
 	char			 last_error[256];
 	struct ev_token_bucket_cfg *rate;	/* bandwidth cap */
+	struct ev_token_bucket_cfg *rate_conn;	/* its share, per connection */
 	TAILQ_HEAD(, peer_waiter) waiters;
+	struct peer_conn	 conns[PEER_CONNECTIONS_MAX];	/* [0] unused */
 };
 
 struct peer_waiter {
@@ -309,6 +354,7 @@ int	 peer_observe(peer_up_fn, peer_down_fn);
 /* Add key: fn(peer) (when not NULL) to each peer's status. */
 int	 peer_status_register(const char *key, peer_status_fn);
 int	 peers_init(struct gw *);
+void	 peers_stop_lanes(struct gw *);
 void	 peers_free(struct gw *);
 struct peer *peer_new(struct gw *, const struct vmgw_peer *);
 int	 peer_set_rate(struct peer *);	/* conf->bandwidth, now and later */
@@ -327,7 +373,42 @@ json_t	*peer_status_json(struct peer *);
 void	 peer_count_drop(struct peer *, enum peer_drop);	/* NULL: none */
 void	 peer_log_ctx(const struct peer *, struct log_ctx *);
 /* rekeys of every tunnel so far, both ways */
-uint64_t peer_rekeys(const struct peer *);
+uint64_t peer_rekeys(struct peer *);
+
+/* peerconn.c: a peer's data connections */
+void	 peer_conns_init(struct peer *);
+void	 peer_conns_free(struct peer *);	/* stops its lanes */
+void	 peer_conns_dial(struct peer *);	/* the missing ones, if ours to dial */
+void	 peer_conns_close(struct peer *, unsigned from, const char *why);
+void	 peer_conn_up(struct peer *, struct tunnel *);
+void	 peer_conn_dial_failed(struct peer *, struct tunnel *, const char *);
+void	 peer_conn_refused(struct peer *, struct tunnel *, const char *);
+void	 peer_conn_down(struct peer *, struct tunnel *, const char *why);
+struct tunnel *peer_conn_pick(struct peer *, int prio, struct lane **);
+json_t	*peer_conns_status(struct peer *);
+void	 peer_conns_rate(struct peer *);
+struct peer_totals {
+	uint64_t	 bytes_in, bytes_out, rekeys;
+	uint64_t	 z_tx_in, z_tx_out, z_rx_in, z_rx_out;
+	size_t		 channels;
+	unsigned	 up;
+};
+void	 peer_conns_totals(struct peer *, struct peer_totals *);
+void	 peers_park(struct gw *, int park);	/* all lanes: a barrier */
+
+/* lane.c: the thread of a data connection, and the main loop's mailbox */
+struct lane *lane_new(struct gw *, const char *name);
+void	 lane_free(struct lane *);
+void	 lane_borrow(struct lane *);
+void	 lane_release(struct lane *);
+struct lane *lane_current(void);	/* the lane of this thread, or NULL */
+struct event_base *lane_base(const struct lane *);
+struct evdns_base *lane_dns(const struct lane *);
+const char *lane_name(const struct lane *);
+int	 lane_mailbox_init(struct gw *);
+void	 lane_mailbox_drain(void);
+void	 lane_mailbox_free(void);
+int	 lane_post_main(void (*fn)(void *), void *arg);
 
 /* peerload.c: a reload's peers (added, removed, re-keyed, re-pointed) */
 int	 peers_reload_init(void);
@@ -350,6 +431,7 @@ struct relay;
 typedef void (*relay_done_cb)(struct relay *, const char *reason, void *arg);
 extern const struct chan_ops relay_ops;
 struct relay *relay_new(struct gw *, evutil_socket_t fd, struct channel *);
+int	 relay_open(struct relay *, struct peer *, json_t *req, const char *what);
 void	 relay_set_channel(struct relay *, struct channel *);
 void	 relay_set_done(struct relay *, relay_done_cb, void *arg);
 void	 relay_counts(const struct relay *, uint64_t *up, uint64_t *down);
@@ -361,8 +443,16 @@ void	 relay_abort_socket(evutil_socket_t fd);
 
 /* accept.c: what a peer may open at this gateway (kinds: peerproto.h) */
 typedef void (*accept_fn)(struct channel *, json_t *req);
-int	 accept_register(const char *kind, accept_fn);
+/* data: the kind may also come on a data connection (a relay endpoint) */
+int	 accept_register(const char *kind, accept_fn, int data);
 void	 accept_open(struct channel *, json_t *req);
+/* A channel an accept handler answers later (chan_accept_* then). */
+struct chan_held;
+struct chan_held *chan_hold(struct channel *);
+/* fn(ch, arg) with the channel, if it still waits; else nothing */
+void	 chan_held_run(struct chan_held *, void (*fn)(struct channel *,
+	    void *), void *arg);
+void	 chan_held_fail(struct chan_held *, const char *reason);
 
 /* bench.c: `vmgw bench` and its sink (channel kind "bench") */
 void	 ctl_bench(struct ctl_conn *, json_t *req);

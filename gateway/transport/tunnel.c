@@ -23,6 +23,12 @@
  *
  * Input: one linear buffer (rbuf) read with one read(2) of up to 256 KiB;
  * records are opened in place there and delivered from there.
+ *
+ * A data connection (t->conn > 0, peerconn.c) does its handshake here on
+ * the main loop like any tunnel, stops reading once it is established,
+ * and is then moved to its lane (tunnel_rehome): a new bufferevent and
+ * events on the lane's base, the same socket, keys and unread bytes.
+ * From then on everything here runs on that lane's thread for it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -41,7 +47,10 @@
 #define TUNNEL_RBUF	(4 * TUNNEL_IO_MAX + REC_WIRE_MAX)	/* input buffer */
 #define RATE_SAMPLE_NS	(20 * 1000000ull)
 
+static uint64_t	tunnel_serials;		/* atomic */
+
 static void	tunnel_read_ev(evutil_socket_t, short, void *);
+static void	tunnel_read_records(struct tunnel *);
 static void	tunnel_writecb(struct bufferevent *, void *);
 static void	tunnel_eventcb(struct bufferevent *, short, void *);
 static void	tunnel_tick(evutil_socket_t, short, void *);
@@ -64,6 +73,8 @@ tunnel_new(struct gw *gw, struct bufferevent *bev, int initiator)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->gw = gw;
+	t->base = gw->base;
+	t->serial = __atomic_add_fetch(&tunnel_serials, 1, __ATOMIC_RELAXED);
 	t->bev = bev;
 	t->initiator = initiator;
 	t->next_chan = initiator ? 1 : 2;
@@ -74,7 +85,7 @@ tunnel_new(struct gw *gw, struct bufferevent *bev, int initiator)
 	TAILQ_INIT(&t->blocked);
 	TAILQ_INIT(&t->q_ctl);
 	TAILQ_INIT(&t->q_bulk);
-	if ((t->timer = event_new(gw->base, -1, EV_PERSIST, tunnel_tick,
+	if ((t->timer = event_new(t->base, -1, EV_PERSIST, tunnel_tick,
 	    t)) == NULL || event_add(t->timer, &tick) == -1) {
 		if (t->timer != NULL)
 			event_free(t->timer);
@@ -98,7 +109,7 @@ tunnel_start_io(struct tunnel *t)
 	bufferevent_disable(t->bev, EV_READ);
 	bufferevent_enable(t->bev, EV_WRITE);
 	if ((t->rbuf = malloc(TUNNEL_RBUF)) == NULL ||
-	    (t->rev = event_new(t->gw->base, fd, EV_READ | EV_PERSIST,
+	    (t->rev = event_new(t->base, fd, EV_READ | EV_PERSIST,
 	    tunnel_read_ev, t)) == NULL || event_add(t->rev, NULL) == -1)
 		return -1;
 	return 0;
@@ -148,9 +159,14 @@ tunnel_close(struct tunnel *t, const char *fmt, ...)
 		struct log_ctx	 lc;
 
 		peer_log_ctx(t->peer, &lc);
-		log_ctx_warnx(&lc, "%s: tunnel %s %s closed: %s",
-		    t->peer->conf->name, t->initiator ? "to" : "from", t->addr,
-		    reason);
+		if (t->conn > 0)
+			log_ctx_warnx(&lc, "%s: connection %u %s %s closed: %s",
+			    t->peer->conf->name, t->conn, t->initiator ? "to" :
+			    "from", t->addr, reason);
+		else
+			log_ctx_warnx(&lc, "%s: tunnel %s %s closed: %s",
+			    t->peer->conf->name, t->initiator ? "to" : "from",
+			    t->addr, reason);
 	} else
 		log_warnx("%s: connection dropped: %s", t->addr, reason);
 
@@ -160,14 +176,20 @@ tunnel_close(struct tunnel *t, const char *fmt, ...)
 		t->pending = 0;
 	}
 	chan_tunnel_gone(t, reason);
-	pmsg_tunnel_gone(t);
+	if (t->conn == 0)
+		pmsg_tunnel_gone(t);
 	if (t->on_up != NULL) {
 		void (*cb)(struct tunnel *, const char *, void *) = t->on_up;
 
 		t->on_up = NULL;
 		cb(t, reason, t->on_up_arg);
 	}
-	if (t->peer != NULL && !t->probe) {
+	if (t->peer != NULL && !t->probe && t->conn > 0) {
+		if (was_established)
+			peer_conn_down(t->peer, t, reason);
+		else if (t->peer->conns[t->conn].dialing == t)
+			peer_conn_dial_failed(t->peer, t, reason);
+	} else if (t->peer != NULL && !t->probe) {
 		if (was_established)
 			peer_tunnel_down(t->peer, t, reason);
 		else if (t->peer->dialing == t)
@@ -195,7 +217,7 @@ tunnel_close(struct tunnel *t, const char *fmt, ...)
 	rec_dir_wipe(&t->tx);
 	rec_dir_wipe(&t->rx);
 	/* callers up the stack may still look at t->state */
-	event_base_once(t->gw->base, -1, EV_TIMEOUT, tunnel_free_cb, t, NULL);
+	event_base_once(t->base, -1, EV_TIMEOUT, tunnel_free_cb, t, NULL);
 }
 
 /* ------------------------------------------------------------ set up */
@@ -216,7 +238,7 @@ tunnel_socket_opts(evutil_socket_t fd)
  * outcome goes to cb.  NULL when the connection could not even start.
  */
 static struct tunnel *
-tunnel_dial(struct gw *gw, struct peer *p, int probe,
+tunnel_dial(struct gw *gw, struct peer *p, int probe, unsigned conn,
     void (*cb)(struct tunnel *, const char *, void *), void *arg)
 {
 	struct bufferevent	*bev;
@@ -232,12 +254,14 @@ tunnel_dial(struct gw *gw, struct peer *p, int probe,
 	}
 	t->peer = p;
 	t->probe = probe;
+	t->conn = conn;
+	t->pc = conn > 0 ? &p->conns[conn] : NULL;
 	t->state = TUN_CONNECTING;
 	t->on_up = cb;
 	t->on_up_arg = arg;
 	snprintf(t->addr, sizeof(t->addr), "%s", a->text);
-	log_debug("%s: %s %s", p->conf->name, probe ? "probing" :
-	    "connecting to", a->text);
+	log_debug("%s: %s %s%s", p->conf->name, probe ? "probing" :
+	    "connecting to", a->text, conn > 0 ? " (data connection)" : "");
 	/* -1: the resolver did not start, and the callback did not run */
 	if (bufferevent_socket_connect_hostname(bev, gw->dns, AF_UNSPEC,
 	    a->host, a->port) == -1) {
@@ -251,7 +275,14 @@ tunnel_dial(struct gw *gw, struct peer *p, int probe,
 struct tunnel *
 tunnel_connect(struct gw *gw, struct peer *p)
 {
-	return tunnel_dial(gw, p, 0, NULL, NULL);
+	return tunnel_dial(gw, p, 0, 0, NULL, NULL);
+}
+
+/* Data connection conn (1 .. connections - 1) to p. */
+struct tunnel *
+tunnel_connect_data(struct gw *gw, struct peer *p, unsigned conn)
+{
+	return tunnel_dial(gw, p, 0, conn, NULL, NULL);
 }
 
 /* `vmgw check`: a probe handshake that proves both keys now. */
@@ -259,7 +290,7 @@ struct tunnel *
 tunnel_probe(struct gw *gw, struct peer *p,
     void (*cb)(struct tunnel *, const char *, void *), void *arg)
 {
-	return tunnel_dial(gw, p, 1, cb, arg);
+	return tunnel_dial(gw, p, 1, 0, cb, arg);
 }
 
 void
@@ -347,6 +378,70 @@ tunnel_attach(struct gw *gw, evutil_socket_t fd, struct peer *dial)
 	return t;
 }
 
+/* On the lane: the records that came with the handshake's last read. */
+static void
+tunnel_resume_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tunnel	*t = arg;
+
+	if (t->state == TUN_ESTABLISHED)
+		tunnel_read_records(t);
+}
+
+/*
+ * Move an established data connection to lane l, which the caller holds
+ * borrowed: the socket, keys and unread bytes stay, the bufferevent and
+ * events are made anew on the lane's base (with what was still to be
+ * written).  -1: out of memory, t unchanged.
+ */
+int
+tunnel_rehome(struct tunnel *t, struct lane *l)
+{
+	struct event_base	*base = lane_base(l);
+	evutil_socket_t		 fd = bufferevent_getfd(t->bev);
+	struct bufferevent	*nb;
+	struct event		*rev = NULL, *timer = NULL;
+	struct evbuffer		*old = bufferevent_get_output(t->bev);
+	struct timeval		 tick = { 1, 0 };
+	size_t			 n = evbuffer_get_length(old);
+
+	if ((nb = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return -1;
+	if ((rev = event_new(base, fd, EV_READ | EV_PERSIST, tunnel_read_ev,
+	    t)) == NULL || (timer = event_new(base, -1, EV_PERSIST,
+	    tunnel_tick, t)) == NULL || (n > 0 && evbuffer_add(
+	    bufferevent_get_output(nb), evbuffer_pullup(old, -1), n) == -1)) {
+		if (rev != NULL)
+			event_free(rev);
+		if (timer != NULL)
+			event_free(timer);
+		bufferevent_setfd(nb, -1);
+		bufferevent_free(nb);
+		return -1;
+	}
+	event_free(t->rev);
+	event_free(t->timer);
+	bufferevent_setfd(t->bev, -1);	/* the socket goes on in nb */
+	bufferevent_free(t->bev);
+	t->bev = nb;
+	t->rev = rev;
+	t->timer = timer;
+	t->base = base;
+	t->lane = l;
+	bufferevent_setcb(nb, NULL, tunnel_writecb, tunnel_eventcb, t);
+	bufferevent_set_max_single_read(nb, TUNNEL_IO_MAX);
+	bufferevent_set_max_single_write(nb, TUNNEL_IO_MAX);
+	bufferevent_setwatermark(nb, EV_WRITE, REC_WIRE_MAX, 0);
+	bufferevent_disable(nb, EV_READ);
+	bufferevent_enable(nb, EV_WRITE);
+	event_add(t->rev, NULL);
+	event_add(t->timer, &tick);
+	if (t->rend > t->rstart)
+		event_base_once(base, -1, EV_TIMEOUT, tunnel_resume_cb, t, NULL);
+	return 0;
+}
+
 /* ------------------------------------------------------------ handshake */
 
 static void
@@ -385,9 +480,10 @@ tunnel_send_init(struct tunnel *t)
 	}
 	payload[0] = t->probe ? HS_FLAG_PROBE : 0;
 	hs_tai64n_now(payload + 1);
-	payload[1 + HS_TAI64N_LEN] = (uint8_t)nlen;
-	memcpy(payload + 2 + HS_TAI64N_LEN, conf->site, nlen);
-	plen = 2 + HS_TAI64N_LEN + nlen;
+	payload[1 + HS_TAI64N_LEN] = (uint8_t)t->conn;
+	payload[2 + HS_TAI64N_LEN] = (uint8_t)nlen;
+	memcpy(payload + 3 + HS_TAI64N_LEN, conf->site, nlen);
+	plen = 3 + HS_TAI64N_LEN + nlen;
 	if (noise_write_message(t->hs, msg + HS_HDR_LEN, HS_MSG_MAX, &mlen,
 	    payload, plen) == -1) {
 		tunnel_close(t, "cannot write the first handshake message");
@@ -436,6 +532,12 @@ tunnel_established(struct tunnel *t)
 		    t->addr, tunnel_suite_name(t->suite));
 		return;
 	}
+	if (t->conn > 0) {
+		/* nothing more is read here: the lane reads the rest */
+		event_del(t->rev);
+		peer_conn_up(t->peer, t);
+		return;
+	}
 	peer_tunnel_up(t->peer, t);
 }
 
@@ -448,10 +550,11 @@ tunnel_on_init(struct tunnel *t, enum hs_suite suite, const uint8_t *msg,
 	uint8_t		 payload[HS_MSG_MAX], rs[KEY_LEN];
 	uint8_t		 out[HS_HDR_LEN + HS_MSG_MAX];
 	uint8_t		 rp[1 + HS_NAME_MAX];
-	char		 b64[KEY_B64_LEN + 1], fpr[KEY_FPR_LEN + 4];
+	char		 b64[KEY_B64_LEN + 1], fpr[KEY_FPR_LEN + 4], why[200];
 	size_t		 plen, olen, nlen;
 	struct peer	*p;
 	const uint8_t	*ts;
+	unsigned	 conn;
 
 	if (!hs_suite_acceptable(conf->tunnel.suite, suite)) {
 		tunnel_reject(t, suite, suite == HS_SUITE_AESGCM ?
@@ -480,24 +583,37 @@ tunnel_on_init(struct tunnel *t, enum hs_suite suite, const uint8_t *msg,
 		    "configured peer", fpr, b64);
 		return;
 	}
-	nlen = plen > HS_INIT_PAYLOAD_MIN - 1 ? payload[1 + HS_TAI64N_LEN] : 0;
-	if (plen < HS_INIT_PAYLOAD_MIN || plen != 2 + HS_TAI64N_LEN + nlen) {
+	nlen = plen > HS_INIT_PAYLOAD_MIN - 1 ? payload[2 + HS_TAI64N_LEN] : 0;
+	conn = plen > HS_INIT_PAYLOAD_MIN - 1 ? payload[1 + HS_TAI64N_LEN] : 0;
+	if (plen < HS_INIT_PAYLOAD_MIN || plen != 3 + HS_TAI64N_LEN + nlen ||
+	    conn >= PEER_CONNECTIONS_MAX ||
+	    (conn > 0 && (payload[0] & HS_FLAG_PROBE))) {
 		tunnel_close(t, "handshake: %s sent a malformed first payload",
 		    p->conf->name);
 		return;
 	}
-	if (nlen != strlen(p->conf->name) || memcmp(payload + 2 +
+	if (nlen != strlen(p->conf->name) || memcmp(payload + 3 +
 	    HS_TAI64N_LEN, p->conf->name, nlen) != 0) {
 		tunnel_close(t, "handshake: the key of peer %s presents itself "
 		    "as '%.*s'", p->conf->name, (int)nlen,
-		    payload + 2 + HS_TAI64N_LEN);
+		    payload + 3 + HS_TAI64N_LEN);
 		return;
 	}
 	ts = payload + 1;
-	if (hs_replay_check(p, ts) == -1) {
+	if (hs_replay_check(p, conn, ts) == -1) {
 		tunnel_close(t, "handshake: %s: replayed first message "
 		    "(timestamp not newer than the last one accepted)",
 		    p->conf->name);
+		return;
+	}
+	if (conn >= p->conf->connections) {
+		snprintf(why, sizeof(why), "%s takes %u connection%s from %s "
+		    "(its peers.%s.connections)", conf->site,
+		    p->conf->connections, p->conf->connections == 1 ? "" : "s",
+		    p->conf->name, p->conf->name);
+		log_warnx("%s: data connection %u refused: %s", p->conf->name,
+		    conn, why);
+		tunnel_reject(t, suite, why);
 		return;
 	}
 	nlen = strlen(conf->site);
@@ -509,9 +625,11 @@ tunnel_on_init(struct tunnel *t, enum hs_suite suite, const uint8_t *msg,
 		return;
 	}
 	/* every check passed: commit */
-	hs_replay_commit(p, ts);
+	hs_replay_commit(p, conn, ts);
 	t->peer = p;
 	t->probe = (payload[0] & HS_FLAG_PROBE) != 0;
+	t->conn = conn;
+	t->pc = conn > 0 ? &p->conns[conn] : NULL;
 	hs_frame_header(out, HS_RESP, suite, olen);
 	bufferevent_write(t->bev, out, HS_HDR_LEN + olen);
 	tunnel_established(t);
@@ -586,9 +704,12 @@ tunnel_read_handshake(struct tunnel *t)
 		tunnel_on_init(t, suite, msg, mlen);
 	else if (t->initiator && kind == HS_RESP)
 		tunnel_on_resp(t, msg, mlen);
-	else if (t->initiator && kind == HS_REJECT)
+	else if (t->initiator && kind == HS_REJECT) {
+		if (t->conn > 0)
+			peer_conn_refused(t->peer, t, "");
 		tunnel_close(t, "%s refused the handshake: %.*s",
 		    t->peer->conf->name, (int)mlen, (const char *)msg);
+	}
 	else
 		tunnel_close(t, "handshake: unexpected message kind %d", kind);
 	if (t->state == TUN_DEAD)
@@ -921,8 +1042,9 @@ tunnel_dispatch(struct tunnel *t, uint8_t type, uint32_t chan,
 			tunnel_close(t, "rekey failed");
 		return;
 	case REC_MSG:
-		if (t->probe) {
-			tunnel_close(t, "protocol error: message on a probe");
+		if (t->probe || t->conn > 0) {
+			tunnel_close(t, "protocol error: message on a %s",
+			    t->probe ? "probe" : "data connection");
 			return;
 		}
 		pmsg_input(t, p, len);
@@ -1074,7 +1196,8 @@ tunnel_read_ev(evutil_socket_t fd, short ev, void *arg)
 		if (t->state != TUN_ESTABLISHED)
 			return;
 	}
-	if (t->state == TUN_ESTABLISHED)
+	/* a data connection's records are read on its lane */
+	if (t->state == TUN_ESTABLISHED && (t->conn == 0 || t->lane != NULL))
 		tunnel_read_records(t);
 }
 

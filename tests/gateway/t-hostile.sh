@@ -27,15 +27,15 @@ def send(data, wait=1.0):
     s.close()
 send(b"GET / HTTP/1.0\r\n\r\n")                      # not vmgw
 send(b"VMGW\x09\x01\x01\x00\x00\x10" + b"x" * 16)     # other version
-send(b"VMGW\x02\x01\x01\x00\xff\xff")                 # handshake too long
-send(b"VMGW\x02\x01\x01\x00\x00\x70" + os.urandom(0x70))  # random init
+send(b"VMGW\x03\x01\x01\x00\xff\xff")                 # handshake too long
+send(b"VMGW\x03\x01\x01\x00\x00\x70" + os.urandom(0x70))  # random init
 send(os.urandom(4096))
 held = [socket.create_connection((b, 7400)) for _ in range(100)]  # half-open flood
 time.sleep(1)
 PY
 check "b still runs" gt_alive b
 check_grep "garbage: not a vmgw gateway" 'connection dropped: handshake: not a vmgw gateway \(bad magic\)' "$GT_DIR/b.log"
-check_grep "other version refused" 'refused: this gateway speaks vmgw protocol 2' "$GT_DIR/b.log"
+check_grep "other version refused" 'refused: this gateway speaks vmgw protocol 3' "$GT_DIR/b.log"
 check_grep "oversized handshake refused" 'handshake message of 65535 bytes \(limit 1024\)' "$GT_DIR/b.log"
 check_grep "random first message refused" 'first message does not authenticate' "$GT_DIR/b.log"
 check_grep "the flood hits the pending limit" 'connection refused: 64 handshakes already pending' "$GT_DIR/b.log"

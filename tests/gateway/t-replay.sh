@@ -10,8 +10,8 @@ RELAY=10.77.0.254:7500
 gt_config a "b"
 sed -i "s|endpoint: $(gt_ip b):7400|endpoint: $RELAY|" "$(gt_conf a)"
 gt_config b "a@"
-# HS_INIT frame: header 10 + e 32 + s 32+16 + payload (1+12+1+len("a")) + 16
-INIT_LEN=$((10 + 32 + 48 + 15 + 16))
+# HS_INIT frame: header 10 + e 32 + s 32+16 + payload (1+12+1+1+len("a")) + 16
+INIT_LEN=$((10 + 32 + 48 + 16 + 16))
 gt_nsx w python3 "$TOOLS/tcprelay.py" --listen "$RELAY" --connect "$(gt_ip b):7400" \
     --record "$GT_DIR/init.bin" --record-bytes $INIT_LEN --log "$GT_DIR/relay.log" &
 sleep 0.5

@@ -219,7 +219,7 @@ setup(void **state)
 	p->base = event_base_new();
 	p->a = gw_make(p->base, "a", "b", pb);
 	p->b = gw_make(p->base, "b", "a", pa);
-	accept_register("test", test_accept);
+	accept_register("test", test_accept, 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	p->tb = tunnel_attach(p->b, sv[1], NULL);
 	p->ta = tunnel_attach(p->a, sv[0], TAILQ_FIRST(&p->a->peers));

@@ -342,6 +342,16 @@ static const struct bad_case bad_cases[] = {
 	  "    bandwidth: 1.5G\n",
 	  "vmgw.yaml:7:16: peers.site-b.bandwidth: expected a size such as "
 	  "512K, 4M or 1G, got '1.5G'" },
+	{ "no connections",
+	  HEAD "peers:\n  site-b:\n    public_key: " KB "\n"
+	  "    connections: 0\n",
+	  "vmgw.yaml:7:18: peers.site-b.connections: must be an integer between 1 and "
+	  "16, got '0'" },
+	{ "too many connections",
+	  HEAD "peers:\n  site-b:\n    public_key: " KB "\n"
+	  "    connections: 17\n",
+	  "vmgw.yaml:7:18: peers.site-b.connections: must be an integer between 1 and "
+	  "16, got '17'" },
 	{ "window too small", MIN "tunnel:\n  window: 32K\n",
 	  "vmgw.yaml:8:11: tunnel.window: must be between 64K and 256M, got "
 	  "'32K'" },
@@ -746,6 +756,7 @@ static const char full_yaml[] =
     "      /var/lib/libvirt/images/: /srv/images\n"
     "      /: /mnt\n"
     "    bandwidth: 100M\n"
+    "    connections: 4\n"
     "    plan:\n"
     "      mode: route\n"
     "      bridge: vmbr0\n"
@@ -845,6 +856,7 @@ test_full(void **state)
 	assert_string_equal(config_map_lookup(b->storage, b->n_storage, "/"),
 	    "/mnt");
 	assert_int_equal(b->bandwidth, 100ULL << 20);
+	assert_int_equal(b->connections, 4);
 	assert_int_equal(b->plan.mode, PLAN_ROUTE);
 	assert_string_equal(b->plan.bridge, "vmbr0");
 	assert_int_equal(b->plan.table, 100);
@@ -862,6 +874,7 @@ test_full(void **state)
 	assert_false(c->has_endpoint);
 	assert_int_equal(c->n_networks, 0);
 	assert_int_equal(c->bandwidth, 0);
+	assert_int_equal(c->connections, 1);
 	assert_int_equal(c->plan.mode, PLAN_L2);
 	assert_string_equal(c->plan.bridge, "br-c");
 	assert_int_equal(c->plan.table, 254);
