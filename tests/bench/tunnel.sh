@@ -2,8 +2,12 @@
 # tests/bench/tunnel.sh - vmgw's tunnel against the alternatives, one run.
 #
 # Carries the same BYTES over loopback, in one network namespace of its own,
-# through:
-#   vmgw    vmgw forward: client -> vmgwd A -> Noise tunnel -> vmgwd B -> sink
+# split over STREAMS parallel TCP connections (each value of STREAMS is a
+# table of its own), through:
+#   vmgw    vmgw forward: client -> vmgwd A -> Noise tunnel -> vmgwd B -> sink,
+#           with connections: 1 (vmgw) and with connections: 2 (vmgw2: a
+#           data connection beside the tunnel, on a thread of its own, so a
+#           second stream goes on a second TCP connection and core)
 #   ssh     ssh -L, cipher aes256-gcm@openssh.com, to a private sshd
 #   stunnel stunnel client -> TLS 1.3 -> stunnel server -> sink
 #   socat   two plain socat relays (256 KiB buffers) with the site-to-site
@@ -17,7 +21,8 @@
 # peak RSS.  vmgw runs with compress: off (the data is /dev/zero, and ssh
 # runs without compression too).
 #
-# Usage: sudo tests/bench/tunnel.sh [BYTES] [ROUNDS]   (default 4G 3)
+# Usage: sudo tests/bench/tunnel.sh [BYTES] [ROUNDS] [STREAMS...]
+#        (default 4G 3 1 2)
 # Not a test: nothing here fails on a slow machine, and figures on a shared
 # machine are noisy.  Targets (issue 11): vmgw >= 0.6x the relay pair,
 # >= 1.5x ssh -L, >= 2x stunnel, gateway CPU/GiB <= 0.6x ssh + sshd's,
@@ -26,6 +31,8 @@ set -euo pipefail
 
 BYTES=${1:-4G}
 ROUNDS=${2:-3}
+STREAMS=(1 2)
+[ $# -gt 2 ] && STREAMS=("${@:3}")
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${VMGW_BUILD_DIR:-$SRC/build}
 NS=vmgwbench$$
@@ -79,12 +86,24 @@ peers:
   a: { endpoint: "127.0.0.1:7401", public_key: "$PA", compress: off }
 forward_targets: [ "127.0.0.1:9000" ]
 EOF
+# the same pair with connections: 2, on other ports
+sed -e 's/7401/7411/; s/7402/7412/; s/a.sock/a2.sock/; s/state-a/state-a2/' \
+    -e 's/compress: off/compress: off, connections: 2/' "$D/a.yaml" >"$D/a2.yaml"
+sed -e 's/7401/7411/; s/7402/7412/; s/b.sock/b2.sock/; s/state-b/state-b2/' \
+    -e 's/compress: off/compress: off, connections: 2/' "$D/b.yaml" >"$D/b2.yaml"
 # nsenter execs vmgwd, so $! is the daemon's pid (for its peak RSS)
 nsenter --net=/run/netns/"$NS" -- "$BUILD/gateway/vmgwd" -d -c "$D/a.yaml" 2>"$D/a.log" & GA=$!
 nsenter --net=/run/netns/"$NS" -- "$BUILD/gateway/vmgwd" -d -c "$D/b.yaml" 2>"$D/b.log" & GB=$!
+nsenter --net=/run/netns/"$NS" -- "$BUILD/gateway/vmgwd" -d -c "$D/a2.yaml" 2>"$D/a2.log" & GA2=$!
+nsenter --net=/run/netns/"$NS" -- "$BUILD/gateway/vmgwd" -d -c "$D/b2.yaml" 2>"$D/b2.log" & GB2=$!
 sleep 1
 "$VMGW" -c "$D/a.yaml" forward --to b --listen 127.0.0.1:5001 --connect 127.0.0.1:9000 >"$D/fwd.log" 2>&1 &
+"$VMGW" -c "$D/a2.yaml" forward --to b --listen 127.0.0.1:5011 --connect 127.0.0.1:9000 >"$D/fwd2.log" 2>&1 &
 SUITE=$("$VMGW" -c "$D/a.yaml" check b | sed -n 's/ *suite *//p')
+for _ in $(seq 50); do
+	"$VMGW" -c "$D/a2.yaml" -j status | python3 -c 'import json,sys; c=json.load(sys.stdin)["peers"][0]["connections"]; sys.exit(0 if len(c) == 2 and c[1]["connected"] else 1)' && break
+	sleep 0.1
+done
 
 # --- ssh -L with aes256-gcm to a private sshd
 ssh-keygen -q -t ed25519 -N '' -f "$D/hostkey"
@@ -137,6 +156,7 @@ sleep 1.5
 
 # the tunnel endpoints of each method, for their CPU time
 ENDS_vmgw="$GA $GB"
+ENDS_vmgw2="$GA2 $GB2"
 ENDS_ssh=$(for p in $(ip netns pids "$NS"); do
 	case $(cat /proc/"$p"/comm 2>/dev/null) in ssh|sshd) echo "$p";; esac; done | xargs)
 ENDS_stunnel=$(for p in $(ip netns pids "$NS"); do
@@ -153,56 +173,96 @@ ticks() {
 	echo $t
 }
 
-# one transfer: start a one-shot sink, send N bytes, time until the sink has
-# them all; prints MB/s and the endpoints' CPU seconds per GiB
+# the sink: takes S connections, reads each to its end, says how much came
+cat >"$D/sink.py" <<'PY'
+import selectors, socket, sys
+want, n, done = int(sys.argv[1]), 0, 0
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", 9000))
+ls.listen(16)
+sel = selectors.DefaultSelector()
+sel.register(ls, selectors.EVENT_READ)
+buf = bytearray(1 << 20)
+while done < want:
+    for k, _ in sel.select():
+        if k.fileobj is ls:
+            c, _ = ls.accept()
+            sel.register(c, selectors.EVENT_READ)
+            continue
+        r = k.fileobj.recv_into(buf)
+        n += r
+        if r == 0:
+            sel.unregister(k.fileobj)
+            k.fileobj.close()
+            done += 1
+print(n)
+PY
+
+# one transfer: start a sink, send N bytes over S streams at once, time
+# until the sink has them all; prints MB/s and the endpoints' CPU seconds
+# per GiB
 xfer() {
-	local port=$1 t0 t1 c0 c1; shift
-	nsx socat -u -b 262144 TCP-LISTEN:9000,bind=127.0.0.1,reuseaddr OPEN:/dev/null &
+	local port=$1 s=$2 t0 t1 c0 c1 i got; shift 2
+	nsx python3 "$D/sink.py" "$s" >"$D/sink.out" &
 	local sink=$!
 	for _ in $(seq 100); do nsx ss -Hltn 'sport = :9000' | grep -q . && break; sleep 0.02; done
 	c0=$(ticks "$@")
 	t0=$(date +%s.%N)
-	nsx socat -u -b 262144 OPEN:/dev/zero,readbytes=$N TCP:127.0.0.1:$port
+	for i in $(seq "$s"); do
+		nsx socat -u -b 262144 OPEN:/dev/zero,readbytes=$((N / s)) TCP:127.0.0.1:"$port" &
+	done
 	wait $sink
 	t1=$(date +%s.%N)
+	got=$(cat "$D/sink.out")
+	[ "$got" = $((N / s * s)) ] || echo "short transfer: $got of $((N / s * s)) bytes" >&2
 	sleep 0.3	# a forked relay exits and is reaped
 	c1=$(ticks "$@")
 	python3 -c "print('%.1f %.2f' % ($N / ($t1 - $t0) / 1e6, ($c1 - $c0) / $HZ / ($N / 2**30)))"
 }
 
 declare -A R C
-for r in $(seq "$ROUNDS"); do
-	for m in vmgw:5001 ssh:5002 stunnel:5003 socat:5005; do
-		k=${m%%:*}
-		eval "ends=\$ENDS_$k"
-		# shellcheck disable=SC2086
-		read -r v c <<<"$(xfer "${m#*:}" $ends)"
-		R[$k]+="$v "
-		C[$k]+="$c "
-		echo "round $r $k: $v MB/s, $c CPU-s/GiB" >&2
+METHODS="vmgw:5001 vmgw2:5011 ssh:5002 stunnel:5003 socat:5005"
+for s in "${STREAMS[@]}"; do
+	for r in $(seq "$ROUNDS"); do
+		for m in $METHODS; do
+			k=${m%%:*}
+			eval "ends=\$ENDS_$k"
+			# shellcheck disable=SC2086
+			read -r v c <<<"$(xfer "${m#*:}" "$s" $ends)"
+			R[$k.$s]+="$v "
+			C[$k.$s]+="$c "
+			echo "$s stream(s), round $r $k: $v MB/s, $c CPU-s/GiB" >&2
+		done
 	done
 done
 med() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 
-V=$(echo "${R[vmgw]}" | med)
-VC=$(echo "${C[vmgw]}" | med)
 printf '\nvmgw tunnel benchmark: %s over loopback, %s rounds, medians (all rounds)\n' "$BYTES" "$ROUNDS"
 printf '  machine: %s, %s cores, kernel %s, %s\n' "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(nproc)" "$(uname -r)" "$(date +%F)"
-printf '  %-36s %8s %10s  %-24s %-24s %s\n' method MB/s CPU-s/GiB "MB/s rounds" "CPU-s/GiB rounds" "vmgw is"
-for m in vmgw ssh stunnel socat; do
-	x=$(echo "${R[$m]}" | med)
-	c=$(echo "${C[$m]}" | med)
-	case $m in
-	vmgw)    name="vmgw forward (${SUITE#Noise_IK_25519_}, 1 conn)";;
-	ssh)     name="ssh -L (aes256-gcm@openssh.com)";;
-	stunnel) name="stunnel (TLS 1.3)";;
-	socat)   name="socat relay pair (no encryption)";;
-	esac
-	ratio=$(python3 -c "print('%.2fx MB/s, %.2fx CPU/GiB' % ($V / $x, $VC / $c if $c > 0 else 0))")
-	[ $m = vmgw ] && ratio=-
-	printf '  %-36s %8s %10s  %-24s %-24s %s\n' "$name" "$x" "$c" "${R[$m]}" "${C[$m]}" "$ratio"
+for s in "${STREAMS[@]}"; do
+	printf '\n  %s stream%s at once\n' "$s" "$([ "$s" = 1 ] || echo s)"
+	printf '  %-42s %8s %10s  %-22s %-22s %s\n' method MB/s CPU-s/GiB "MB/s rounds" "CPU-s/GiB rounds" "vmgw (its better row) is"
+	V=$(echo "${R[vmgw.$s]}" | med) VC=$(echo "${C[vmgw.$s]}" | med)
+	V2=$(echo "${R[vmgw2.$s]}" | med) VC2=$(echo "${C[vmgw2.$s]}" | med)
+	if python3 -c "import sys; sys.exit(0 if $V2 > $V else 1)"; then V=$V2 VC=$VC2; fi
+	for m in vmgw vmgw2 ssh stunnel socat; do
+		x=$(echo "${R[$m.$s]}" | med)
+		c=$(echo "${C[$m.$s]}" | med)
+		case $m in
+		vmgw)    name="vmgw forward (${SUITE#Noise_IK_25519_}, 1 conn)";;
+		vmgw2)   name="vmgw forward (${SUITE#Noise_IK_25519_}, 2 conns)";;
+		ssh)     name="ssh -L (aes256-gcm@openssh.com)";;
+		stunnel) name="stunnel (TLS 1.3)";;
+		socat)   name="socat relay pair (no encryption)";;
+		esac
+		ratio=$(python3 -c "print('%.2fx MB/s, %.2fx CPU/GiB' % ($V / $x, $VC / $c if $c > 0 else 0))")
+		case $m in vmgw*) ratio=-;; esac
+		printf '  %-42s %8s %10s  %-22s %-22s %s\n' "$name" "$x" "$c" "${R[$m.$s]}" "${C[$m.$s]}" "$ratio"
+	done
 done
-printf '  vmgwd peak RSS: A %s KiB, B %s KiB (target < 65536 KiB)\n' "$(rss $GA)" "$(rss $GB)"
+printf '\n  vmgwd peak RSS: A %s KiB, B %s KiB; with 2 conns A %s KiB, B %s KiB (target < 65536 KiB)\n' \
+    "$(rss $GA)" "$(rss $GB)" "$(rss $GA2)" "$(rss $GB2)"
 printf '  targets: vmgw >= 0.6x the relay pair, >= 1.5x ssh -L, >= 2x stunnel (MB/s); CPU/GiB <= 0.6x ssh + sshd\n'
 printf '  (figures on a shared machine are noisy: other work on the same cores shows in every row)\n'
