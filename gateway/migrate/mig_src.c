@@ -679,13 +679,17 @@ mig_migrate_work(void *arg)
 	kvm_close(k);
 }
 
-/* "tunnel to site-b lost: why" -> "tunnel to site-b lost during PHASE: why" */
+/*
+ * "tunnel to site-b lost: why" -> "tunnel to site-b lost during PHASE: why"
+ * (and "connection 1 to site-b lost: ..." of a data connection alike)
+ */
 static void
 mig_fail_conn(struct job *j)
 {
 	const char	*lost = strstr(j->conn_err, " lost: ");
 
-	if (strncmp(j->conn_err, "tunnel to ", 10) == 0 && lost != NULL)
+	if ((strncmp(j->conn_err, "tunnel to ", 10) == 0 ||
+	    strncmp(j->conn_err, "connection ", 11) == 0) && lost != NULL)
 		job_fail(j, JOB_FAILED, "%.*s during %s: %s",
 		    (int)(lost + 5 - j->conn_err), j->conn_err,
 		    j->conn_err_phase, lost + 7);

@@ -455,8 +455,12 @@ chan_tunnel_gone(struct tunnel *t, const char *reason)
 	char		 why[REC_REASON_MAX + 64];
 	size_t		 i;
 
-	snprintf(why, sizeof(why), "tunnel to %s lost: %s",
-	    t->peer != NULL ? t->peer->conf->name : t->addr, reason);
+	if (t->conn > 0)
+		snprintf(why, sizeof(why), "connection %u to %s lost: %s",
+		    t->conn, t->peer->conf->name, reason);
+	else
+		snprintf(why, sizeof(why), "tunnel to %s lost: %s",
+		    t->peer != NULL ? t->peer->conf->name : t->addr, reason);
 	for (i = 0; i < TUNNEL_CHAN_BUCKETS; i++)
 		while ((ch = TAILQ_FIRST(&t->chans[i])) != NULL)
 			chan_schedule_close(ch, why, 1);

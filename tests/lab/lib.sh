@@ -42,6 +42,7 @@ WAN_IF_A=vl-wan-a WAN_IF_B=vl-wan-b
 WAN_IP_A=10.99.0.1 WAN_IP_B=10.99.0.2 WAN_PLEN=24
 WAN_RATE=${WAN_RATE:-}                    # e.g. 200mbit: tbf on both WAN ends
 VMGW_PORT=7400                            # vmgwd's listen port (lab_wan_block)
+LAB_VMGW_CONNECTIONS=${LAB_VMGW_CONNECTIONS:-1}   # peers.*.connections of both gateways
 
 # guest segment: bridge vmbr0 on each site, same gateway IP and MAC (anycast)
 BRIDGE=vmbr0
@@ -1049,6 +1050,7 @@ peers:
     public_key: "$3"
     networks: $nets
     storage: $stor
+    connections: $LAB_VMGW_CONNECTIONS
 ${plan:+$plan
 }forward_targets: []
 ${guests:+$guests
