@@ -6,7 +6,7 @@
  * A UNIX stream socket (config `control`, mode 0600).  Each message is one
  * line of JSON.  The CLI sends one request per connection:
  *
- *   {"v": 2, "cmd": "check", ...arguments...}
+ *   {"v": 3, "cmd": "check", ...arguments...}
  *
  * and reads any number of events, then exactly one result:
  *

@@ -116,6 +116,9 @@ log_journal_fields(struct log_fields *f, int pri, const char *ident,
 	log_field(f, &used, "VMGW_GUEST", ctx->guest);
 }
 
+static void	vlog(int, const struct log_ctx *, const char *, va_list,
+		    const char *) __attribute__((format(printf, 3, 0)));
+
 static void
 vlog(int pri, const struct log_ctx *ctx, const char *fmt, va_list ap,
     const char *suffix)

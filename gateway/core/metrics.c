@@ -297,6 +297,10 @@ metrics_run(evutil_socket_t fd, short ev, void *arg)
 	metrics_arm(s);
 }
 
+/* libmicrohttpd's own messages (printf-like, its format) */
+static void	metrics_mhd_log(void *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 metrics_mhd_log(void *arg, const char *fmt, va_list ap)
 {

@@ -584,7 +584,9 @@ dr_pm_begin(struct peer *p, json_int_t id, json_t *req)
 	TAILQ_INSERT_TAIL(&dr_recvs, r, entry);
 	r->busy = 1;
 	if (worker_run(p->gw, dr_prepare_work, dr_prepare_done, r) == -1) {
-		r->busy = 0;
+		/* nothing was prepared: nothing of it stays listed */
+		TAILQ_REMOVE(&dr_recvs, r, entry);
+		dr_recv_free(r);
 		pmsg_reply_error(p, id, "cannot start a thread");
 	}
 }

@@ -63,6 +63,7 @@ struct dr_unprot {
 };
 
 static void	dr_begin_point(struct job *, int resume);
+static void	dr_domain_idle(struct job *, int retry);
 static void	dr_hashes_next(struct job *);
 static void	dr_update_status(struct job *);
 
@@ -960,6 +961,19 @@ dr_cycle_over(void *arg)
 	}
 	retry = c->retry_now;
 	dr_cycle_free(c);
+	dr_domain_idle(j, retry);
+}
+
+/*
+ * A cycle or a chain's merge ended: the domain is free again for what
+ * waited (an unprotect, a migration), else the next step (a point at once
+ * when retry, a merge that is due, the next point when it is time).
+ */
+static void
+dr_domain_idle(struct job *j, int retry)
+{
+	struct dr_prot	*p = DR(j);
+
 	if (p->unprot != NULL && !p->stopping) {	/* unprotect waits */
 		if (p->unprot->ready)
 			dr_unprot_drop(j);
@@ -1023,18 +1037,8 @@ dr_upkeep_done(void *arg)
 		log_warnx("%s: its chain here stays as it is: %s", j->domain,
 		    u->err);
 	free(u);
-	if (p->stopping) {
-		dr_unprotected(j);
-		return;
-	}
-	if (p->yield_ready != NULL) {
-		void	(*ready)(void *) = p->yield_ready;
-
-		p->yield_ready = NULL;
-		ready(p->yield_arg);
-		return;
-	}
-	dr_schedule(j);
+	/* an unprotect that came meanwhile waited for it too */
+	dr_domain_idle(j, 0);
 }
 
 /*
@@ -1664,6 +1668,9 @@ dr_unprot_free(struct dr_unprot *u)
 	json_decref(u->dropped);
 	free(u);
 }
+
+static void	dr_unprot_refused(struct dr_unprot *, const char *, ...)
+		    LOG_FMT(2, 3);
 
 /* The replica stays and so does protection: why. */
 static void

@@ -202,6 +202,32 @@ dr_tops_undo(struct job *j)
 /* ------------------------------------------------------------ old home */
 
 /*
+ * (worker) Is img an overlay on want (qemu-img info's full backing file,
+ * read beside a running QEMU)?  1, 0, or -1 with err (qemu-img failed).
+ */
+static int
+dr_backing_is(const char *img, const char *want, char *err, size_t errlen)
+{
+	const char	*argv[6], *b;
+	char		*out = NULL, msg[256];
+	json_t		*info;
+	int		 ret;
+
+	argv[0] = "qemu-img"; argv[1] = "info"; argv[2] = "-U";
+	argv[3] = "--output=json"; argv[4] = img; argv[5] = NULL;
+	if (drc_run_out(argv, &out, 1u << 20, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s: %s", img, msg);
+		return -1;
+	}
+	info = json_loads(out, 0, NULL);
+	free(out);
+	b = json_string_value(json_object_get(info, "full-backing-filename"));
+	ret = b != NULL && strcmp(b, want) == 0;
+	json_decref(info);
+	return ret;
+}
+
+/*
  * (worker) The guest moved away from a site where it ran on its chain (a
  * failover, a move over the replica): its disks there are overlays on the
  * chain's newest point.  Renamed into the chain as a new point (its
@@ -219,11 +245,8 @@ dr_append_old_copy(const struct gw *gw, const char *domain,
 	struct drc_point	 p, *nw;
 	struct drc_disk		 pd[DRC_DISKS_MAX];
 	char			 dir[600], path[700], to[DRC_DISKS_MAX][700];
-	char			*out = NULL, msg[256];
-	const char		*argv[6];
-	json_t			*info;
 	size_t			 i, k, moved = 0;
-	int			 ret = -1;
+	int			 ret = -1, rc;
 
 	memset(&p, 0, sizeof(p));
 	drc_manifest_lock();
@@ -241,33 +264,22 @@ dr_append_old_copy(const struct gw *gw, const char *domain,
 	}
 	drc_point_id(p.id, nw->seq + 1);
 	for (i = 0; i < n; i++) {
-		const char	*b;
-
 		for (k = 0; k < nw->n_disks; k++)
 			if (strcmp(nw->disks[k].target, disks[i].target) == 0)
 				break;
-		argv[0] = "qemu-img"; argv[1] = "info"; argv[2] = "-U";
-		argv[3] = "--output=json"; argv[4] = disks[i].path;
-		argv[5] = NULL;
-		if (k == nw->n_disks || drc_run_out(argv, &out, 1u << 20, msg,
-		    sizeof(msg)) != 0) {
-			snprintf(err, errlen, "%s: %s", disks[i].path,
-			    k == nw->n_disks ? "not in the newest point" : msg);
+		if (k == nw->n_disks) {
+			snprintf(err, errlen, "%s: not in the newest point",
+			    disks[i].path);
 			goto out;
 		}
-		info = json_loads(out, 0, NULL);
-		free(out);
-		out = NULL;
-		b = json_string_value(json_object_get(info,
-		    "full-backing-filename"));
 		snprintf(path, sizeof(path), "%s/%s", dir, nw->disks[k].file);
-		if (b == NULL || strcmp(b, path) != 0) {
-			snprintf(err, errlen, "%s is not an overlay on %s",
-			    disks[i].path, path);
-			json_decref(info);
+		if ((rc = dr_backing_is(disks[i].path, path, err, errlen)) !=
+		    1) {
+			if (rc == 0)
+				snprintf(err, errlen, "%s is not an overlay on "
+				    "%s", disks[i].path, path);
 			goto out;
 		}
-		json_decref(info);
 		snprintf(pd[i].target, sizeof(pd[i].target), "%s",
 		    disks[i].target);
 		pd[i].size = nw->disks[k].size;
@@ -385,11 +397,9 @@ dr_upkeep_run(const struct gw *gw, const char *domain, uint64_t bandwidth,
 	char			 top[DRC_DISKS_MAX][700], base[DRC_DISKS_MAX][700];
 	char			 above[DRC_DISKS_MAX][700];
 	char			 tg[DRC_DISKS_MAX][DRC_TARGET_MAX + 1];
-	char			*out = NULL, msg[256];
-	const char		*argv[6], *b;
-	json_t			*info;
+	char			 msg[256];
 	size_t			 i, k2, n = 0, cut = 0;
-	int			 ret = -1;
+	int			 ret = -1, rc;
 
 	drc_manifest_lock();
 	if (dr_local_chain(gw->conf, domain, dir, sizeof(dir), &m, err,
@@ -428,24 +438,13 @@ dr_upkeep_run(const struct gw *gw, const char *domain, uint64_t bandwidth,
 		    bandwidth, err, errlen) == -1)
 			goto out;
 		/* it worked when the image above points at the base now */
-		argv[0] = "qemu-img"; argv[1] = "info"; argv[2] = "-U";
-		argv[3] = "--output=json"; argv[4] = above[i]; argv[5] = NULL;
-		if (drc_run_out(argv, &out, 1u << 20, msg, sizeof(msg)) != 0) {
-			snprintf(err, errlen, "%s: %s", above[i], msg);
+		if ((rc = dr_backing_is(above[i], base[i], err, errlen)) != 1) {
+			if (rc == 0)
+				snprintf(err, errlen, "disk %s: after the "
+				    "commit %s is not on %s", tg[i], above[i],
+				    base[i]);
 			goto out;
 		}
-		info = json_loads(out, 0, NULL);
-		free(out);
-		out = NULL;
-		b = json_string_value(json_object_get(info,
-		    "full-backing-filename"));
-		if (b == NULL || strcmp(b, base[i]) != 0) {
-			snprintf(err, errlen, "disk %s: after the commit %s is "
-			    "not on %s", tg[i], above[i], base[i]);
-			json_decref(info);
-			goto out;
-		}
-		json_decref(info);
 	}
 	/* the merged points go: from the manifest first, then their files */
 	drc_manifest_lock();
@@ -489,7 +488,6 @@ dr_upkeep_run(const struct gw *gw, const char *domain, uint64_t bandwidth,
 	    dir);
 	ret = 0;
  out:
-	free(out);
 	kvm_close(k);
 	drc_manifest_free(m);
 	return ret;

@@ -135,6 +135,9 @@ dst_op_adopt(struct dst_op *op)
 	op->dhcp = NULL;
 }
 
+static void	dst_check(json_t *, const char *, const char *, ...)
+		    LOG_FMT(3, 4);
+
 static void
 dst_check(json_t *checks, const char *what, const char *fmt, ...)
 {

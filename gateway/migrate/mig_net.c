@@ -30,6 +30,9 @@ mig_net_init(struct job *j)
 	    j->peer->conf : NULL, tag);
 }
 
+static void	np_step(json_t *, const char *, const char *, ...)
+		    LOG_FMT(3, 4);
+
 static void
 np_step(json_t *plan, const char *site, const char *fmt, ...)
 {
