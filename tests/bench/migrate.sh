@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/bench/migrate.sh - one live migration three ways, side by side.
 #
-# Moves the lab guest web1 (with its 64 MiB disk) site-a -> site-b and back,
+# Moves the lab guest web1 (with its disks, vda and vdb) site-a -> site-b and back,
 # ROUNDS times each way, through:
 #   vmgw    vmgw migrate: memory, NBD and libvirt's connection through the
 #           gateways' Noise tunnel
@@ -46,6 +46,12 @@ tls_setup() {
 			printf 'subjectAltName=IP:%s,DNS:%s\n' "$ip" "${LAB_SITE_NAME[$s]}" >"$W/$s.ext"
 			openssl x509 -req -in "$W/$s-$role.csr" -CA "$W/ca.pem" -CAkey "$W/ca.key" \
 			    -CAcreateserial -days 2 -extfile "$W/$s.ext" -out "$d/$role-cert.pem" 2>/dev/null
+			# QEMU runs as libvirt-qemu in the lab: it reads the key
+			if getent group libvirt-qemu >/dev/null; then
+				chgrp libvirt-qemu "$d/$role-key.pem" && chmod 0640 "$d/$role-key.pem"
+			else
+				chmod 0644 "$d/$role-key.pem"
+			fi
 		done
 		if ! grep -q migrate_tls_x509_cert_dir "$LAB/site-$s/etc/qemu.conf"; then
 			echo 'migrate_tls_x509_cert_dir = "/etc/libvirt/pki-migrate"' >>"$LAB/site-$s/etc/qemu.conf"
@@ -66,13 +72,16 @@ run_vmgw() {
 	D=$(awk '$1=="downtime" {print $2}' "$out")
 }
 
+vols() { echo "$GUEST_VOL:$GUEST_DISK_MIB"; [ "$GUEST_DATA_MIB" = 0 ] || echo "$GUEST_DATA_VOL:$GUEST_DATA_MIB"; }
+
 # native SRC DST [--tls]: libvirt's own migration, QEMU to QEMU over TCP
 run_native() {
-	local src=$1 dst=$2 tls=${3:-} dip=${LAB_WAN_IP[$2]} wan0 t0 t1 rc=0
+	local src=$1 dst=$2 tls=${3:-} dip=${LAB_WAN_IP[$2]} wan0 t0 t1 rc=0 v
 	lab_virsh "$src" dumpxml --migratable web1 | lab__rewrite_xml "$src" "$dst" >"$W/live.xml"
 	lab_virsh "$src" dumpxml --inactive --migratable web1 | lab__rewrite_xml "$src" "$dst" >"$W/pers.xml"
-	lab_virsh "$dst" vol-create-as "${LAB_POOL[$dst]}" "$GUEST_VOL" "${GUEST_DISK_MIB}M" \
-	    --format qcow2 >/dev/null || return 1
+	for v in $(vols); do
+		lab_virsh "$dst" vol-create-as "${LAB_POOL[$dst]}" "${v%:*}" "${v#*:}M" --format qcow2 >/dev/null || return 1
+	done
 	lab_relay_start "$src" "$dst" benchctl >/dev/null 2>&1 || return 1
 	wan0=$(lab_wan_bytes)
 	t0=$(date +%s.%N)
@@ -87,7 +96,9 @@ run_native() {
 	[ $rc = 0 ] || { cat "$W/native.out" >&2; return 1; }
 	T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 	D=$(lab_virsh "$dst" domjobinfo --completed web1 | awk -F: '/Total downtime/ {gsub(/[^0-9]/, "", $2); print $2}')
-	lab_virsh "$src" vol-delete --pool "${LAB_POOL[$src]}" "$GUEST_VOL" >/dev/null	# as vmgw does
+	for v in $(vols); do	# as vmgw does
+		lab_virsh "$src" vol-delete --pool "${LAB_POOL[$src]}" "${v%:*}" >/dev/null || return 1
+	done
 }
 
 tls_setup || { echo "TLS setup failed" >&2; exit 1; }
