@@ -449,17 +449,22 @@ dst_ratelimit(struct job *j)
 }
 
 /*
- * A relay of the job, under its --bandwidth (the relays on the main loop:
- * QEMU paces the streams itself, this is only a backstop, and the rate
- * group belongs to the main loop).
+ * A relay of the job.  paced: a copy this gateway drives (an offline disk,
+ * a replicated move's state), which only the job's --bandwidth paces: it
+ * goes under the job's rate group (on the main loop: a relay on a data
+ * connection's lane keeps the peer's cap only).  QEMU paces its own
+ * streams (memory, the disk mirror) at --bandwidth, and libvirt's RPC must
+ * never wait behind a bucket: a second limit on them would only hold back
+ * what QEMU sends at full speed on purpose, its stop-and-copy, and the
+ * switchover's calls (the downtime).
  */
 static void
-dst_conn_add(struct job *j, struct relay *r, const char *what)
+dst_conn_add(struct job *j, struct relay *r, const char *what, int paced)
 {
 	struct mig_dst	*d = &MIG(j)->d;
 
 	job_conn_add(j, r, what);
-	if (d->rl != NULL && relay_bev(r) != NULL)
+	if (paced && d->rl != NULL && relay_bev(r) != NULL)
 		bufferevent_add_to_rate_limit_group(relay_bev(r), d->rl);
 }
 
@@ -680,7 +685,7 @@ dst_upload_start(struct channel *ch, struct job *j, struct dst_upload *u,
 		chan_accept_fail(ch, "out of memory");
 		return -1;
 	}
-	dst_conn_add(j, r, what);
+	dst_conn_add(j, r, what, 1);
 	chan_set_endpoint(ch, &relay_ops, r);
 	if (job_work(j, work, dst_upload_done, u) == -1) {
 		close(u->fd);
@@ -767,7 +772,7 @@ dst_connect(struct channel *ch, struct job *j, const struct vmgw_addr *a,
 		return;
 	}
 	/* relay_connect made the relay; it is the channel's endpoint */
-	dst_conn_add(j, ch->arg, sock);
+	dst_conn_add(j, ch->arg, sock, 0);
 }
 
 struct dst_held_arg {

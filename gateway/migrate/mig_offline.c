@@ -119,9 +119,10 @@ mig_copy_disk(struct job *j, json_t *d)
 	r = relay_new(j->gw, sv[1], NULL);
 	if (r != NULL)
 		job_conn_add(j, r, md->target);
-	req = json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", CHAN_KIND_JOB,
+	/* paced: the destination's --bandwidth group holds it (the tunnel) */
+	req = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "kind", CHAN_KIND_JOB,
 	    "job", j->id, "sock", "disk", "disk", md->target, "seq",
-	    (int)m->s.seq++);
+	    (int)m->s.seq++, "paced", m->o.bandwidth > 0);
 	if (r != NULL && (t == NULL || relay_open(r, j->peer, req,
 	    md->target) == -1))
 		relay_abort(r, "cannot open a channel");

@@ -9,10 +9,14 @@
  * while it pays.  Whether the link or the compressor is the limit shows in
  * what the channel moves, so auto measures that: windows of at least
  * Z_PROBE records and Z_WINDOW_NS, each raw or compressed.  After a stint
- * (1 s, doubling to 8 s while the choice holds) one window tries the other
+ * (1 s, doubling to 16 s while the choice holds) one window tries the other
  * way; the faster wins, compressed on a tie (within Z_TIE: the link is not
- * the limit, so fewer WAN bytes cost nothing), raw when most records did
- * not shrink.  Measured on loopback (2 cores, mixed binaries that zstd -1
+ * the limit, so fewer WAN bytes cost nothing).  A compressing stint in
+ * which the tunnel was full (a bulk channel found no room) while the
+ * compressor was busy less than half the time skips its raw window: the
+ * link is the limit, raw cannot move more, and the window would only cost
+ * WAN bytes.  Records that do not shrink
+ * go raw one by one, whatever the mode.  Measured on loopback (2 cores, mixed binaries that zstd -1
  * shrinks 2.9x): compressing always moved 240 MB/s where raw moved 750,
  * and at a 50 MB/s cap 134 where raw moved 50; an idle tunnel with the
  * compressor busy (the first) is what auto must not stay in.
@@ -35,9 +39,9 @@
 #define Z_LEVEL		1
 #define Z_MIN		512		/* smaller records go raw */
 #define Z_PROBE		16		/* records of a window (auto) */
-#define Z_WINDOW_NS	(200ull * 1000 * 1000)	/* ... and its least length */
+#define Z_WINDOW_NS	(100ull * 1000 * 1000)	/* ... and its least length */
 #define Z_STINT_NS	(1000ull * 1000 * 1000)	/* then try the other way */
-#define Z_STINT_MAX_NS	(8 * Z_STINT_NS)
+#define Z_STINT_MAX_NS	(16 * Z_STINT_NS)
 #define Z_TIE		110		/* %: raw must beat compressed by this */
 
 struct chan_zstd {
@@ -48,8 +52,10 @@ struct chan_zstd {
 	int		 zmode;		/* this window compresses */
 	int		 probing;	/* this window tries the other way */
 	uint64_t	 stint_end, stint_ns;
+	uint64_t	 full0;		/* the tunnel's full_hits at the stint's start */
+	uint64_t	 stint_start, busy_ns;	/* ... and compressing since */
 	uint64_t	 tput[2];	/* bytes/s of the last raw, zstd window */
-	unsigned	 n, unshrunk;	/* records of this window */
+	unsigned	 n;		/* records of this window */
 	uint64_t	 t0_ns, bytes;
 };
 
@@ -87,20 +93,41 @@ z_get(struct channel *ch)
 	return ch->z;
 }
 
+static void
+z_stint(struct channel *ch, struct chan_zstd *z, uint64_t now)
+{
+	z->stint_end = now + z->stint_ns;
+	z->stint_start = now;
+	z->busy_ns = 0;
+	z->full0 = ch->tunnel->full_hits;
+}
+
 /* A window ended with tput bytes/s: carry on, try the other way, or choose. */
 static void
 z_window(struct channel *ch, struct chan_zstd *z, uint64_t tput, uint64_t now)
 {
 	int	 best, was;
 
-	if (z->zmode && z->unshrunk * 4 >= z->n * 3)
-		tput = 0;	/* does not compress: as good as not moving */
+	/*
+	 * A window of data that does not compress (its records went raw)
+	 * counts as it moved: a piece of random data in a stream that
+	 * otherwise compresses (guest memory) must not send the rest raw.
+	 * Raw wins only by moving faster (the compressor is the limit).
+	 */
 	z->tput[z->zmode] = tput;
 	if (!z->probing) {
-		if (now >= z->stint_end) {
-			z->zmode = !z->zmode;
-			z->probing = 1;
+		if (now < z->stint_end)
+			return;
+		if (z->zmode && ch->tunnel->full_hits != z->full0 &&
+		    z->busy_ns * 2 < now - z->stint_start) {
+			/* link-bound while compressing: keep at it */
+			if (z->stint_ns < Z_STINT_MAX_NS)
+				z->stint_ns *= 2;
+			z_stint(ch, z, now);
+			return;
 		}
+		z->zmode = !z->zmode;
+		z->probing = 1;
 		return;
 	}
 	z->probing = 0;
@@ -116,19 +143,23 @@ z_window(struct channel *ch, struct chan_zstd *z, uint64_t tput, uint64_t now)
 		    (unsigned long long)(z->tput[0] / 1000000),
 		    (unsigned long long)(z->tput[1] / 1000000));
 	z->zmode = best;
-	z->stint_end = now + z->stint_ns;
+	z_stint(ch, z, now);
 }
 
 /* auto: count len into the window; 1 if this record is to be compressed. */
 static int
 z_auto(struct channel *ch, struct chan_zstd *z, size_t len, uint64_t now)
 {
+	if (z->stint_start == 0) {	/* the first: one window, then try raw */
+		z->stint_start = z->stint_end = now;
+		z->full0 = ch->tunnel->full_hits;
+	}
 	if (z->n == 0)
 		z->t0_ns = now;
 	else if (z->n >= Z_PROBE && now - z->t0_ns >= Z_WINDOW_NS) {
 		z_window(ch, z, z->bytes * 1000000000ull / (now - z->t0_ns),
 		    now);
-		z->n = z->unshrunk = 0;
+		z->n = 0;
 		z->bytes = 0;
 		z->t0_ns = now;
 	}
@@ -168,10 +199,11 @@ chan_compress(struct channel *ch, struct rec_slot *s)
 	ZSTD_inBuffer	 in;
 	ZSTD_outBuffer	 o;
 	size_t		 r;
+	uint64_t	 t0 = 0;
 
 	if (mode == COMPRESS_OFF || s->len < Z_MIN || (z = z_get(ch)) == NULL)
 		goto raw;
-	if (mode == COMPRESS_AUTO && !z_auto(ch, z, s->len, mono_ns()))
+	if (mode == COMPRESS_AUTO && !z_auto(ch, z, s->len, t0 = mono_ns()))
 		goto raw;
 	if (z_cctx(z) == -1 ||
 	    (out = rec_slot_new(s->len - s->len / 20)) == NULL)
@@ -186,10 +218,10 @@ chan_compress(struct channel *ch, struct rec_slot *s)
 		r = ZSTD_compressStream2(z->cctx, &o, &in, ZSTD_e_flush);
 	while (!ZSTD_isError(r) && r != 0 && o.pos < o.size);
 	z->in_frame = 1;	/* whatever happened, the context moved on */
-	if (ZSTD_isError(r) || r != 0) {
-		z->unshrunk++;
+	if (t0 != 0)
+		z->busy_ns += mono_ns() - t0;
+	if (ZSTD_isError(r) || r != 0)
 		goto raw;	/* did not shrink by 5 % */
-	}
 	out->ch = s->ch;
 	out->chan = s->chan;
 	out->type = REC_DATA | REC_FLAG_ZSTD;

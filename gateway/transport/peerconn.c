@@ -298,13 +298,13 @@ peer_conn_down(struct peer *p, struct tunnel *t, const char *why)
 /* ------------------------------------------------------------ channels */
 
 /*
- * The connection a new channel goes on: the tunnel for a priority channel,
- * else the one with the fewest bulk channels (ties: data connections
- * first).  A data connection's lane comes back borrowed in *lp (the caller
+ * The connection a new channel goes on: the tunnel when tunnel (a priority
+ * channel), else the one with the fewest bulk channels (ties: data
+ * connections first).  A data connection's lane comes back borrowed in *lp (the caller
  * releases it) so the tunnel stays valid.  NULL: no tunnel.
  */
 struct tunnel *
-peer_conn_pick(struct peer *p, int prio, struct lane **lp)
+peer_conn_pick(struct peer *p, int tunnel, struct lane **lp)
 {
 	struct peer_conn	*pc, *best = NULL;
 	struct tunnel		*t = p->tunnel;
@@ -314,7 +314,7 @@ peer_conn_pick(struct peer *p, int prio, struct lane **lp)
 	*lp = NULL;
 	if (t != NULL && t->state != TUN_ESTABLISHED)
 		t = NULL;
-	if (prio)
+	if (tunnel)
 		return t;
 	for (k = 1; k < PEER_CONNECTIONS_MAX; k++) {
 		pc = &p->conns[k];

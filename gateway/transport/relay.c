@@ -223,8 +223,9 @@ relay_new(struct gw *gw, evutil_socket_t fd, struct channel *ch)
 
 /*
  * Open r's channel to p with req (a bulk request goes on the connection
- * with the fewest bulk channels, a "priority" one on the peer's tunnel).
- * -1: no tunnel, or no channel (r unchanged: the caller aborts it).
+ * with the fewest bulk channels; a "priority" one, and a "paced" one whose
+ * rate the far side's main loop keeps, on the peer's tunnel).  -1: no
+ * tunnel, or no channel (r unchanged: the caller aborts it).
  */
 int
 relay_open(struct relay *r, struct peer *p, json_t *req, const char *what)
@@ -235,7 +236,8 @@ relay_open(struct relay *r, struct peer *p, json_t *req, const char *what)
 	evutil_socket_t	 fd = r->fd;
 
 	if (r->bev != NULL || fd == -1 || (t = peer_conn_pick(p,
-	    json_is_true(json_object_get(req, "priority")), &l)) == NULL)
+	    json_is_true(json_object_get(req, "priority")) ||
+	    json_is_true(json_object_get(req, "paced")), &l)) == NULL)
 		return -1;
 	if (relay_set_bev(r, t->base, t->lane, fd) == 0) {
 		bufferevent_enable(r->bev, EV_WRITE);

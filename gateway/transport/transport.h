@@ -201,6 +201,7 @@ struct tunnel {
 	uint64_t		 rate_ns;	/* start of the current sample */
 	uint64_t		 rate_mark;	/* bytes drained at rate_ns */
 	int			 rate_busy;	/* bulk waited during the sample */
+	uint64_t		 full_hits;	/* a bulk channel found no room */
 	uint8_t			*zbuf;		/* one decompressed record */
 	uint64_t		 z_tx_in, z_tx_out;	/* DATA before/after compression */
 	uint64_t		 z_rx_in, z_rx_out;	/* DATA as received/decompressed */
@@ -384,7 +385,7 @@ void	 peer_conn_up(struct peer *, struct tunnel *);
 void	 peer_conn_dial_failed(struct peer *, struct tunnel *, const char *);
 void	 peer_conn_refused(struct peer *, struct tunnel *, const char *);
 void	 peer_conn_down(struct peer *, struct tunnel *, const char *why);
-struct tunnel *peer_conn_pick(struct peer *, int prio, struct lane **);
+struct tunnel *peer_conn_pick(struct peer *, int tunnel, struct lane **);
 json_t	*peer_conns_status(struct peer *);
 void	 peer_conns_rate(struct peer *);
 struct peer_totals {

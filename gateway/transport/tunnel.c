@@ -988,6 +988,7 @@ tunnel_has_room(struct tunnel *t)
 	if (tunnel_bulk_held(t) < tunnel_bulk_bound(t))
 		return 1;
 	t->rate_busy = 1;
+	t->full_hits++;
 	return 0;
 }
 

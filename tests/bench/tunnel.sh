@@ -199,6 +199,20 @@ while done < want:
 print(n)
 PY
 
+# threads PID: CPU ticks of the daemon's main thread and of its lanes (the
+# threads named "vmgw PEER#K")
+threads() {
+	local t main=0 lane=0 v
+	for t in /proc/"$1"/task/*; do
+		v=$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}') || continue
+		case $(cat "$t/comm" 2>/dev/null) in
+		vmgw\ *) lane=$((lane + v)) ;;
+		*) main=$((main + v)) ;;
+		esac
+	done
+	echo "$main $lane"
+}
+
 # one transfer: start a sink, send N bytes over S streams at once, time
 # until the sink has them all; prints MB/s and the endpoints' CPU seconds
 # per GiB
@@ -208,6 +222,7 @@ xfer() {
 	local sink=$!
 	for _ in $(seq 100); do nsx ss -Hltn 'sport = :9000' | grep -q . && break; sleep 0.02; done
 	c0=$(ticks "$@")
+	read -r tm0 tl0 < <(threads "$GA2")
 	t0=$(date +%s.%N)
 	for i in $(seq "$s"); do
 		nsx socat -u -b 262144 OPEN:/dev/zero,readbytes=$((N / s)) TCP:127.0.0.1:"$port" &
@@ -218,10 +233,13 @@ xfer() {
 	[ "$got" = $((N / s * s)) ] || echo "short transfer: $got of $((N / s * s)) bytes" >&2
 	sleep 0.3	# a forked relay exits and is reaped
 	c1=$(ticks "$@")
+	read -r tm1 tl1 < <(threads "$GA2")
+	# gateway A with 2 connections: its main thread's and its lane's share
+	echo "$((tm1 - tm0)) $((tl1 - tl0))" >"$D/threads.out"
 	python3 -c "print('%.1f %.2f' % ($N / ($t1 - $t0) / 1e6, ($c1 - $c0) / $HZ / ($N / 2**30)))"
 }
 
-declare -A R C
+declare -A R C TH
 METHODS="vmgw:5001 vmgw2:5011 ssh:5002 stunnel:5003 socat:5005"
 for s in "${STREAMS[@]}"; do
 	for r in $(seq "$ROUNDS"); do
@@ -232,6 +250,10 @@ for s in "${STREAMS[@]}"; do
 			read -r v c <<<"$(xfer "${m#*:}" "$s" $ends)"
 			R[$k.$s]+="$v "
 			C[$k.$s]+="$c "
+			if [ "$k" = vmgw2 ]; then
+				read -r tm tl <"$D/threads.out"
+				TH[$s]+="$(python3 -c "print('%.2f/%.2f' % ($tm / $HZ, $tl / $HZ))") "
+			fi
 			echo "$s stream(s), round $r $k: $v MB/s, $c CPU-s/GiB" >&2
 		done
 	done
@@ -261,6 +283,10 @@ for s in "${STREAMS[@]}"; do
 		case $m in vmgw*) ratio=-;; esac
 		printf '  %-42s %8s %10s  %-22s %-22s %s\n' "$name" "$x" "$c" "${R[$m.$s]}" "${C[$m.$s]}" "$ratio"
 	done
+done
+printf '\n  gateway A with 2 conns, CPU seconds of its main thread / its data connection'"'"'s thread per round:\n'
+for s in "${STREAMS[@]}"; do
+	printf '    %s stream%s: %s\n' "$s" "$([ "$s" = 1 ] || echo s)" "${TH[$s]}"
 done
 printf '\n  vmgwd peak RSS: A %s KiB, B %s KiB; with 2 conns A %s KiB, B %s KiB (target < 65536 KiB)\n' \
     "$(rss $GA)" "$(rss $GB)" "$(rss $GA2)" "$(rss $GB2)"
