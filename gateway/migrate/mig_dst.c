@@ -791,9 +791,10 @@ dst_held_connect(struct channel *ch, void *arg)
 
 /*
  * QEMU takes the first connection to its migration socket as the main
- * stream and the later ones as multifd streams.  With more than one
- * connection to the peer they may come in another order than the source's
- * QEMU made them: a multifd stream ("n" > 0) waits for the main one.
+ * stream and the later ones as multifd streams (--parallel).  With more
+ * than one connection to the peer they may come in another order than the
+ * source's QEMU made them: a later stream ("n" > 0) waits for the first.
+ * (A post-copy recovery's new connections come after it: they never wait.)
  */
 static void
 dst_mig_order(struct channel *ch, struct job *j, const struct vmgw_addr *a,
@@ -867,7 +868,7 @@ mig_dst_accept(struct channel *ch, json_t *req)
 		log_info("job %s: %s resumes post-copy", j->id, j->peer_name);
 		job_set_state(j, JOB_RUNNING, "post-copy");
 	}
-	if (strcmp(sock, "mig") == 0 && MIG(j)->o.parallel > 0)
+	if (strcmp(sock, "mig") == 0)
 		dst_mig_order(ch, j, &a, json_integer_value(json_object_get(req,
 		    "n")));
 	else

@@ -12,8 +12,9 @@
  * Who dials: the gateway that dialled the peer's tunnel dials the data
  * connections as well, as many as its own setting says; the other accepts
  * as many as its own setting says and refuses the rest (the smaller
- * setting wins), and an index refused is not dialled again until the
- * tunnel is new or a reload.  Each connection comes and goes on its own:
+ * setting wins); an index refused is dialled again with a backoff that
+ * grows to PC_REFUSED_MAX_S (the other side may be reloaded to take more:
+ * the two sides' reloads come in either order).  Each connection comes and goes on its own:
  * its loss fails the channels on it, the others go on, and it is dialled
  * again with its own backoff while the tunnel is up.  A newer connection k
  * replaces an older one (the other side restarted, or redialled).
@@ -32,6 +33,8 @@
 #include <string.h>
 
 #include "transport.h"
+
+#define PC_REFUSED_MAX_S	300	/* backoff cap of a refused index */
 
 static void	pc_retry_cb(evutil_socket_t, short, void *);
 static void	pc_dial(struct peer_conn *);
@@ -71,8 +74,8 @@ pc_ours(const struct peer_conn *pc)
 	const struct peer	*p = pc->peer;
 
 	return p->tunnel != NULL && p->tunnel->initiator &&
-	    pc->index < p->conf->connections && !pc->refused &&
-	    p->conf->has_endpoint && !p->removed && !p->gw->shutting_down;
+	    pc->index < p->conf->connections && p->conf->has_endpoint &&
+	    !p->removed && !p->gw->shutting_down;
 }
 
 static void
@@ -81,6 +84,9 @@ pc_schedule(struct peer_conn *pc)
 	struct gw	*gw = pc->peer->gw;
 	struct timeval	 tv;
 	unsigned	 cap = gw->conf->tunnel.reconnect_max;
+
+	if (pc->refused && cap < PC_REFUSED_MAX_S)
+		cap = PC_REFUSED_MAX_S;
 
 	if (!pc_ours(pc) || pc->dialing != NULL ||
 	    __atomic_load_n(&pc->live, __ATOMIC_RELAXED))
@@ -128,7 +134,6 @@ peer_conns_dial(struct peer *p)
 	unsigned	 k;
 
 	for (k = 1; k < PEER_CONNECTIONS_MAX; k++) {
-		p->conns[k].refused = 0;
 		p->conns[k].backoff = 0;
 		pc_dial(&p->conns[k]);
 	}
@@ -167,7 +172,7 @@ peer_conn_dial_failed(struct peer *p, struct tunnel *t, const char *why)
 	pc_schedule(pc);
 }
 
-/* The peer refused index t->conn: not dialled again until the tunnel is new. */
+/* The peer refused index t->conn (it takes fewer): dialled again, slowly. */
 void
 peer_conn_refused(struct peer *p, struct tunnel *t, const char *why)
 {
@@ -221,6 +226,7 @@ peer_conn_up(struct peer *p, struct tunnel *t)
 		pc->dialing = NULL;
 	pc->handshakes++;
 	pc->backoff = 0;
+	pc->refused = 0;
 	pc->since_wall = time(NULL);
 	pc->last_error[0] = '\0';
 	if (pc->retry != NULL)
