@@ -15,6 +15,11 @@
 #   zstd    QEMU's multifd zstd compression over plain TCP (--parallel
 #           --parallel-connections PARALLEL, zstd level 1, QEMU's default);
 #           the NBD disk copy is not compressed by QEMU
+#   par     vmgw migrate --parallel PARALLEL with both gateways at
+#           compress: auto and connections: 2: QEMU's multifd streams (no
+#           QEMU compression) spread over the tunnel and a data connection,
+#           each compressed by its own gateway thread (vmgw's counterpart
+#           of zstd below)
 #   capv    vmgw migrate --bandwidth 20M (compress: auto): 20 MiB/s, which
 #           vmgw hands to QEMU as libvirt's bandwidth parameter
 #   capl    libvirt's plain TCP migration with --bandwidth 20 (MiB/s)
@@ -61,7 +66,8 @@
 # usage: sudo tests/bench/migrate.sh [ROUNDS] [RATE ...]
 #        (default 2; unshaped 1gbit 200mbit; builds the lab if needed)
 # Environment: GUEST_MEM_MIB (256), FILL_MIB (128), FILL_RANDOM_PCT (25),
-# CAP_MIB (20), PARALLEL (2).  About 20 minutes with the defaults here.
+# CAP_MIB (20), PARALLEL (2), METHODS (all: "off auto par tcp tls zstd capv
+# capl").  About 25 minutes with the defaults here.
 # Not a test: nothing fails on a slow machine (TCG guest, two shared cores).
 set -uo pipefail
 ROUNDS=${1:-2}
@@ -80,10 +86,11 @@ export VMGW_BUILD_DIR=${VMGW_BUILD_DIR:-$SRC/build} VMGW_SOURCE_DIR=$SRC
 export GUEST_MEM_MIB=${GUEST_MEM_MIB:-256}
 FILL_MIB=${FILL_MIB:-128} FILL_RANDOM_PCT=${FILL_RANDOM_PCT:-25}
 CAP_MIB=${CAP_MIB:-20} PARALLEL=${PARALLEL:-2}
-METHODS=(off auto tcp tls zstd capv capl)
+read -r -a METHODS <<<"${METHODS:-off auto par tcp tls zstd capv capl}"
 declare -A NAME=(
 	[off]="vmgw, compress off"
 	[auto]="vmgw, compress auto"
+	[par]="vmgw auto, --parallel $PARALLEL, 2 conns"
 	[tcp]="libvirt plain TCP"
 	[tls]="libvirt native TLS (--tls)"
 	[zstd]="libvirt multifd zstd, plain TCP"
@@ -127,18 +134,23 @@ reload() { # SITE FILE: FILE becomes the site's config (same inode), SIGHUP, wai
 	done
 	echo "site $s: vmgwd did not reload $2" >&2; tail -3 "$LAB/site-$s/vmgwd.log" >&2; return 1
 }
-set_compress() { # MODE: both gateways compress MODE towards each other
-	local s m
-	[ "$COMP" = "$1" ] && return 0
+set_compress() { # MODE [CONNS]: both gateways compress MODE towards each other, over CONNS (1) connections
+	local s m c=${2:-1} i
+	[ "$COMP" = "$1/$c" ] && return 0
 	for s in a b; do
-		awk -v m="$1" '/^    compress:/ { next } { print }
-		    /^    public_key:/ { print "    compress: " m "    # tests/bench/migrate.sh" }' \
-		    "$W/vmgw-$s.yaml" >"$W/vmgw-$s-$1.yaml"
-		reload "$s" "$W/vmgw-$s-$1.yaml" || return 1
+		awk -v m="$1" -v c="$c" '/^    (compress|connections):/ { next } { print }
+		    /^    public_key:/ { print "    compress: " m "    # tests/bench/migrate.sh"
+		        print "    connections: " c "    # tests/bench/migrate.sh" }' \
+		    "$W/vmgw-$s.yaml" >"$W/vmgw-$s-$1-$c.yaml"
+		reload "$s" "$W/vmgw-$s-$1-$c.yaml" || return 1
 		m=$(gwstat "$s" | awk '{print $1}')
 		[ "$m" = "$1" ] || { echo "site $s: vmgw status says compress $m, not $1" >&2; return 1; }
 	done
-	COMP=$1
+	for i in $(seq 100); do	# the data connections up
+		[ "$(lab_vmgw a -j status 2>/dev/null | "$PY" -c 'import json, sys; print(sum(1 for c in json.load(sys.stdin)["peers"][0].get("connections", []) if c["connected"]))')" = "$c" ] && break
+		sleep 0.1
+	done
+	COMP=$1/$c
 }
 comp_sum() { # sent data and sent compressed bytes, both gateways summed
 	{ gwstat a; gwstat b; } | awk '{ d += $3; c += $4 } END { printf "%.0f %.0f\n", d, c }'
@@ -355,12 +367,13 @@ for rate in "${RATES[@]}"; do
 	say "== WAN $rate"
 	for r in $(seq "$ROUNDS"); do
 		for m in "${METHODS[@]}"; do
-			case $m in off) set_compress off ;; auto|capv) set_compress auto ;; esac || exit 1
+			case $m in off) set_compress off ;; auto|capv) set_compress auto ;; par) set_compress auto 2 ;; esac || exit 1
 			for dir in "a b" "b a"; do
 				set -- $dir
 				where_ok "$1" || { echo "web1 is not at $1" >&2; exit 1; }
 				case $m in
 				off|auto) run_vmgw "$1" "$2" ;;
+				par)      run_vmgw "$1" "$2" --parallel "$PARALLEL" ;;
 				capv)     run_vmgw "$1" "$2" --bandwidth "${CAP_MIB}M" ;;
 				*)        run_native "$1" "$2" "$m" ;;
 				esac || { echo "$rate round $r $m $1->$2 failed" >&2; exit 1; }
@@ -390,24 +403,35 @@ for rate in "${RATES[@]}"; do
 		SUMMARY+=("$(printf '    %-5s %s/ %s/ %s' "$m" "${RT[$k]}" "${RD[$k]}" "${RB[$k]}")")
 	done
 	SUMMARY+=("  targets (from the medians):")
-	for m in off auto; do
+	have() { local x; for x in "$@"; do [ -n "${MT[$x]:-}" ] || return 1; done; }
+	for m in off auto par; do
+		have "$m" tcp || continue
 		t=$(le "${MD[$m]}" "${MD[tcp]}" 1.1)
-		SUMMARY+=("$(printf '    downtime %-20s <= 1.1 x plain TCP:  %4s vs %4s ms (%sx)  %s' "${NAME[$m]}" "${MD[$m]}" "${MD[tcp]}" "$(ratio "${MD[$m]}" "${MD[tcp]}")" "$t")")
-		TARGETS+=("$(printf '%-9s downtime, %-20s <= 1.1 x TCP:          %s' "$rate" "${NAME[$m]}" "$t")")
+		SUMMARY+=("$(printf '    downtime %-28s <= 1.1 x plain TCP:  %4s vs %4s ms (%sx)  %s' "${NAME[$m]}" "${MD[$m]}" "${MD[tcp]}" "$(ratio "${MD[$m]}" "${MD[tcp]}")" "$t")")
+		TARGETS+=("$(printf '%-9s downtime, %-28s <= 1.1 x TCP: %s' "$rate" "${NAME[$m]}" "$t")")
 	done
-	t1=$(le "${MB[auto]}" "${MB[tcp]}" 0.5) t2=$(le "${MT[auto]}" "${MT[tcp]}" 0.6)
-	t3=$(le "${MT[auto]}" "${MT[zstd]}" 1) t4=$(le "${MB[auto]}" "${MB[zstd]}" 1)
-	SUMMARY+=("$(printf '    compress auto, WAN bytes  <= 0.5 x plain TCP:   %6s vs %6s MiB (%sx)  %s' "${MB[auto]}" "${MB[tcp]}" "$(ratio "${MB[auto]}" "${MB[tcp]}")" "$t1")")
-	SUMMARY+=("$(printf '    compress auto, total time <= 0.6 x plain TCP:   %6s vs %6s s   (%sx)  %s' "${MT[auto]}" "${MT[tcp]}" "$(ratio "${MT[auto]}" "${MT[tcp]}")" "$t2")")
-	SUMMARY+=("$(printf '    compress auto, total time <= multifd zstd:      %6s vs %6s s   (%sx)  %s' "${MT[auto]}" "${MT[zstd]}" "$(ratio "${MT[auto]}" "${MT[zstd]}")" "$t3")")
-	SUMMARY+=("$(printf '    compress auto, WAN bytes  <= multifd zstd:      %6s vs %6s MiB (%sx)  %s' "${MB[auto]}" "${MB[zstd]}" "$(ratio "${MB[auto]}" "${MB[zstd]}")" "$t4")")
-	t5=$(le "${MD[capv]}" "${MD[capl]}" 1.1)
-	SUMMARY+=("$(printf '    capped, vmgw downtime <= 1.1 x libvirt capped:  %6s vs %6s ms  (%sx)  %s' "${MD[capv]}" "${MD[capl]}" "$(ratio "${MD[capv]}" "${MD[capl]}")" "$t5")")
-	SUMMARY+=("$(printf '    (vmgw / native TLS: total time %sx, downtime %sx with compress off)' "$(ratio "${MT[off]}" "${MT[tls]}")" "$(ratio "${MD[off]}" "${MD[tls]}")")")
-	TARGETS+=("$(printf '%-9s compress auto, WAN bytes  <= 0.5 x TCP:   %s' "$rate" "$t1")")
-	TARGETS+=("$(printf '%-9s compress auto, total time <= 0.6 x TCP:   %s' "$rate" "$t2")")
-	TARGETS+=("$(printf '%-9s compress auto, <= multifd zstd (time, WAN): %s, %s' "$rate" "$t3" "$t4")")
-	TARGETS+=("$(printf '%-9s capped downtime <= 1.1 x libvirt capped:    %s' "$rate" "$t5")")
+	for m in auto par; do
+		if have "$m" tcp; then
+			t1=$(le "${MB[$m]}" "${MB[tcp]}" 0.5) t2=$(le "${MT[$m]}" "${MT[tcp]}" 0.6)
+			SUMMARY+=("$(printf '    %-28s WAN bytes  <= 0.5 x plain TCP: %6s vs %6s MiB (%sx)  %s' "${NAME[$m]}" "${MB[$m]}" "${MB[tcp]}" "$(ratio "${MB[$m]}" "${MB[tcp]}")" "$t1")")
+			SUMMARY+=("$(printf '    %-28s total time <= 0.6 x plain TCP: %6s vs %6s s   (%sx)  %s' "${NAME[$m]}" "${MT[$m]}" "${MT[tcp]}" "$(ratio "${MT[$m]}" "${MT[tcp]}")" "$t2")")
+			TARGETS+=("$(printf '%-9s %-28s WAN bytes <= 0.5 x TCP, total time <= 0.6 x TCP: %s, %s' "$rate" "${NAME[$m]}" "$t1" "$t2")")
+		fi
+		if have "$m" zstd; then
+			t3=$(le "${MT[$m]}" "${MT[zstd]}" 1) t4=$(le "${MB[$m]}" "${MB[zstd]}" 1)
+			SUMMARY+=("$(printf '    %-28s total time <= multifd zstd:    %6s vs %6s s   (%sx)  %s' "${NAME[$m]}" "${MT[$m]}" "${MT[zstd]}" "$(ratio "${MT[$m]}" "${MT[zstd]}")" "$t3")")
+			SUMMARY+=("$(printf '    %-28s WAN bytes  <= multifd zstd:    %6s vs %6s MiB (%sx)  %s' "${NAME[$m]}" "${MB[$m]}" "${MB[zstd]}" "$(ratio "${MB[$m]}" "${MB[zstd]}")" "$t4")")
+			TARGETS+=("$(printf '%-9s %-28s <= multifd zstd (time, WAN):                   %s, %s' "$rate" "${NAME[$m]}" "$t3" "$t4")")
+		fi
+	done
+	if have capv capl; then
+		t5=$(le "${MD[capv]}" "${MD[capl]}" 1.1)
+		SUMMARY+=("$(printf '    capped, vmgw downtime <= 1.1 x libvirt capped:  %6s vs %6s ms  (%sx)  %s' "${MD[capv]}" "${MD[capl]}" "$(ratio "${MD[capv]}" "${MD[capl]}")" "$t5")")
+		TARGETS+=("$(printf '%-9s capped downtime <= 1.1 x libvirt capped: %s' "$rate" "$t5")")
+	fi
+	if have off tls; then
+		SUMMARY+=("$(printf '    (vmgw / native TLS: total time %sx, downtime %sx with compress off)' "$(ratio "${MT[off]}" "${MT[tls]}")" "$(ratio "${MD[off]}" "${MD[tls]}")")")
+	fi
 	unset MT MD MB
 done
 
