@@ -32,8 +32,10 @@
 # itself: at the source with the monitor (migrate-set-parameters), at the
 # destination with "-global migration.multifd-compression=zstd" in the live
 # XML it passes (<qemu:commandline>).  The guest keeps that argument in its
-# live XML from then on; it only matters to multifd, which no other method
-# uses.
+# live XML until the next native move of another way takes it out; vmgw's
+# moves carry it (it only matters to multifd: par checks that its source
+# QEMU does not compress, so par comes before zstd in a round, or after a
+# native way: the default order).
 #
 # The guest: GUEST_MEM_MIB (here 256 unless set) of RAM, of which FILL_MIB
 # (128) are a tmpfs file written before the first move and kept until the
@@ -285,6 +287,15 @@ run_vmgw() {
 	    printf "%.1f -> %.1f", (y[1] - x[1]) / 1048576, (y[2] - x[2]) / 1048576 }')
 }
 
+# par: the source QEMU must not compress multifd itself (after a zstd move)
+par_clean() {
+	local v
+	v=$(lab_virsh "$1" qemu-monitor-command web1 '{"execute":"query-migrate-parameters"}')
+	case $v in *'"multifd-compression":"none"'*) return 0 ;; esac
+	echo "par: web1's QEMU at $1 compresses multifd itself (a zstd move came before, and no other native move since): $v" >&2
+	return 1
+}
+
 # the destination QEMU of a multifd zstd migration: -global in the live XML
 zstd_xml() {
 	"$PY" -c 'import sys
@@ -294,6 +305,15 @@ if "multifd-compression=zstd" not in x:
         x = x.replace("<domain ", "<domain xmlns:qemu=\"http://libvirt.org/schemas/domain/qemu/1.0\" ", 1)
     x = x.replace("</domain>", "  <qemu:commandline>\n    <qemu:arg value=\"-global\"/>\n"
                   "    <qemu:arg value=\"migration.multifd-compression=zstd\"/>\n  </qemu:commandline>\n</domain>")
+sys.stdout.write(x)'
+}
+# ... and of every other native way: without it (a guest that ran a zstd
+# move keeps the -global in its live XML; vmgw's par, multifd, must not
+# inherit QEMU's compression)
+plain_xml() {
+	"$PY" -c 'import re, sys
+x = sys.stdin.read()
+x = re.sub(r"\s*<qemu:commandline>\s*<qemu:arg value=\"-global\"/>\s*<qemu:arg value=\"migration.multifd-compression=zstd\"/>\s*</qemu:commandline>", "", x)
 sys.stdout.write(x)'
 }
 vols() { echo "$GUEST_VOL:$GUEST_DISK_MIB"; [ "$GUEST_DATA_MIB" = 0 ] || echo "$GUEST_DATA_VOL:$GUEST_DATA_MIB"; }
@@ -308,7 +328,9 @@ run_native() {
 	esac
 	lab_virsh "$src" dumpxml --migratable web1 | lab__rewrite_xml "$src" "$dst" >"$W/live.xml"
 	lab_virsh "$src" dumpxml --inactive --migratable web1 | lab__rewrite_xml "$src" "$dst" >"$W/pers.xml"
-	if [ "$m" = zstd ]; then
+	if [ "$m" != zstd ]; then
+		plain_xml <"$W/live.xml" >"$W/live-plain.xml" && mv "$W/live-plain.xml" "$W/live.xml" || return 1
+	else
 		zstd_xml <"$W/live.xml" >"$W/live-zstd.xml" && mv "$W/live-zstd.xml" "$W/live.xml" || return 1
 		lab_virsh "$src" qemu-monitor-command web1 \
 		    '{"execute":"migrate-set-parameters","arguments":{"multifd-compression":"zstd"}}' >/dev/null || return 1
@@ -373,7 +395,7 @@ for rate in "${RATES[@]}"; do
 				where_ok "$1" || { echo "web1 is not at $1" >&2; exit 1; }
 				case $m in
 				off|auto) run_vmgw "$1" "$2" ;;
-				par)      run_vmgw "$1" "$2" --parallel "$PARALLEL" ;;
+				par)      par_clean "$1" && run_vmgw "$1" "$2" --parallel "$PARALLEL" ;;
 				capv)     run_vmgw "$1" "$2" --bandwidth "${CAP_MIB}M" ;;
 				*)        run_native "$1" "$2" "$m" ;;
 				esac || { echo "$rate round $r $m $1->$2 failed" >&2; exit 1; }
