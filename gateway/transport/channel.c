@@ -143,6 +143,10 @@ chan_schedule_close(struct channel *ch, const char *reason, int notify)
 	chan_count_bulk(ch, 0);
 	if (t != NULL) {
 		tunnel_purge(t, ch);
+		if (ch->flushq) {
+			TAILQ_REMOVE(&t->flushq, ch, flush_entry);
+			ch->flushq = 0;
+		}
 		TAILQ_REMOVE(chan_bucket(t, ch->id), ch, hash_entry);
 		if (ch->blocked)
 			TAILQ_REMOVE(&t->blocked, ch, blocked_entry);
@@ -525,9 +529,10 @@ chan_sanitize(char *out, size_t outlen, const uint8_t *p, size_t len)
 	out[o] = '\0';
 }
 
+/* ref: p stays in the tunnel's read buffer until chan_flush */
 static void
 chan_in_data(struct tunnel *t, struct channel *ch, const uint8_t *p,
-    size_t len, const uint8_t tag[REC_TAG])
+    size_t len, const uint8_t tag[REC_TAG], int ref)
 {
 	if (ch->state != CHAN_OPEN || ch->rx_eof) {
 		chan_protocol_error(t, ch->id, "data after end of stream");
@@ -540,8 +545,30 @@ chan_in_data(struct tunnel *t, struct channel *ch, const uint8_t *p,
 	ch->recv_outstanding -= len;
 	ch->rx_bytes += len;
 	crypto_generichash_update(&ch->rx_digest, tag, REC_TAG);
+	if (ref && ch->ops != NULL && ch->ops->data_ref != NULL) {
+		ch->ops->data_ref(ch, p, len);
+		if (!ch->flushq && ch->state == CHAN_OPEN && ch->tunnel != NULL) {
+			TAILQ_INSERT_TAIL(&t->flushq, ch, flush_entry);
+			ch->flushq = 1;
+		}
+		return;
+	}
 	if (ch->ops != NULL && ch->ops->data != NULL)
 		ch->ops->data(ch, p, len);
+}
+
+/* The records of one read are all dispatched: the endpoints write theirs. */
+void
+chan_flush(struct tunnel *t)
+{
+	struct channel	*ch;
+
+	while ((ch = TAILQ_FIRST(&t->flushq)) != NULL) {
+		TAILQ_REMOVE(&t->flushq, ch, flush_entry);
+		ch->flushq = 0;
+		if (ch->ops != NULL && ch->ops->flush != NULL)
+			ch->ops->flush(ch);
+	}
 }
 
 static void
@@ -619,7 +646,7 @@ chan_input(struct tunnel *t, uint8_t type, uint32_t id, const uint8_t *p,
 		chan_decompress_raw(ch);
 		t->z_rx_in += len;
 		t->z_rx_out += len;
-		chan_in_data(t, ch, p, len, tag);
+		chan_in_data(t, ch, p, len, tag, 1);
 		return;
 	case REC_DATA | REC_FLAG_ZSTD:
 		if (chan_decompress(t, ch, p, len, &d, &dlen, &bad) == -1) {
@@ -630,7 +657,7 @@ chan_input(struct tunnel *t, uint8_t type, uint32_t id, const uint8_t *p,
 		}
 		t->z_rx_in += len;
 		t->z_rx_out += dlen;
-		chan_in_data(t, ch, d, dlen, tag);
+		chan_in_data(t, ch, d, dlen, tag, 0);
 		return;
 	case REC_CREDIT:
 		if (len != 4 || ch->state != CHAN_OPEN) {

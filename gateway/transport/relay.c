@@ -14,7 +14,8 @@
  * (struct rec_slot), and only when the channel has credit and the tunnel
  * room (so what the writer wrote is either on its way or still in its
  * socket); bytes from the peer are written to the socket from the opened
- * record, and only what the socket does not take at once is copied to the
+ * records, those of one read of the tunnel with one writev (data_ref, then
+ * flush), and only what the socket does not take at once is copied to the
  * bufferevent's output.
  *
  * A relay lives where its channel lives: on the main loop, or on the lane
@@ -37,6 +38,7 @@
 
 #define RELAY_IO_MAX	(256 * 1024)
 #define RELAY_SLOTS	(RELAY_IO_MAX / REC_PAYLOAD_MAX)	/* per read */
+#define RELAY_WV	16		/* records held for one writev */
 
 struct relay {
 	struct gw		*gw;
@@ -59,6 +61,8 @@ struct relay {
 	struct event		*retry_ev;	/* unix connect: listener busy */
 	unsigned		 retries;
 	struct vmgw_addr	 target;
+	struct iovec		 wv[RELAY_WV];	/* records of this read (in rbuf) */
+	int			 nwv;
 	uint64_t		 bytes_up;	/* socket -> channel (atomic) */
 	uint64_t		 bytes_down;	/* channel -> socket (atomic) */
 	relay_done_cb		 done;
@@ -154,6 +158,8 @@ static void
 relay_finish(struct relay *r, int abort, const char *reason)
 {
 	relay_done_cb	 done = r->done;
+
+	r->nwv = 0;	/* what it held of the tunnel's buffer is not ours */
 
 	if (r->ch != NULL) {
 		if (abort)
@@ -494,38 +500,90 @@ relay_opened(struct channel *ch)
 }
 
 /*
- * Bytes from the peer, in the opened record: straight to the socket when
- * nothing waits before them; what it does not take is copied to the output
- * (relay_outcb returns its credit as the socket drains it).
+ * Write iov[0..n) to the socket, straight when nothing waits before them;
+ * what it does not take is copied to the output (relay_outcb returns its
+ * credit as the socket drains it).  -1: the relay is gone.
  */
+static int
+relay_writev(struct relay *r, struct iovec *iov, int n)
+{
+	struct evbuffer	*out = bufferevent_get_output(r->bev);
+	char		 why[640];
+	ssize_t		 w = 0;
+	size_t		 left;
+	int		 i;
+
+	if (evbuffer_get_length(out) == 0 && !r->connecting) {
+		do
+			w = writev(bufferevent_getfd(r->bev), iov, n);
+		while (w == -1 && errno == EINTR);
+		if (w == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			snprintf(why, sizeof(why), "%s: local connection "
+			    "error: %s", r->what, strerror(errno));
+			relay_finish(r, 1, why);
+			return -1;
+		}
+		if (w == -1)
+			w = 0;
+		if (w > 0)
+			chan_consumed(r->ch, (size_t)w);
+	}
+	for (i = 0, left = (size_t)w; i < n; i++) {
+		if (left >= iov[i].iov_len) {
+			left -= iov[i].iov_len;
+			continue;
+		}
+		if (evbuffer_add(out, (const uint8_t *)iov[i].iov_base + left,
+		    iov[i].iov_len - left) == -1) {
+			relay_finish(r, 1, "out of memory");
+			return -1;
+		}
+		left = 0;
+	}
+	return 0;
+}
+
+/* The records held of this read, written. */
+static int
+relay_flush_held(struct relay *r)
+{
+	int	 n = r->nwv;
+
+	r->nwv = 0;
+	return n > 0 ? relay_writev(r, r->wv, n) : 0;
+}
+
+/* Bytes from the peer, in a record that goes at once (decompressed). */
 static void
 relay_data(struct channel *ch, const uint8_t *p, size_t len)
 {
 	struct relay	*r = ch->arg;
-	struct evbuffer	*out = bufferevent_get_output(r->bev);
-	char		 why[640];
-	ssize_t		 n = 0;
+	struct iovec	 iov = { (void *)(uintptr_t)p, len };
 
 	__atomic_add_fetch(&r->bytes_down, len, __ATOMIC_RELAXED);
-	if (evbuffer_get_length(out) == 0 && !r->connecting) {
-		do
-			n = write(bufferevent_getfd(r->bev), p, len);
-		while (n == -1 && errno == EINTR);
-		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			snprintf(why, sizeof(why), "%s: local connection "
-			    "error: %s", r->what, strerror(errno));
-			relay_finish(r, 1, why);
-			return;
-		}
-		if (n == -1)
-			n = 0;
-		if (n > 0)
-			chan_consumed(ch, (size_t)n);
-		if ((size_t)n == len)
-			return;
-	}
-	if (evbuffer_add(out, p + n, len - (size_t)n) == -1)
-		relay_finish(r, 1, "out of memory");
+	if (relay_flush_held(r) == -1)
+		return;
+	(void)relay_writev(r, &iov, 1);
+}
+
+/* Bytes from the peer that stay in the tunnel's buffer until relay_flush. */
+static void
+relay_data_ref(struct channel *ch, const uint8_t *p, size_t len)
+{
+	struct relay	*r = ch->arg;
+
+	__atomic_add_fetch(&r->bytes_down, len, __ATOMIC_RELAXED);
+	if (r->nwv == RELAY_WV && relay_flush_held(r) == -1)
+		return;
+	r->wv[r->nwv].iov_base = (void *)(uintptr_t)p;
+	r->wv[r->nwv].iov_len = len;
+	r->nwv++;
+}
+
+static void
+relay_flush(struct channel *ch)
+{
+	(void)relay_flush_held(ch->arg);
 }
 
 static void
@@ -533,6 +591,8 @@ relay_eof(struct channel *ch)
 {
 	struct relay	*r = ch->arg;
 
+	if (relay_flush_held(r) == -1)
+		return;
 	r->peer_eof = 1;
 	relay_maybe_shutdown(r);
 }
@@ -566,6 +626,8 @@ relay_closed(struct channel *ch, const char *reason)
 const struct chan_ops relay_ops = {
 	.opened = relay_opened,
 	.data = relay_data,
+	.data_ref = relay_data_ref,
+	.flush = relay_flush,
 	.eof = relay_eof,
 	.writable = relay_writable,
 	.closed = relay_closed,

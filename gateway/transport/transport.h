@@ -84,6 +84,13 @@ struct chan_ops {
 	void	(*opened)(struct channel *);
 	/* bytes from the peer; the endpoint calls chan_consumed() when it has passed them on */
 	void	(*data)(struct channel *, const uint8_t *, size_t);
+	/*
+	 * Optional: bytes that stay where they are until flush() (records
+	 * read together are opened in place, then flushed once: a relay
+	 * writes them with one writev); data() for the rest.
+	 */
+	void	(*data_ref)(struct channel *, const uint8_t *, size_t);
+	void	(*flush)(struct channel *);
 	/* the peer ended its direction, byte count and digest verified */
 	void	(*eof)(struct channel *);
 	/* send credit became available (or the tunnel drained) */
@@ -102,6 +109,8 @@ enum chan_state {
 struct channel {
 	TAILQ_ENTRY(channel)	 hash_entry;	/* tunnel's id hash */
 	TAILQ_ENTRY(channel)	 blocked_entry;	/* waiting for tunnel room */
+	TAILQ_ENTRY(channel)	 flush_entry;	/* holds bytes of this read */
+	int			 flushq;	/* on the tunnel's flushq */
 	struct tunnel		*tunnel;
 	uint32_t		 id;
 	enum chan_state		 state;
@@ -150,6 +159,7 @@ void	 chan_input(struct tunnel *, uint8_t type, uint32_t id,
 	    const uint8_t *payload, size_t len, const uint8_t tag[REC_TAG]);
 void	 chan_tunnel_gone(struct tunnel *, const char *reason);
 void	 chan_tunnel_drained(struct tunnel *);
+void	 chan_flush(struct tunnel *);	/* the records of a read are all in */
 size_t	 chan_count(const struct tunnel *);
 struct channel *chan_lookup(struct tunnel *, uint32_t id);
 void	 chan_seal_prep(struct rec_slot *);
@@ -223,6 +233,7 @@ struct tunnel {
 	size_t			 nchannels;
 	struct chan_list	 chans[TUNNEL_CHAN_BUCKETS];
 	struct chan_list	 blocked;	/* channels waiting for room */
+	TAILQ_HEAD(, channel)	 flushq;	/* to flush after this read */
 	int			 close_after_flush;
 	int			 rcvlowat;	/* current SO_RCVLOWAT */
 	char			 close_reason[256];

@@ -21,7 +21,7 @@
  * records wait behind little, and what a local socket wrote is either on
  * the wire or still in that socket, where its writer sees it.
  *
- * Input: one linear buffer (rbuf) read with one read(2) of up to 256 KiB;
+ * Input: one linear buffer (rbuf) read with one read(2) of up to 1 MiB;
  * records are opened in place there and delivered from there.
  *
  * A data connection (t->conn > 0, peerconn.c) does its handshake here on
@@ -43,8 +43,9 @@
 #include "transport.h"
 #include "keys.h"
 
-#define TUNNEL_IO_MAX	(256 * 1024)	/* largest single read/write */
-#define TUNNEL_RBUF	(4 * TUNNEL_IO_MAX + REC_WIRE_MAX)	/* input buffer */
+#define TUNNEL_IO_MAX	(256 * 1024)	/* largest single write */
+#define TUNNEL_READ_MAX	(1024 * 1024)	/* largest single read */
+#define TUNNEL_RBUF	(2 * TUNNEL_READ_MAX + REC_WIRE_MAX)	/* input buffer */
 #define RATE_SAMPLE_NS	(20 * 1000000ull)
 
 static uint64_t	tunnel_serials;		/* atomic */
@@ -83,6 +84,7 @@ tunnel_new(struct gw *gw, struct bufferevent *bev, int initiator)
 	for (i = 0; i < TUNNEL_CHAN_BUCKETS; i++)
 		TAILQ_INIT(&t->chans[i]);
 	TAILQ_INIT(&t->blocked);
+	TAILQ_INIT(&t->flushq);
 	TAILQ_INIT(&t->q_ctl);
 	TAILQ_INIT(&t->q_bulk);
 	if ((t->timer = event_new(t->base, -1, EV_PERSIST, tunnel_tick,
@@ -1078,8 +1080,8 @@ tunnel_rcvlowat(struct tunnel *t, size_t need)
 {
 	int	 v;
 
-	if (need > TUNNEL_IO_MAX / 2)
-		need = TUNNEL_IO_MAX / 2;
+	if (need > TUNNEL_READ_MAX / 2)
+		need = TUNNEL_READ_MAX / 2;
 	if (need < 1)
 		need = 1;
 	if ((int)need == t->rcvlowat)
@@ -1091,7 +1093,7 @@ tunnel_rcvlowat(struct tunnel *t, size_t need)
 }
 
 static void
-tunnel_read_records(struct tunnel *t)
+tunnel_read_batch(struct tunnel *t)
 {
 	uint8_t		 tag[REC_TAG], type, *wire, *p;
 	uint32_t	 chan;
@@ -1142,6 +1144,19 @@ tunnel_read_records(struct tunnel *t)
 	}
 }
 
+/*
+ * Every whole record in rbuf, then what their channels hold of rbuf is
+ * written (chan_flush) before rbuf moves on.  A tunnel that closed on the
+ * way has no rbuf left, and its channels are closing.
+ */
+static void
+tunnel_read_records(struct tunnel *t)
+{
+	tunnel_read_batch(t);
+	if (t->state == TUN_ESTABLISHED)
+		chan_flush(t);
+}
+
 /* ------------------------------------------------------------ events */
 
 static void
@@ -1177,8 +1192,8 @@ tunnel_read_ev(evutil_socket_t fd, short ev, void *arg)
 		t->rstart = 0;
 	}
 	room = TUNNEL_RBUF - t->rend;
-	if (room > TUNNEL_IO_MAX)
-		room = TUNNEL_IO_MAX;
+	if (room > TUNNEL_READ_MAX)
+		room = TUNNEL_READ_MAX;
 	do
 		r = read(fd, t->rbuf + t->rend, room);
 	while (r == -1 && errno == EINTR);
