@@ -15,8 +15,8 @@
  * which the tunnel was full (a bulk channel found no room) while the
  * compressor was busy less than half the time skips its raw window: the
  * link is the limit, raw cannot move more, and the window would only cost
- * WAN bytes.  Records that do not shrink
- * go raw one by one, whatever the mode.  Measured on loopback (2 cores, mixed binaries that zstd -1
+ * WAN bytes.  Records that do not shrink go raw one by one, whatever the
+ * mode.  Measured on loopback (2 cores, mixed binaries that zstd -1
  * shrinks 2.9x): compressing always moved 240 MB/s where raw moved 750,
  * and at a 50 MB/s cap 134 where raw moved 50; an idle tunnel with the
  * compressor busy (the first) is what auto must not stay in.
@@ -238,7 +238,7 @@ chan_compress(struct channel *ch, struct rec_slot *s)
 	return s;
 }
 
-/* A raw DATA record arrived: the sender's next compressed one starts a frame. */
+/* A raw DATA record came: the sender's next compressed one is a new frame. */
 void
 chan_decompress_raw(struct channel *ch)
 {

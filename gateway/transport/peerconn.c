@@ -14,10 +14,11 @@
  * as many as its own setting says and refuses the rest (the smaller
  * setting wins); an index refused is dialled again with a backoff that
  * grows to PC_REFUSED_MAX_S (the other side may be reloaded to take more:
- * the two sides' reloads come in either order).  Each connection comes and goes on its own:
- * its loss fails the channels on it, the others go on, and it is dialled
- * again with its own backoff while the tunnel is up.  A newer connection k
- * replaces an older one (the other side restarted, or redialled).
+ * the two sides' reloads come in either order).  Each connection comes and
+ * goes on its own: its loss fails the channels on it, the others go on,
+ * and it is dialled again with its own backoff while the tunnel is up.  A
+ * newer connection k replaces an older one (the other side restarted, or
+ * redialled).
  *
  * A data connection's handshake runs on the main loop like the tunnel's;
  * once established it moves to its lane (tunnel_rehome) and stays there
@@ -306,8 +307,9 @@ peer_conn_down(struct peer *p, struct tunnel *t, const char *why)
 /*
  * The connection a new channel goes on: the tunnel when tunnel (a priority
  * channel), else the one with the fewest bulk channels (ties: data
- * connections first).  A data connection's lane comes back borrowed in *lp (the caller
- * releases it) so the tunnel stays valid.  NULL: no tunnel.
+ * connections first).  A data connection's lane comes back borrowed in
+ * *lp (the caller releases it) so the tunnel stays valid.  NULL: no
+ * tunnel.
  */
 struct tunnel *
 peer_conn_pick(struct peer *p, int tunnel, struct lane **lp)
