@@ -145,8 +145,10 @@ kvm_job_stats(struct kvm *k, const char *name, int completed,
 	out->success = -1;
 	if ((dom = kvm_dom_get(k, name, err, errlen)) == NULL)
 		return -1;
-	if (virDomainGetJobStats(dom, &type, &p, &n,
-	    completed ? VIR_DOMAIN_JOB_STATS_COMPLETED : 0) < 0) {
+	/* KEEP_COMPLETED: `virsh domjobinfo --completed` still shows it */
+	if (virDomainGetJobStats(dom, &type, &p, &n, completed ?
+	    VIR_DOMAIN_JOB_STATS_COMPLETED |
+	    VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED : 0) < 0) {
 		kvm_lverr(err, errlen, "%s: job stats", name);
 		goto out;
 	}

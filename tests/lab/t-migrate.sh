@@ -46,6 +46,9 @@ check_grep "site-b's domain uses the mapped disk path" "<source file=./var/lib/l
 check "site-b's definition is persistent" eval "lab_virsh b dominfo web1 | grep -q 'Persistent: *yes'"
 check "site-a is clean: no definition, no old volume" lt_is_clean a
 check_grep "vmgw jobs lists the job as done" 'source +web1 +site-b +done' <(lab_vmgw a jobs)
+# vmgw read the destination's completed job for its summary, and left it
+check_grep "virsh domjobinfo --completed at site-b still shows the migration" \
+    'Operation: +Incoming migration' <(lab_virsh b domjobinfo --completed web1)
 
 lt_migrate b a
 check "migrate b -> a exits 0" [ $? = 0 ]
