@@ -140,7 +140,7 @@ reload() { # SITE FILE: FILE becomes the site's config (same inode), SIGHUP, wai
 	echo "site $s: vmgwd did not reload $2" >&2; tail -3 "$LAB/site-$s/vmgwd.log" >&2; return 1
 }
 set_compress() { # MODE [CONNS]: both gateways compress MODE towards each other, over CONNS (1) connections
-	local s m c=${2:-1} i
+	local s m c=${2:-1}
 	[ "$COMP" = "$1/$c" ] && return 0
 	for s in a b; do
 		awk -v m="$1" -v c="$c" '/^    (compress|connections):/ { next } { print }
@@ -151,7 +151,7 @@ set_compress() { # MODE [CONNS]: both gateways compress MODE towards each other,
 		m=$(gwstat "$s" | awk '{print $1}')
 		[ "$m" = "$1" ] || { echo "site $s: vmgw status says compress $m, not $1" >&2; return 1; }
 	done
-	for i in $(seq 100); do	# the data connections up
+	for _ in $(seq 100); do	# the data connections up
 		[ "$(lab_vmgw a -j status 2>/dev/null | "$PY" -c 'import json, sys; print(sum(1 for c in json.load(sys.stdin)["peers"][0].get("connections", []) if c["connected"]))')" = "$c" ] && break
 		sleep 0.1
 	done
