@@ -13,8 +13,11 @@
  * before any blocking call (libvirt, qemu-img, the disks).  Defining
  * worker_run and worker_oldest here keeps core/worker.c out of the link.
  *
- * fuzz_gw_reset() forgets the jobs an input made, so that inputs do not
- * depend on one another.
+ * fuzz_gw_reset() forgets the jobs an input made and removes the records
+ * they wrote (state_dir/jobs/, plans/, clones/: the files, not the
+ * directories), so that inputs do not depend on one another and the
+ * state_dir does not grow with every execution (it reached 640,000 records
+ * and 2.5 GB of /dev/shm in a run of 10^6, and each write slowed with it).
  */
 #ifndef VMGW_FUZZ_GW_H
 #define VMGW_FUZZ_GW_H
@@ -145,12 +148,25 @@ fuzz_gw_peer(struct gw *gw)
 	return peer_find(gw, "site-b");
 }
 
-/* Run what the input left due now, then forget its jobs. */
+static int
+fuzz_gw_rm_file(const char *path, const struct stat *st, int flag,
+    struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if (flag == FTW_F || flag == FTW_SL)
+		unlink(path);
+	return 0;
+}
+
+/* Run what the input left due now, then forget its jobs and their
+ * records. */
 static FUZZ_UNUSED void
 fuzz_gw_reset(struct gw *gw)
 {
 	event_base_loop(gw->base, EVLOOP_NONBLOCK);
 	jobs_free(gw);
+	nftw(gw->conf->state_dir, fuzz_gw_rm_file, 16, FTW_PHYS);
 	if ((gw->jobs = calloc(1, sizeof(*gw->jobs))) == NULL)
 		abort();
 	TAILQ_INIT(gw->jobs);
