@@ -12,7 +12,8 @@
 # Prints per target the executions and libFuzzer's final coverage (cov:
 # edges, ft: features), and any crash, leak or timeout with the file that
 # reproduces it (build-fuzz/fuzz/NAME/crashes/).  Exit 1 if a target found
-# one, 2 if the build failed.
+# one, 2 if the build failed, 3 if a run was interrupted (kill -INT) with
+# nothing found.
 #
 # A finding becomes a seed: fix the code, copy the crash file into
 # tests/fuzz/corpus/NAME/ (a descriptive name), and the unit test
@@ -48,7 +49,12 @@ if [ $# -gt 0 ]; then
 else
 	mapfile -t targets < <(grep -v '^$' "$BUILD/tests/fuzz/fuzz_targets.txt")
 fi
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
+# quarantine_size_mb=16: ASan keeps the last 16 MB freed poisoned (default
+# 256).  One input frees far less than that, so a use after free within an
+# input, or on the next input (fuzz_ctl's freed connection), is still
+# caught; the default's 256 MB cycled through the caches and made ctl run
+# at 670 exec/s against 1180 with 16 (same corpus, side by side).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1:quarantine_size_mb=16}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 found=0
@@ -79,7 +85,14 @@ for t in "${targets[@]}"; do
 	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 	corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9]*[a-zA-Z]*\).*/\1/p' <<<"$last")
 	status=ok
-	if [ "$rc" != 0 ] || ls "$work/crashes" | grep -q .; then
+	crashes=("$work"/crashes/*)
+	if [ "$rc" != 0 ] && [ ! -e "${crashes[0]}" ] &&
+	    grep -q 'libFuzzer: run interrupted' "$work/log"; then
+		# stopped by a signal (Ctrl-C, kill -INT): nothing found, the
+		# executions so far count; exit 3 unless something else failed
+		status=interrupted
+		[ "$found" = 1 ] || found=3
+	elif [ "$rc" != 0 ] || [ -e "${crashes[0]}" ]; then
 		status=FOUND
 		found=1
 		{ grep -E '^==[0-9]+==ERROR|^SUMMARY|check failed|runtime error|ALARM|out-of-memory' \
