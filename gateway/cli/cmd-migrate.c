@@ -53,10 +53,18 @@ print_progress(struct mig_view *v, json_t *m)
 	char		 eta[32];
 	time_t		 now = time(NULL);
 
-	fmt_bytes(rem, sizeof(rem), (uint64_t)cli_int(m,
-	    "remaining"));
-	/* no rate yet: no time left to say either */
-	if (bps > 0 || cli_int(m, "remaining") == 0)
+	/*
+	 * "starting": QEMU has counted nothing yet, so what remains is not
+	 * known (not 0 B, and no ETA).  No rate yet: no time left to say
+	 * either.
+	 */
+	if (strcmp(phase, "starting") == 0)
+		snprintf(rem, sizeof(rem), "?");
+	else
+		fmt_bytes(rem, sizeof(rem), (uint64_t)cli_int(m,
+		    "remaining"));
+	if (strcmp(rem, "?") != 0 && (bps > 0 || cli_int(m,
+	    "remaining") == 0))
 		snprintf(eta, sizeof(eta), "%llds", cli_int(m, "eta_s"));
 	else
 		snprintf(eta, sizeof(eta), "?");

@@ -102,10 +102,15 @@ check "--keep-source left site-b's volume" eval "lab_virsh b vol-list images-b |
 check_eq "... while web1 runs at site-a only" a "$(lab_guest_where)"
 lab_site_clean b >/dev/null 2>&1
 
-# the progress lines of every move above: 100 % when nothing remains, and
-# never a rate of 0 with an ETA of 0 s while bytes remain
+# the progress lines of every move above: 100 % when nothing remains,
+# never a rate of 0 with an ETA of 0 s while bytes remain, and "?" for what
+# remains and the time left before QEMU has counted anything ("starting")
 check "no 'memory copy' line stops short of 100 % with nothing remaining" \
 	eval "! grep -E '^memory copy +memory +[0-9.]+%.*remaining 0 B' '$LT_DIR/all.out' | grep -vq 'memory 100.0%'"
 check "no progress line says 0.0 MB/s and ETA 0s with bytes remaining" \
 	eval "! grep -qE ' 0\.0 MB/s .*remaining [1-9][0-9.]* [KMG]?i?B +ETA 0s' '$LT_DIR/all.out'"
+check "no line short of 100 % says 'remaining 0 B' (the starting line: '?')" \
+	eval "! grep -E 'remaining 0 B' '$LT_DIR/all.out' | grep -vq 'memory 100.0%'"
+check "no starting line says 'ETA 0s' (not known yet: '?')" \
+	eval "! grep -qE '^starting .*ETA 0s' '$LT_DIR/all.out'"
 lt_done
