@@ -420,39 +420,56 @@ dst_prepare_done(void *arg)
 		dst_cleanup(j, j->peer, 0, NULL, 1);
 }
 
+/*
+ * The job's rate group, which every paced relay joins (dst_conn_add): at
+ * --bandwidth, or unlimited without one, so that a set-bandwidth later
+ * caps, changes or lifts the rate of copies already running (libevent
+ * ignores a group's cfg of NULL: 0 is an unlimited bucket, not NULL).
+ */
 static void
 dst_ratelimit(struct job *j)
 {
-	struct mig_dst	*d = &MIG(j)->d;
-	uint64_t	 bw = MIG(j)->o.bandwidth;
-	struct timeval	 tick = { 0, 100000 };
-	size_t		 rate;
+	struct mig_dst		*d = &MIG(j)->d;
+	uint64_t		 bw = MIG(j)->o.bandwidth;
+	struct timeval		 tick = { 0, 100000 };
+	struct ev_token_bucket_cfg *cfg;
+	size_t			 rate;
 
-	if (bw == 0) {
-		if (d->rl != NULL)
-			bufferevent_rate_limit_group_set_cfg(d->rl, NULL);
+	if (bw == 0)
+		cfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
+		    EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
+		    &tick);
+	else {
+		/*
+		 * What it writes toward the disk, a tenth of a second's worth
+		 * per tick, exactly even for a small rate.  The tick stays
+		 * 100 ms in every cfg: libevent numbers a bucket's ticks by
+		 * the tick's length, and a group whose tick changes waits for
+		 * its numbering to wrap (a lifted cap stalled the copy).
+		 */
+		rate = bw / 10 > 0 ? (size_t)(bw / 10) : 1;
+		cfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
+		    EV_RATE_LIMIT_MAX, rate, rate, &tick);
+	}
+	if (cfg == NULL) {
+		log_warnx("job %s: out of memory for its rate", j->id);
 		return;
 	}
-	rate = bw / 10;
-	if (rate < 16384)
-		rate = 16384;
-	if (d->rlcfg != NULL)
-		ev_token_bucket_cfg_free(d->rlcfg);
-	d->rlcfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
-	    EV_RATE_LIMIT_MAX, rate, rate, &tick);
-	if (d->rlcfg == NULL)
-		return;
-	if (d->rl == NULL)
-		d->rl = bufferevent_rate_limit_group_new(j->gw->base, d->rlcfg);
-	else
-		bufferevent_rate_limit_group_set_cfg(d->rl, d->rlcfg);
+	if (d->rl == NULL) {
+		if ((d->rl = bufferevent_rate_limit_group_new(j->gw->base,
+		    cfg)) == NULL)
+			log_warnx("job %s: no rate group: --bandwidth not "
+			    "kept by this site", j->id);
+	} else
+		bufferevent_rate_limit_group_set_cfg(d->rl, cfg);
+	ev_token_bucket_cfg_free(cfg);		/* the group keeps a copy */
 }
 
 /*
  * A relay of the job.  paced: a copy this gateway drives (an offline disk,
  * a replicated move's state), which only the job's --bandwidth paces: it
- * goes under the job's rate group (on the main loop: a relay on a data
- * connection's lane keeps the peer's cap only).  QEMU paces its own
+ * goes under the job's rate group (the source opens it "paced", on the
+ * tunnel: the main loop, where the group is).  QEMU paces its own
  * streams (memory, the disk mirror) at --bandwidth, and libvirt's RPC must
  * never wait behind a bucket: a second limit on them would only hold back
  * what QEMU sends at full speed on purpose, its stop-and-copy, and the
@@ -464,8 +481,9 @@ dst_conn_add(struct job *j, struct relay *r, const char *what, int paced)
 	struct mig_dst	*d = &MIG(j)->d;
 
 	job_conn_add(j, r, what);
-	if (paced && d->rl != NULL && relay_bev(r) != NULL)
-		bufferevent_add_to_rate_limit_group(relay_bev(r), d->rl);
+	if (paced && d->rl != NULL && relay_pace(r, d->rl) == -1)
+		log_warnx("job %s: %s: not under the job's --bandwidth (not on "
+		    "the tunnel)", j->id, what);
 }
 
 /* A job of ours for this peer and id, or NULL. */
@@ -1620,8 +1638,6 @@ mig_dst_free(struct job *j)
 		event_free(d->retry);
 	if (d->rl != NULL)
 		bufferevent_rate_limit_group_free(d->rl);
-	if (d->rlcfg != NULL)
-		ev_token_bucket_cfg_free(d->rlcfg);
 	while (d->nmig_held > 0)
 		chan_held_fail(d->mig_held[--d->nmig_held], "the job ended");
 	np_probe_free(d->probe);

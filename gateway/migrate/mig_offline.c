@@ -119,10 +119,11 @@ mig_copy_disk(struct job *j, json_t *d)
 	r = relay_new(j->gw, sv[1], NULL);
 	if (r != NULL)
 		job_conn_add(j, r, md->target);
-	/* paced: the destination's --bandwidth group holds it (the tunnel) */
+	/* paced: on the tunnel, in the destination's rate group, so that
+	 * --bandwidth and any later set-bandwidth hold it */
 	req = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "kind", CHAN_KIND_JOB,
 	    "job", j->id, "sock", "disk", "disk", md->target, "seq",
-	    (int)m->s.seq++, "paced", m->o.bandwidth > 0);
+	    (int)m->s.seq++, "paced", 1);
 	if (r != NULL && (t == NULL || relay_open(r, j->peer, req,
 	    md->target) == -1))
 		relay_abort(r, "cannot open a channel");

@@ -228,11 +228,12 @@ rep_send(struct job *j)
 		job_conn_add(j, r, "state");
 		struct stat	 sb;
 
-		/* its size: the destination refuses a state cut short */
+		/* its size: the destination refuses a state cut short;
+		 * paced: on the tunnel, in the destination's rate group */
 		req = json_pack("{s:s, s:s, s:s, s:i, s:I, s:b}", "kind",
 		    CHAN_KIND_JOB, "job", j->id, "sock", "state", "seq",
 		    (int)m->s.seq++, "size", (json_int_t)(stat(m->s.state_file,
-		    &sb) == 0 ? sb.st_size : -1), "paced", m->o.bandwidth > 0);
+		    &sb) == 0 ? sb.st_size : -1), "paced", 1);
 		if (t != NULL && relay_open(r, j->peer, req, "state") == 0)
 			opened = 1;
 		else

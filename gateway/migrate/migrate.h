@@ -100,7 +100,6 @@ struct mig_src {
 /* The destination's own. */
 struct mig_dst {
 	struct bufferevent_rate_limit_group *rl;	/* --bandwidth */
-	struct ev_token_bucket_cfg *rlcfg;
 	struct event		*orphan;	/* the source was lost */
 	struct event		*retry;		/* cleanup: libvirt was down */
 	int			 cleanup_waits;	/* ... and that was logged */

@@ -63,6 +63,8 @@ struct relay {
 	struct vmgw_addr	 target;
 	struct iovec		 wv[RELAY_WV];	/* records of this read (in rbuf) */
 	int			 nwv;
+	int			 paced;		/* in a rate group: writes go
+						 * through the bufferevent */
 	uint64_t		 bytes_up;	/* socket -> channel (atomic) */
 	uint64_t		 bytes_down;	/* channel -> socket (atomic) */
 	relay_done_cb		 done;
@@ -283,11 +285,21 @@ relay_counts(const struct relay *r, uint64_t *up, uint64_t *down)
 	*down = __atomic_load_n(&r->bytes_down, __ATOMIC_RELAXED);
 }
 
-/* NULL for a relay on a lane: its bufferevent is not the main loop's. */
-struct bufferevent *
-relay_bev(struct relay *r)
+/*
+ * Put r's writes to its socket under the rate group g (a job's
+ * --bandwidth): from now on they all go through the bufferevent, which
+ * libevent paces, and none straight to the socket (relay_writev), which
+ * would pass the group by.  Only for a relay on the main loop, where g
+ * is: -1 for one on a lane.
+ */
+int
+relay_pace(struct relay *r, struct bufferevent_rate_limit_group *g)
 {
-	return r->lane == NULL ? r->bev : NULL;
+	if (r->lane != NULL || r->bev == NULL ||
+	    bufferevent_add_to_rate_limit_group(r->bev, g) == -1)
+		return -1;
+	r->paced = 1;
+	return 0;
 }
 
 /* The owner tells the owner's done callback before this returns. */
@@ -500,9 +512,10 @@ relay_opened(struct channel *ch)
 }
 
 /*
- * Write iov[0..n) to the socket, straight when nothing waits before them;
- * what it does not take is copied to the output (relay_outcb returns its
- * credit as the socket drains it).  -1: the relay is gone.
+ * Write iov[0..n) to the socket, straight when nothing waits before them
+ * and no rate paces it; what it does not take is copied to the output
+ * (relay_outcb returns its credit as the socket drains it).  -1: the relay
+ * is gone.
  */
 static int
 relay_writev(struct relay *r, struct iovec *iov, int n)
@@ -513,7 +526,7 @@ relay_writev(struct relay *r, struct iovec *iov, int n)
 	size_t		 left;
 	int		 i;
 
-	if (evbuffer_get_length(out) == 0 && !r->connecting) {
+	if (evbuffer_get_length(out) == 0 && !r->connecting && !r->paced) {
 		do
 			w = writev(bufferevent_getfd(r->bev), iov, n);
 		while (w == -1 && errno == EINTR);

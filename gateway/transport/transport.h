@@ -447,7 +447,7 @@ int	 relay_open(struct relay *, struct peer *, json_t *req, const char *what);
 void	 relay_set_channel(struct relay *, struct channel *);
 void	 relay_set_done(struct relay *, relay_done_cb, void *arg);
 void	 relay_counts(const struct relay *, uint64_t *up, uint64_t *down);
-struct bufferevent *relay_bev(struct relay *);
+int	 relay_pace(struct relay *, struct bufferevent_rate_limit_group *);
 void	 relay_abort(struct relay *, const char *reason);
 int	 relay_connect(struct gw *, struct channel *, const struct vmgw_addr *,
 	    char *err, size_t errlen);

@@ -61,8 +61,19 @@ check "site-b is clean" lt_is_clean b
 lab_virsh a shutdown web1 >/dev/null 2>&1
 for i in $(seq 1 30); do lab_virsh a domstate web1 | grep -q 'shut off' && break; sleep 1; done
 lab_virsh a destroy web1 >/dev/null 2>&1
-lt_migrate a b --offline
+# under a cap of 128 KiB/s (its disk would take a minute), which
+# set-bandwidth 0 then lifts: the rest goes at once
+lt_migrate_bg a b --offline --bandwidth 128K
+lt_wait_phase job
+sleep 5
+check "--offline --bandwidth 128K: still copying after 5 s (capped)" kill -0 "$LT_PID"
+lab_vmgw a set-bandwidth "$(lt_job_id)" 0 >/dev/null
+t0=$(date +%s)
+wait "$LT_PID"
 check "--offline a -> b exits 0" [ $? = 0 ]
+grep -E '^  (disk|tunnel) ' "$LT_DIR/last.out" | sed 's/^/# --offline:/'
+check "--offline: set-bandwidth 0 lifted the cap (done $(( $(date +%s) - t0 )) s after it)" \
+	[ $(( $(date +%s) - t0 )) -le 20 ]
 check "web1 is defined (shut off) at site-b" eval "lab_virsh b domstate web1 | grep -q 'shut off'"
 check "... and gone from site-a" lt_is_clean a
 lab_virsh b start web1 >/dev/null && lab_guest_wait_up b >/dev/null 2>&1
