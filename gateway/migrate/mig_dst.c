@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 
 #include <event2/bufferevent.h>
 
@@ -583,6 +584,31 @@ mig_pm_bandwidth(struct peer *p, json_int_t id, json_t *req)
 
 /* ------------------------------------------------------------ channels */
 
+/*
+ * (worker) A failed write of path: libvirt's upload says only "client
+ * socket is closed" when its helper met a full disk.  When the filesystem
+ * holding path has less than 1 MiB left, err says so.
+ */
+static void
+dst_full_note(struct job *j, const char *path, char *err, size_t errlen)
+{
+	struct statvfs	 sv;
+	char		 dir[512], *slash;
+	size_t		 n = strlen(err);
+
+	if (strstr(err, "No space left") != NULL || n + 1 >= errlen)
+		return;		/* said already, or no room to say it */
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return;
+	slash[slash == dir ? 1 : 0] = '\0';	/* "/x" -> "/" */
+	if (statvfs(dir, &sv) == -1 ||
+	    (uint64_t)sv.f_bavail * sv.f_frsize >= 1024 * 1024)
+		return;
+	snprintf(err + n, errlen - n, ": the filesystem of %s at %s is full "
+	    "(No space left on device)", path, j->gw->conf->site);
+}
+
 static void
 dst_upload_work(void *arg)
 {
@@ -594,8 +620,9 @@ dst_upload_work(void *arg)
 	    0)
 		u->rc = kvm_volume_upload_fd(k, u->path, u->fd, &u->bytes,
 		    u->err, sizeof(u->err));
-	close(u->fd);
-	kvm_close(k);
+	kvm_close(k);		/* u->fd: dst_upload_done */
+	if (u->rc == -1)
+		dst_full_note(u->job, u->path, u->err, sizeof(u->err));
 }
 
 static void dst_define(struct job *);
@@ -613,6 +640,14 @@ dst_upload_done(void *arg)
 	log_info("job %s: %s: %llu bytes written%s%s", j->id, u->path,
 	    (unsigned long long)u->bytes, u->rc ? ": " : "", u->rc ? u->err :
 	    "");
+	/*
+	 * A copy that failed here ends the job's channels with its reason
+	 * before its socket closes (which would reset them with a mere
+	 * "Broken pipe"): the source says what went wrong, and where.
+	 */
+	if (u->rc == -1)
+		job_conns_abort(j, d->upload_err);
+	close(u->fd);
 	free(u);
 	if (--d->uploads_left == 0 && d->finish_req != 0)
 		(MIG(j)->o.replicated ? dst_restore : dst_define)(j);
@@ -631,7 +666,6 @@ dst_state_work(void *arg)
 	    0600)) == -1) {
 		snprintf(u->err, sizeof(u->err), "%s: %s", u->path,
 		    strerror(errno));
-		close(u->fd);
 		return;
 	}
 	for (;;) {
@@ -672,14 +706,13 @@ dst_state_work(void *arg)
 		    strerror(errno));
 		u->rc = -1;
 	}
-	close(u->fd);
 }
 
 /*
  * One copy into this site through channel ch: a socket pair, its relay as
  * the channel's endpoint (counted as `what`), and work (dst_upload_work or
- * dst_state_work) on a worker writing u->path from its end.  0, or -1 with
- * the channel refused and u freed.
+ * dst_state_work) on a worker writing u->path from its end, which
+ * dst_upload_done closes.  0, or -1 with the channel refused and u freed.
  */
 static int
 dst_upload_start(struct channel *ch, struct job *j, struct dst_upload *u,
@@ -1112,15 +1145,25 @@ dst_define_done(void *arg)
 	j->busy = 0;
 	m->d.finish_req = 0;
 	if (op->err[0] != '\0') {
+		/*
+		 * Not ended here, but undone: the volumes it wrote go (the
+		 * source's job-abort that follows would find the job ended
+		 * and leave them).
+		 */
 		pmsg_reply_error(op->peer, op->id, "%s", op->err);
-		job_fail(j, JOB_FAILED, "%s", op->err);
-	} else {
-		snprintf(j->where, sizeof(j->where), "%s (shut off)",
-		    j->gw->conf->site);
-		json_array_clear(m->volumes);
-		job_set_state(j, JOB_DONE, "defined");
-		pmsg_reply(op->peer, op->id, json_incref(op->reply));
+		if (j->error[0] == '\0')
+			snprintf(j->error, sizeof(j->error), "%s", op->err);
+		log_warnx("job %s (%s): %s", j->id, j->domain, op->err);
+		m->d.not_defined = 1;
+		dst_op_free(op);
+		dst_cleanup(j, j->peer, 0, NULL, 1);
+		return;
 	}
+	snprintf(j->where, sizeof(j->where), "%s (shut off)",
+	    j->gw->conf->site);
+	json_array_clear(m->volumes);
+	job_set_state(j, JOB_DONE, "defined");
+	pmsg_reply(op->peer, op->id, json_incref(op->reply));
 	dst_op_free(op);
 }
 
@@ -1300,7 +1343,8 @@ dst_cleanup_work(void *arg)
 		    "answer here: cleaning up when it is back");
 		return;
 	}
-	for (waited = 0; waited < DST_INCOMING_WAIT_MS; waited += 200) {
+	for (waited = 0; waited < DST_INCOMING_WAIT_MS &&
+	    !MIG(j)->d.not_defined; waited += 200) {
 		if (kvm_domain_state(k, j->domain, &st, &reason, op->err,
 		    sizeof(op->err)) == -1) {
 			st = -1;	/* gone */

@@ -51,6 +51,10 @@ mig_offline_finish(struct job *j)
 		if (m->s.cancel)
 			job_fail(j, JOB_CANCELLED, "cancelled during the disk "
 			    "copy");
+		else if (strncmp(j->conn_err, "reset by ", 9) == 0)
+			/* the destination's reason (a full disk there), not
+			 * what our read of the disk then met ("Broken pipe") */
+			job_fail(j, JOB_FAILED, "%s", j->conn_err + 9);
 		else
 			job_fail(j, JOB_FAILED, "%s", m->s.mig_err[0] ?
 			    m->s.mig_err : j->conn_err);

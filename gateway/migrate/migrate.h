@@ -104,6 +104,9 @@ struct mig_dst {
 	struct event		*retry;		/* cleanup: libvirt was down */
 	int			 cleanup_waits;	/* ... and that was logged */
 	int			 source_running; /* job-abort said so */
+	int			 not_defined;	/* an offline define failed: a
+						 * domain of its name is not
+						 * the job's, it stays */
 	int			 uploads_left;	/* offline copy */
 	char			 upload_err[512];
 	json_int_t		 finish_req;	/* a pending job-finish */

@@ -4,7 +4,8 @@
 # at the other site, and a retry succeeding:
 #   1. the destination's filesystem filling up during the disk copy (a
 #      small loop-mounted filesystem holds site b's pool; another writer
-#      takes its space once the copy has started);
+#      takes its space once the copy has started), of a live move and of
+#      an offline one;
 #   2. a post-copy move whose tunnel is cut after the switch to post-copy:
 #      vmgw resumes it when the tunnel is back (libvirt's post-copy
 #      recovery) instead of leaving web1 paused at both sites.
@@ -48,6 +49,31 @@ check_eq "full: ... with the random data" "$rnd" \
 lt_migrate b a
 check "full: and back to site a" [ $? = 0 ]
 lt_wait_clean b 30 >/dev/null
+
+# ... and during an offline copy at 64 KiB/s: site a has read the whole
+# disk and asked b to define web1 while b still writes it; b's write then
+# fails, and b removes what it wrote (it used to fail the job and keep them)
+lab_virsh a shutdown "$GUEST" >/dev/null 2>&1
+for i in $(seq 1 30); do lab_virsh a domstate "$GUEST" | grep -q 'shut off' && break; sleep 1; done
+lab_virsh a destroy "$GUEST" >/dev/null 2>&1
+lt_migrate_bg a b --offline --bandwidth 64K
+lt_wait_phase job
+sleep 3
+free=$(lab_dr_df b "$POOL_B")
+lab_site_exec b fallocate -l $((free - 65536)) "$POOL_B/filler"
+wait $LT_PID; rc=$?
+tail -n 3 "$LT_DIR/last.out" | sed 's/^/# offline full: /'
+check_eq "offline full: vmgw migrate exits 1" 1 "$rc"
+check_grep "offline full: it names site b's full disk, not a broken pipe" \
+    "failed: site-b: .*$GUEST.*: the filesystem of $POOL_B/$GUEST.qcow2 at site-b is full" "$LT_DIR/last.out"
+check "offline full: site-b's job ends cleaned up" lt_wait_jobf b "$(lt_job_id)" phase '^cleaned up$' 30
+check "offline full: site b is clean" lt_wait_clean b 30
+check_eq "offline full: nothing of web1 is left on b's filesystem" "filler" \
+    "$(lab_site_exec b ls "$POOL_B" | tr '\n' ' ' | sed 's/ $//')"
+check "offline full: web1 is still defined at a" eval "lab_virsh a domstate $GUEST | grep -q 'shut off'"
+lab_site_exec b rm -f "$POOL_B/filler"
+lab_virsh a start "$GUEST" >/dev/null && lab_guest_wait_up a >/dev/null 2>&1
+check_eq "offline full: web1 runs at a with its data" "$data" "$(lt_read a)"
 lab_dr_umount b "$POOL_B"
 lab_virsh b pool-refresh "${LAB_POOL[b]}" >/dev/null
 
