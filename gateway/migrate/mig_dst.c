@@ -436,6 +436,10 @@ dst_ratelimit(struct job *j)
 	struct ev_token_bucket_cfg *cfg;
 	size_t			 rate;
 
+	/* only these have paced copies (a group ticks 10 times a second
+	 * while its job is kept) */
+	if (!MIG(j)->o.offline && !MIG(j)->o.replicated)
+		return;
 	if (bw == 0)
 		cfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
 		    EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
@@ -1141,6 +1145,7 @@ dst_define_done(void *arg)
 	struct dst_op	*op = arg;
 	struct job	*j = op->job;
 	struct mig	*m = MIG(j);
+	struct log_ctx	 lc;
 
 	j->busy = 0;
 	m->d.finish_req = 0;
@@ -1153,7 +1158,9 @@ dst_define_done(void *arg)
 		pmsg_reply_error(op->peer, op->id, "%s", op->err);
 		if (j->error[0] == '\0')
 			snprintf(j->error, sizeof(j->error), "%s", op->err);
-		log_warnx("job %s (%s): %s", j->id, j->domain, op->err);
+		job_log_ctx(j, &lc);
+		log_ctx_warnx(&lc, "job %s (%s): %s", j->id, j->domain,
+		    op->err);
 		m->d.not_defined = 1;
 		dst_op_free(op);
 		dst_cleanup(j, j->peer, 0, NULL, 1);
