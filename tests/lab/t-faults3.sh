@@ -65,7 +65,7 @@ wait $LT_PID; rc=$?
 tail -n 3 "$LT_DIR/last.out" | sed 's/^/# offline full: /'
 check_eq "offline full: vmgw migrate exits 1" 1 "$rc"
 check_grep "offline full: it names site b's full disk, not a broken pipe" \
-    "failed: site-b: .*$GUEST.*: the filesystem of $POOL_B/$GUEST.qcow2 at site-b is full" "$LT_DIR/last.out"
+    "failed: site-b: .*: the filesystem of $POOL_B/$GUEST(-data)?\.qcow2 at site-b is full" "$LT_DIR/last.out"
 check "offline full: site-b's job ends cleaned up" lt_wait_jobf b "$(lt_job_id)" phase '^cleaned up$' 30
 check "offline full: site b is clean" lt_wait_clean b 30
 check_eq "offline full: nothing of web1 is left on b's filesystem" "filler" \
