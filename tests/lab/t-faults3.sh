@@ -50,9 +50,10 @@ lt_migrate b a
 check "full: and back to site a" [ $? = 0 ]
 lt_wait_clean b 30 >/dev/null
 
-# ... and during an offline copy at 64 KiB/s: site a has read the whole
-# disk and asked b to define web1 while b still writes it; b's write then
-# fails, and b removes what it wrote (it used to fail the job and keep them)
+# ... and during an offline copy at 64 KiB/s: b's write of a volume fails
+# when its filesystem fills; b ends the job's channels with that reason
+# (a used to say only "Broken pipe"), a names it, and b removes what it
+# wrote
 lab_virsh a shutdown "$GUEST" >/dev/null 2>&1
 for i in $(seq 1 30); do lab_virsh a domstate "$GUEST" | grep -q 'shut off' && break; sleep 1; done
 lab_virsh a destroy "$GUEST" >/dev/null 2>&1

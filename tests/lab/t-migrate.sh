@@ -71,6 +71,7 @@ lab_vmgw a set-bandwidth "$(lt_job_id)" 0 >/dev/null
 t0=$(date +%s)
 wait "$LT_PID"
 check "--offline a -> b exits 0" [ $? = 0 ]
+cat "$LT_DIR/last.out" >>"$LT_DIR/all.out"
 grep -E '^  (disk|tunnel) ' "$LT_DIR/last.out" | sed 's/^/# --offline:/'
 check "--offline: set-bandwidth 0 lifted the cap (done $(( $(date +%s) - t0 )) s after it)" \
 	[ $(( $(date +%s) - t0 )) -le 20 ]
