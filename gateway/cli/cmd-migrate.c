@@ -52,19 +52,19 @@ print_progress(struct mig_view *v, json_t *m)
 			    (double)cli_int(m, "page_size");
 	char		 eta[32];
 	time_t		 now = time(NULL);
+	int		 known = strcmp(phase, "starting") != 0;
 
 	/*
 	 * "starting": QEMU has counted nothing yet, so what remains is not
 	 * known (not 0 B, and no ETA).  No rate yet: no time left to say
 	 * either.
 	 */
-	if (strcmp(phase, "starting") == 0)
+	if (!known)
 		snprintf(rem, sizeof(rem), "?");
 	else
 		fmt_bytes(rem, sizeof(rem), (uint64_t)cli_int(m,
 		    "remaining"));
-	if (strcmp(rem, "?") != 0 && (bps > 0 || cli_int(m,
-	    "remaining") == 0))
+	if (known && (bps > 0 || cli_int(m, "remaining") == 0))
 		snprintf(eta, sizeof(eta), "%llds", cli_int(m, "eta_s"));
 	else
 		snprintf(eta, sizeof(eta), "?");

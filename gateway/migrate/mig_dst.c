@@ -440,22 +440,19 @@ dst_ratelimit(struct job *j)
 	 * while its job is kept) */
 	if (!MIG(j)->o.offline && !MIG(j)->o.replicated)
 		return;
+	/*
+	 * What it writes toward the disk, a tenth of a second's worth per
+	 * tick, exactly even for a small rate.  The tick stays 100 ms in
+	 * every cfg: libevent numbers a bucket's ticks by the tick's length,
+	 * and a group whose tick changes waits for its numbering to wrap (a
+	 * lifted cap stalled the copy).
+	 */
 	if (bw == 0)
-		cfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
-		    EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
-		    &tick);
-	else {
-		/*
-		 * What it writes toward the disk, a tenth of a second's worth
-		 * per tick, exactly even for a small rate.  The tick stays
-		 * 100 ms in every cfg: libevent numbers a bucket's ticks by
-		 * the tick's length, and a group whose tick changes waits for
-		 * its numbering to wrap (a lifted cap stalled the copy).
-		 */
+		rate = EV_RATE_LIMIT_MAX;
+	else
 		rate = bw / 10 > 0 ? (size_t)(bw / 10) : 1;
-		cfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
-		    EV_RATE_LIMIT_MAX, rate, rate, &tick);
-	}
+	cfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
+	    rate, rate, &tick);
 	if (cfg == NULL) {
 		log_warnx("job %s: out of memory for its rate", j->id);
 		return;
